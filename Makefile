@@ -1,0 +1,51 @@
+# geolayer: see README.md. All dev-world targets need root (buildkitd, binfmt).
+SHELL := /bin/bash
+GO ?= go
+DEV_HOME ?= $(or $(GEOLAYER_DEV_HOME),/var/tmp/geolayer-dev)
+export GEOLAYER_DEV_HOME := $(DEV_HOME)
+
+.PHONY: all build test test-unit test-integration dev-up dev-down dev-status dev-env frontend-image demo bench fmt vet
+
+all: build
+
+build:
+	$(GO) build ./...
+
+## The offline dev world (buildkitd, registry, stand-in images, index, fixtures)
+dev-up:
+	hack/dev.sh up
+
+dev-down:
+	hack/dev.sh down
+
+dev-status:
+	hack/dev.sh status
+
+dev-env:
+	@hack/dev.sh env
+
+frontend-image:
+	hack/frontend-image.sh
+
+## Tests: unit tests, then integration tests against the real dev world.
+test: test-unit test-integration
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+test-integration: dev-up
+	. $(DEV_HOME)/env && $(GO) test -tags integration -count=1 -timeout 60m -v ./test/integration/... 2>&1 | tee $(DEV_HOME)/logs/integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+
+## Build the demo layer from examples/ (both architectures) into out/demo.
+demo: dev-up
+	. $(DEV_HOME)/env && hack/demo.sh
+
+bench: dev-up
+	. $(DEV_HOME)/env && bench/run.sh
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...

@@ -1,0 +1,224 @@
+// Package frontend is the gateway entry of geolayer: dockerui glue, targets,
+// subrequests and results. Parsing lives in frontend/parser and
+// frontend/instructions, profiles in frontend/profile, LLB in llbgen.
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/geolayer/geolayer/frontend/parser"
+	"github.com/geolayer/geolayer/llbgen"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// Targets are the outputs a build can produce (`--target`).
+var Targets = []struct{ Name, Description string }{
+	{"zip", "layer.zip and report.json per platform (default)"},
+	{"dir", "the unpacked layer tree per platform"},
+	{"image", "the runtime image with the layer where the platform mounts it"},
+	{"report", "report.json per platform"},
+}
+
+// DefaultFilename is the definition file read when the build names none.
+const DefaultFilename = "Geolayerfile"
+
+// OptHelperImage names an image holding the helper binary, for in-process
+// frontends that cannot use CurrentFrontend.
+const OptHelperImage = "helper-image"
+
+// Build is the frontend's gateway BuildFunc.
+func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, "Geolayerfile")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { retErr = withSource(retErr, src.SourceMap) }()
+
+	parsed, err := parser.Parse(bytes.NewReader(src.Data))
+	if err != nil {
+		return nil, err
+	}
+	spec, err := instructions.Load(parsed, bc.BuildArgs)
+	if res, ok, serr := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Outline:     func(ctx context.Context) (*outline.Outline, error) { return outlineOf(spec, err, src) },
+		ListTargets: func(ctx context.Context) (*targets.List, error) { return targetList(src) },
+	}); ok {
+		return res, serr
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	target := bc.Target
+	if target == "" {
+		target = "zip"
+	}
+	if !knownTarget(target) {
+		return nil, errors.Errorf("unknown target %q: this frontend builds %s", target, targetNames())
+	}
+
+	pl, err := newPlan(spec, bc.TargetPlatforms, bc.BuildPlatforms, bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+
+	helper, err := helperState(c, bc)
+	if err != nil {
+		return nil, err
+	}
+	caps := c.BuildOpts().LLBCaps
+	gen := &llbgen.Gen{
+		Helper: helper,
+		Merge:  caps.Supports(pb.CapMergeOp) == nil,
+	}
+
+	reqs, err := loadRequirements(ctx, c, bc, pl)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := fetchIndexPages(ctx, c, bc, pl, reqs)
+	if err != nil {
+		return nil, err
+	}
+
+	// dockerui builds every platform in parallel; without --platform it uses
+	// the PLATFORM instruction's list (or the build platform).
+	bc.TargetPlatforms = pl.Platforms
+	if len(pl.Platforms) > 1 {
+		bc.MultiPlatformRequested = true
+	}
+	rb, err := bc.Build(ctx, func(ctx context.Context, p *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		plat := pl.Platforms[0]
+		if p != nil {
+			plat = *p
+		}
+		t := pl.target(plat)
+		wheels, err := selectWheels(pl, t, reqs, pages)
+		if err != nil {
+			return nil, err
+		}
+		layer := gen.Build(t, wheels)
+		gen.AddTests(layer, pl.tests, src.SourceMap)
+
+		var st llb.State
+		img := &dockerspec.DockerOCIImage{}
+		img.Platform = plat
+		switch target {
+		case "zip":
+			st = layer.Archive
+		case "report":
+			st = llb.Scratch().File(llb.Copy(layer.Archive, "/report.json", "/report.json"), t.nameOpt("report.json"))
+		case "dir":
+			st = layer.Tree
+		case "image":
+			st = gen.ImageState(layer)
+			base, err := resolveImageConfig(ctx, c, t.RuntimeImage, plat)
+			if err != nil {
+				return nil, err
+			}
+			img = imageConfig(base, plat, pl.env)
+		}
+		st = gen.Gated(layer, st)
+		def, err := st.Marshal(ctx, llb.Platform(plat))
+		if err != nil {
+			return nil, err
+		}
+		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := r.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: img}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+func knownTarget(name string) bool {
+	for _, t := range Targets {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func targetNames() string {
+	var n []string
+	for _, t := range Targets {
+		n = append(n, t.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// helperState finds the helper binary: the frontend image itself when run
+// through the gateway, or an explicit helper image.
+func helperState(c client.Client, bc *dockerui.Client) (llb.State, error) {
+	if ref := c.BuildOpts().Opts[OptHelperImage]; ref != "" {
+		return llb.Image(ref, llb.Platform(bc.BuildPlatforms[0]), dockerui.WithInternalName("load geolayer helper")), nil
+	}
+	if cf, ok := c.(interface{ CurrentFrontend() (*llb.State, error) }); ok {
+		st, err := cf.CurrentFrontend()
+		if err != nil {
+			return llb.State{}, err
+		}
+		if st != nil {
+			return *st, nil
+		}
+	}
+	return llb.State{}, errors.New("cannot find the geolayer helper: run geolayer as a gateway frontend (# syntax=...) or pass --opt helper-image=<frontend image>")
+}
+
+func imageConfig(base *dockerspec.DockerOCIImage, plat ocispecs.Platform, env map[string]string) *dockerspec.DockerOCIImage {
+	img := base
+	if img == nil {
+		img = &dockerspec.DockerOCIImage{}
+	}
+	img.Platform = plat
+	img.Created = nil
+	img.History = nil
+	img.RootFS = ocispecs.RootFS{}
+	for _, k := range sortedKeys(env) {
+		img.Config.Env = setEnv(img.Config.Env, k, env[k])
+	}
+	return img
+}
+
+func setEnv(env []string, k, v string) []string {
+	for i, kv := range env {
+		if strings.HasPrefix(kv, k+"=") {
+			env[i] = k + "=" + v
+			return env
+		}
+	}
+	return append(env, k+"="+v)
+}
+
+var _ = exptypes.ExporterImageConfigKey
+var _ = platforms.Format
+var _ = strconv.Itoa
+var _ = fmt.Sprintf

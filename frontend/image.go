@@ -1,0 +1,29 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// resolveImageConfig reads the runtime image's config so the image target
+// keeps it (entrypoint, env, workdir) and adds only what the layer needs.
+func resolveImageConfig(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (*dockerspec.DockerOCIImage, error) {
+	_, _, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName:  "[internal] load metadata for " + ref,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p},
+	})
+	if err != nil {
+		return nil, errors.Wrapf(err, "resolving runtime image %s", ref)
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, errors.Wrapf(err, "reading the config of %s", ref)
+	}
+	return &img, nil
+}

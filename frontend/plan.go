@@ -1,0 +1,140 @@
+package frontend
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/containerd/platforms"
+	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/geolayer/geolayer/frontend/profile"
+	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/pyreq"
+	"github.com/geolayer/geolayer/pkg/wheel"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/geolayer/geolayer/frontend/parser"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// DefaultIndex is used when no INDEX instruction and no GEOLAYER_INDEX_URL
+// build arg name one.
+const DefaultIndex = "https://pypi.org/simple/"
+
+// plan is the validated build: everything LLB generation needs, with the
+// Geolayerfile locations kept for errors.
+type plan struct {
+	spec          *instructions.Spec
+	runtime       *profile.Runtime
+	Platforms     []ocispecs.Platform
+	buildPlatform ocispecs.Platform
+	index         string
+	extraIndexes  []string
+	requireFiles  []requireFile
+	inline        []pyreq.Requirement
+	inlineLoc     map[int][]parser.Range
+	tests         []llbgen.Test
+	env           map[string]string
+	epoch         int64
+}
+
+type requireFileKind int
+
+const (
+	kindRequirements requireFileKind = iota
+	kindLock
+)
+
+type requireFile struct {
+	path string
+	loc  []parser.Range
+	kind requireFileKind
+}
+
+func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
+	rt := pl.runtime
+	l := rt.Layout
+	return &llbgen.Target{
+		Platform:      p,
+		BuildPlatform: pl.buildPlatform,
+		Layout: llbgen.Layout{
+			SitePackages: l.SitePackages,
+			Scripts:      l.Bin,
+			Data:         l.Data,
+			Headers:      l.Data + "/include",
+			MountPoint:   rt.MountPoint,
+		},
+		Interpreter:   "/usr/bin/env python3",
+		RuntimeImage:  rt.RuntimeImage,
+		Env:           rt.Env,
+		Epoch:         pl.epoch,
+		ProfileName:   pl.spec.Target.Profile,
+		RuntimeName:   rt.Name,
+		Glibc:         rt.Glibc,
+		LimitUnzipped: rt.Limits.Unzipped,
+		LimitZipped:   rt.Limits.Zipped,
+	}
+}
+
+func (t *targetName) nameOpt(s string) llb.ConstraintsOpt { return llb.WithCustomName(s) }
+
+type targetName = llbgen.Target
+
+func wheelTarget(rt *profile.Runtime, p ocispecs.Platform) wheel.Target {
+	return wheel.Target{PythonVersion: rt.PythonVersion, Arch: wheel.PlatformArch(p.Architecture), Glibc: rt.Glibc}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// platformsFor picks the platforms: --platform wins, then PLATFORM, then the
+// build platform; each must be one the profile supports.
+func platformsFor(spec *instructions.Spec, rt *profile.Runtime, requested, build []ocispecs.Platform) ([]ocispecs.Platform, error) {
+	var out []ocispecs.Platform
+	var loc []parser.Range
+	switch {
+	case len(requested) > 0:
+		out = requested
+	case spec.Platforms != nil:
+		out = spec.Platforms.Platforms
+		loc = spec.Platforms.Location()
+	default:
+		out = build[:1]
+	}
+	seen := map[string]bool{}
+	var res []ocispecs.Platform
+	for _, p := range out {
+		p = platforms.Normalize(p)
+		key := platforms.Format(p)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if !rt.SupportsPlatform(p) {
+			err := errors.Errorf("platform %s is not supported by %s %s (supported: %v)", key, spec.Target.Profile, rt.Name, rt.Platforms)
+			if loc == nil {
+				loc = spec.Target.Location()
+			}
+			return nil, located(err, loc)
+		}
+		res = append(res, p)
+	}
+	return res, nil
+}
+
+func parseEpoch(args map[string]string) (int64, error) {
+	v, ok := args["SOURCE_DATE_EPOCH"]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.Errorf("SOURCE_DATE_EPOCH must be a non-negative integer, got %q", v)
+	}
+	return n, nil
+}

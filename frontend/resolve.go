@@ -1,0 +1,242 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/pyreq"
+	"github.com/geolayer/geolayer/pkg/simpleindex"
+	"github.com/geolayer/geolayer/pkg/wheel"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/pkg/errors"
+	"golang.org/x/sync/errgroup"
+)
+
+// requirement is one pinned requirement from any source, with where it was
+// written so errors point at it.
+type requirement struct {
+	pyreq.Requirement
+	version string   // the pinned version
+	sha256  []string // acceptable sha256 digests (hex), empty when unhashed
+	loc     []parser.Range
+	source  string // "Geolayerfile", "requirements.txt:12"
+	lock    []lockWheel
+}
+
+type lockWheel struct {
+	filename, url, sha256 string
+}
+
+// pageKey identifies an index page.
+type pageKey struct{ index, project string }
+
+// fetchIndexPages reads every project's index page through LLB (llb.HTTP,
+// solved and read back), once for all platforms, in parallel.
+func fetchIndexPages(ctx context.Context, c client.Client, bc *dockerui.Client, pl *plan, reqs []*requirement) (map[pageKey]*simpleindex.Project, error) {
+	indexes := append([]string{pl.index}, pl.extraIndexes...)
+	var keys []pageKey
+	seen := map[pageKey]bool{}
+	for _, r := range reqs {
+		if r.lock != nil {
+			continue
+		}
+		for _, ix := range indexes {
+			k := pageKey{ix, r.Name}
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	var mu sync.Mutex
+	pages := map[pageKey]*simpleindex.Project{}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(8)
+	for _, k := range keys {
+		eg.Go(func() error {
+			u := simpleindex.ProjectURL(k.index, k.project)
+			st := llb.HTTP(u, llb.Filename("page.html"), llb.WithCustomName(fmt.Sprintf("[internal] index page %s", u)))
+			def, err := st.Marshal(ctx)
+			if err != nil {
+				return err
+			}
+			res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+			if err != nil {
+				if strings.Contains(err.Error(), "404") {
+					mu.Lock()
+					pages[k] = &simpleindex.Project{Name: k.project}
+					mu.Unlock()
+					return nil
+				}
+				return errors.Wrapf(err, "fetching index page %s", u)
+			}
+			ref, err := res.SingleRef()
+			if err != nil {
+				return err
+			}
+			body, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "page.html"})
+			if err != nil {
+				return err
+			}
+			p, err := simpleindex.Parse(body, "text/html", u)
+			if err != nil {
+				return errors.Wrapf(err, "reading index page %s", u)
+			}
+			mu.Lock()
+			pages[k] = p
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+// selectWheels picks, for one platform, the best wheel of every requirement
+// whose marker applies: PEP 425 order for the target's CPython, glibc and
+// architecture; never musllinux or linux_*.
+func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pageKey]*simpleindex.Project) ([]llbgen.Wheel, error) {
+	wt := wheelTarget(pl.runtime, t.Platform)
+	tags, err := wheel.TargetTags(wt)
+	if err != nil {
+		return nil, err
+	}
+	env := pyreq.LinuxEnv(pl.runtime.PythonVersion, wt.Arch)
+	var out []llbgen.Wheel
+	for _, r := range reqs {
+		if r.Marker != "" {
+			ok, err := pyreq.EvalMarker(r.Marker, env)
+			if err != nil {
+				return nil, located(errors.Wrapf(err, "%s: marker", r.Name), r.loc)
+			}
+			if !ok {
+				continue
+			}
+		}
+		w, err := selectOne(pl, r, tags, pages)
+		if err != nil {
+			return nil, located(err, r.loc)
+		}
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for i := 1; i < len(out); i++ {
+		if out[i].Name == out[i-1].Name {
+			return nil, errors.Errorf("%s is required twice (%s and %s)", out[i].Name, out[i-1].Filename, out[i].Filename)
+		}
+	}
+	return out, nil
+}
+
+type candidate struct {
+	filename, url, sha256 string
+}
+
+func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*simpleindex.Project) (llbgen.Wheel, error) {
+	var cands []candidate
+	var others []string // files of the pinned version we could not use
+	if r.lock != nil {
+		for _, lw := range r.lock {
+			cands = append(cands, candidate{lw.filename, lw.url, lw.sha256})
+		}
+	} else {
+		for _, ix := range append([]string{pl.index}, pl.extraIndexes...) {
+			p := pages[pageKey{ix, r.Name}]
+			if p == nil {
+				continue
+			}
+			for _, f := range p.Files {
+				if !strings.HasSuffix(f.Filename, ".whl") {
+					continue
+				}
+				fn, err := wheel.ParseFilename(f.Filename)
+				if err != nil || !sameVersion(fn.Version, r.version) {
+					continue
+				}
+				if f.RequiresPython != "" {
+					if ok, err := simpleindex.SatisfiesRequiresPython(f.RequiresPython, pl.runtime.PythonVersion); err == nil && !ok {
+						others = append(others, f.Filename+" (requires-python "+f.RequiresPython+")")
+						continue
+					}
+				}
+				cands = append(cands, candidate{f.Filename, f.URL, f.Hashes["sha256"]})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		if len(others) > 0 {
+			return llbgen.Wheel{}, errors.Errorf("%s==%s: no wheel for Python %s: %s", r.Name, r.version, pl.runtime.PythonVersion, strings.Join(others, ", "))
+		}
+		return llbgen.Wheel{}, errors.Errorf("%s==%s: not found on %s", r.Name, r.version, strings.Join(append([]string{pl.index}, pl.extraIndexes...), ", "))
+	}
+	names := make([]string, len(cands))
+	for i, c := range cands {
+		names[i] = c.filename
+	}
+	best, _, err := wheel.Select(names, tags)
+	if err != nil {
+		return llbgen.Wheel{}, errors.Wrapf(err, "%s==%s", r.Name, r.version)
+	}
+	var c candidate
+	for _, x := range cands {
+		if x.filename == best {
+			c = x
+			break
+		}
+	}
+	sha := strings.ToLower(c.sha256)
+	switch {
+	case len(r.sha256) > 0 && sha != "" && !contains(r.sha256, sha):
+		return llbgen.Wheel{}, errors.Errorf("%s==%s: hash mismatch: the index publishes sha256:%s for %s, which is not among the hashes required in %s", r.Name, r.version, sha, best, r.source)
+	case sha == "" && len(r.sha256) == 1:
+		sha = r.sha256[0]
+	case sha == "":
+		return llbgen.Wheel{}, errors.Errorf("%s==%s: the index gives no sha256 for %s; add --hash=sha256:<digest> to the requirement", r.Name, r.version, best)
+	}
+	fn, _ := wheel.ParseFilename(best)
+	return llbgen.Wheel{
+		Name:     r.Name,
+		Version:  fn.Version,
+		Filename: path.Base(best),
+		URL:      c.url,
+		SHA256:   sha,
+		Tag:      tagSummary(best),
+	}, nil
+}
+
+func sameVersion(a, b string) bool {
+	if a == b {
+		return true
+	}
+	n, err := simpleindex.CompareVersions(a, b)
+	return err == nil && n == 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// tagSummary turns numpy-2.1.0-cp313-cp313-manylinux_2_17_x86_64.whl into
+// cp313-manylinux_2_17_x86_64 for vertex names.
+func tagSummary(filename string) string {
+	parts := strings.Split(strings.TrimSuffix(filename, ".whl"), "-")
+	if len(parts) < 3 {
+		return filename
+	}
+	return parts[len(parts)-3] + "-" + parts[len(parts)-1]
+}

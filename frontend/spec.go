@@ -1,0 +1,106 @@
+package frontend
+
+import (
+	"strings"
+
+	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/geolayer/geolayer/frontend/profile"
+	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/pyreq"
+	dfparser "github.com/moby/buildkit/frontend/dockerfile/parser"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// newPlan validates a loaded Geolayerfile against the profile table and the
+// build's options.
+func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buildArgs map[string]string) (*plan, error) {
+	if spec.Target == nil {
+		return nil, errors.New("missing TARGET: say what the layer is for, e.g. `TARGET aws-lambda python3.13`")
+	}
+	tc := spec.Target
+	rt, err := profile.Lookup(tc.Profile.Value, tc.Runtime.Value)
+	if err != nil {
+		return nil, located(err, tc.Location())
+	}
+	if tc.RuntimeImage.IsSet() || tc.BuildImage.IsSet() || tc.Glibc.IsSet() || tc.Layout.IsSet() {
+		rt, err = rt.ApplyOverrides(tc.RuntimeImage.Value, tc.BuildImage.Value, tc.Glibc.Value, tc.Layout.Value)
+		if err != nil {
+			return nil, located(err, tc.Location())
+		}
+	}
+	pl := &plan{spec: spec, runtime: rt, buildPlatform: build[0], inlineLoc: map[int][]dfparser.Range{}}
+	if pl.Platforms, err = platformsFor(spec, rt, requested, build); err != nil {
+		return nil, err
+	}
+	if pl.epoch, err = parseEpoch(buildArgs); err != nil {
+		return nil, err
+	}
+
+	pl.index = DefaultIndex
+	if v := buildArgs["GEOLAYER_INDEX_URL"]; v != "" {
+		pl.index = v
+	}
+	primarySet := false
+	for _, ix := range spec.Indexes {
+		if ix.Secret.IsSet() {
+			return nil, located(errors.New("INDEX --secret is not supported yet: private indexes land with the native-builds work"), ix.Location())
+		}
+		if ix.Extra {
+			pl.extraIndexes = append(pl.extraIndexes, ix.URL.Value)
+			continue
+		}
+		if primarySet {
+			return nil, located(errors.New("more than one primary INDEX: mark additional indexes with --extra"), ix.Location())
+		}
+		primarySet = true
+		// The build arg replaces the default index, not one the file names.
+		if buildArgs["GEOLAYER_INDEX_URL"] == "" {
+			pl.index = ix.URL.Value
+		}
+	}
+	if !strings.HasSuffix(pl.index, "/") {
+		pl.index += "/"
+	}
+
+	for _, rc := range spec.Requires {
+		switch rc.Kind {
+		case instructions.RequireSpecs:
+			for _, v := range rc.Requirements {
+				r, err := pyreq.ParseRequirement(v.Value)
+				if err != nil {
+					return nil, located(err, v.Location)
+				}
+				pl.inlineLoc[len(pl.inline)] = v.Location
+				pl.inline = append(pl.inline, r)
+			}
+		case instructions.RequireFile:
+			pl.requireFiles = append(pl.requireFiles, requireFile{path: rc.File.Value, loc: rc.File.Location, kind: kindRequirements})
+		case instructions.RequireLock:
+			pl.requireFiles = append(pl.requireFiles, requireFile{path: rc.File.Value, loc: rc.File.Location, kind: kindLock})
+		}
+	}
+	if len(spec.Requires) == 0 {
+		return nil, errors.New("nothing to install: add a REQUIRE instruction")
+	}
+
+	for _, tc := range spec.Tests {
+		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location())})
+	}
+	pl.env = map[string]string{}
+	for _, ec := range spec.Env {
+		for _, kv := range ec.Env {
+			pl.env[kv.Key] = kv.Value
+		}
+	}
+	for _, c := range []instructions.Command{spec.Strip, spec.Bytecode, spec.Budget, spec.Check} {
+		_ = c // parsed and validated; behaviour lands with the slimming and check work
+	}
+	for _, b := range spec.Builds {
+		return nil, located(errors.New("BUILD (compiling from source) is not supported yet"), b.Location())
+	}
+	for _, r := range spec.Runs {
+		return nil, located(errors.New("RUN is not supported yet: it comes with BUILD"), r.Location())
+	}
+	return pl, nil
+}

@@ -1,0 +1,54 @@
+package frontend
+
+import (
+	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/pkg/errors"
+)
+
+// outlineOf answers `--call outline`: the ARGs with their values and
+// descriptions.
+func outlineOf(spec *instructions.Spec, loadErr error, src *dockerui.Source) (*outline.Outline, error) {
+	if spec == nil {
+		return nil, loadErr
+	}
+	o := &outline.Outline{Name: "geolayer", Description: "a serverless Python layer"}
+	srcIdx := int32(0)
+	for _, ac := range spec.Args {
+		for _, a := range ac.Args {
+			o.Args = append(o.Args, outline.Arg{
+				Name:        a.Name,
+				Description: a.Description,
+				Value:       a.Value,
+				Location:    &pb.Location{SourceIndex: srcIdx, Ranges: toPBRanges(a.Location)},
+			})
+		}
+	}
+	for _, ix := range spec.Indexes {
+		if ix.Secret.IsSet() {
+			o.Secrets = append(o.Secrets, outline.Secret{Name: ix.Secret.Value, Required: true,
+				Location: &pb.Location{SourceIndex: srcIdx, Ranges: toPBRanges(ix.Location())}})
+		}
+	}
+	if src != nil && src.SourceMap != nil {
+		o.Sources = [][]byte{src.Data}
+	}
+	return o, nil
+}
+
+// targetList answers `--call targets`.
+func targetList(src *dockerui.Source) (*targets.List, error) {
+	l := &targets.List{}
+	for i, t := range Targets {
+		l.Targets = append(l.Targets, targets.Target{Name: t.Name, Description: t.Description, Default: i == 0})
+	}
+	if src != nil {
+		l.Sources = [][]byte{src.Data}
+	}
+	return l, nil
+}
+
+var _ = errors.New

@@ -1,0 +1,193 @@
+// Command mkimage assembles a multi-platform OCI image from per-platform
+// rootfs tarballs or directories and pushes it, under one or more names, to a
+// registry. The dev world uses it for the stand-in runtime and build images
+// and for the frontend image; nothing is pulled from anywhere.
+//
+//	mkimage --platform linux/amd64=rootfs-amd64.tar --platform linux/arm64=dir:./out/arm64 \
+//	    --env PATH=/usr/bin:/bin --entrypoint /geolayer --label k=v --push 127.0.0.1:5000/x:y
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+func main() {
+	var plats, envs, labels, pushes multi
+	flag.Var(&plats, "platform", "os/arch=ROOTFS.tar or os/arch=dir:DIR (repeatable)")
+	flag.Var(&envs, "env", "KEY=VALUE for the image config (repeatable)")
+	flag.Var(&labels, "label", "KEY=VALUE label (repeatable)")
+	flag.Var(&pushes, "push", "image reference to push to (repeatable)")
+	entrypoint := flag.String("entrypoint", "", "entrypoint, space separated")
+	cmd := flag.String("cmd", "", "default command, space separated")
+	workdir := flag.String("workdir", "", "working directory")
+	flag.Parse()
+	if len(plats) == 0 || len(pushes) == 0 {
+		log.Fatal("mkimage: need at least one --platform and one --push")
+	}
+	idx := v1.ImageIndex(empty.Index)
+	idx = mutate.IndexMediaType(idx, types.OCIImageIndex)
+	for _, p := range plats {
+		spec, src, ok := strings.Cut(p, "=")
+		if !ok {
+			log.Fatalf("mkimage: bad --platform %q", p)
+		}
+		plat, err := platforms.Parse(spec)
+		if err != nil {
+			log.Fatalf("mkimage: %v", err)
+		}
+		plat = platforms.Normalize(plat)
+		layer, err := layerFrom(src)
+		if err != nil {
+			log.Fatalf("mkimage: %s: %v", p, err)
+		}
+		img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layer)
+		if err != nil {
+			log.Fatal(err)
+		}
+		img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+		cf, err := img.ConfigFile()
+		if err != nil {
+			log.Fatal(err)
+		}
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture, cf.Variant = plat.OS, plat.Architecture, plat.Variant
+		cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
+		cf.Config.Env = envs
+		cf.Config.WorkingDir = *workdir
+		if *entrypoint != "" {
+			cf.Config.Entrypoint = strings.Fields(*entrypoint)
+		}
+		if *cmd != "" {
+			cf.Config.Cmd = strings.Fields(*cmd)
+		}
+		if len(labels) > 0 {
+			cf.Config.Labels = map[string]string{}
+			for _, l := range labels {
+				k, v, _ := strings.Cut(l, "=")
+				cf.Config.Labels[k] = v
+			}
+		}
+		img, err = mutate.ConfigFile(img, cf)
+		if err != nil {
+			log.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+			Add: img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{
+				OS: plat.OS, Architecture: plat.Architecture, Variant: plat.Variant,
+			}},
+		})
+	}
+	for _, ref := range pushes {
+		r, err := name.ParseReference(ref, name.Insecure)
+		if err != nil {
+			log.Fatalf("mkimage: %v", err)
+		}
+		if err := remote.WriteIndex(r, idx); err != nil {
+			log.Fatalf("mkimage: push %s: %v", ref, err)
+		}
+		d, _ := idx.Digest()
+		fmt.Printf("pushed %s@%s\n", ref, d)
+	}
+}
+
+func layerFrom(src string) (v1.Layer, error) {
+	if dir, ok := strings.CutPrefix(src, "dir:"); ok {
+		b, err := tarDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}, tarball.WithMediaType(types.OCILayer))
+	}
+	return tarball.LayerFromFile(src, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
+}
+
+// tarDir makes a reproducible tar of a (small) directory: sorted entries,
+// zero mtimes, root ownership, modes kept.
+func tarDir(dir string) ([]byte, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, p := range paths {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil, err
+		}
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return nil, err
+			}
+		}
+		h, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return nil, err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		h.Name = filepath.ToSlash(rel)
+		if fi.IsDir() {
+			h.Name += "/"
+		}
+		h.ModTime, h.AccessTime, h.ChangeTime = time.Unix(0, 0), time.Time{}, time.Time{}
+		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		h.Format = tar.FormatPAX
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if fi.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return nil, err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The offline dev world: buildkitd (+arm64 emulation), a loopback OCI registry
+# with stand-in runtime/build images, a PEP 503 index with fixtures, and a
+# docker buildx "remote" builder. See hack/README.md.
+#
+#   hack/dev.sh up | down | status | env
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$REPO_ROOT/hack/versions.env"
+
+APT_PKGS=(runc qemu-user-static binfmt-support mmdebstrap arch-test zip unzip)
+
+need_apt() {
+  local missing=() p
+  for p in "${APT_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  log "installing from Debian: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+need_binfmt() {
+  [ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || die "linux/arm64 emulation could not be registered (binfmt_misc)"
+}
+
+need_tools() {
+  local v; v=$(buildkit_version)
+  if [ ! -x "$DEV_BIN/buildkitd-$v" ] || [ ! -x "$DEV_BIN/buildctl-$v" ]; then
+    log "building buildkitd and buildctl $v from go.mod (a few minutes, once)"
+    (cd "$REPO_ROOT" && go build -o "$DEV_BIN/buildkitd-$v" github.com/moby/buildkit/cmd/buildkitd \
+      && go build -o "$DEV_BIN/buildctl-$v" github.com/moby/buildkit/cmd/buildctl)
+  fi
+  ln -sf "buildkitd-$v" "$DEV_BIN/buildkitd"
+  ln -sf "buildctl-$v" "$DEV_BIN/buildctl"
+  if [ ! -x "$DEV_BIN/buildx-$BUILDX_VERSION" ]; then
+    log "building docker buildx $BUILDX_VERSION from its Go module (a few minutes, once)"
+    local tmp; tmp=$(mktemp -d)
+    GOBIN=$tmp go install "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
+    mv "$tmp/buildx" "$DEV_BIN/buildx-$BUILDX_VERSION"; rmdir "$tmp"
+  fi
+  mkdir -p "$HOME/.docker/cli-plugins"
+  ln -sf "$DEV_BIN/buildx-$BUILDX_VERSION" "$HOME/.docker/cli-plugins/docker-buildx"
+  # Our own small tools (fast when cached).
+  (cd "$REPO_ROOT" && go build -o "$DEV_BIN/" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex)
+}
+
+# start NAME CHECK-CMD -- CMD...: start a daemon unless CHECK-CMD succeeds.
+start() {
+  local name=$1 check=$2; shift 3
+  if eval "$check" >/dev/null 2>&1; then return 0; fi
+  log "starting $name"
+  setsid nohup "$@" >>"$DEV_HOME/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$DEV_HOME/run/$name.pid"
+  local i
+  for i in $(seq 1 100); do
+    eval "$check" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$DEV_HOME/run/$name.pid")" 2>/dev/null || { tail -20 "$DEV_HOME/logs/$name.log" >&2; die "$name exited"; }
+    sleep 0.3
+  done
+  tail -20 "$DEV_HOME/logs/$name.log" >&2; die "$name did not come up"
+}
+
+stop() {
+  local name=$1 pidf="$DEV_HOME/run/$1.pid"
+  [ -f "$pidf" ] || return 0
+  local pid; pid=$(cat "$pidf")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name"; kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidf"
+}
+
+write_buildkitd_config() {
+  local f=$DEV_HOME/buildkitd.toml tmp
+  tmp=$(mktemp)
+  {
+    echo "# written by hack/dev.sh: do not edit"
+    echo "root = \"$DEV_HOME/buildkit\""
+    echo "[grpc]"
+    echo "  address = [\"unix://$SOCK\"]"
+    echo "[worker.oci]"
+    echo "  enabled = true"
+    echo "  snapshotter = \"overlayfs\""
+    echo "  networkMode = \"host\""
+    echo "  gc = true"
+    echo "  gckeepstorage = \"30GB\""
+    echo "[worker.containerd]"
+    echo "  enabled = false"
+    # Real image names resolve to the stand-ins in the dev registry.
+    for host in public.ecr.aws mcr.microsoft.com us-central1-docker.pkg.dev; do
+      echo "[registry.\"$host\"]"
+      echo "  mirrors = [\"$GEOLAYER_REGISTRY\"]"
+    done
+    echo "[registry.\"$GEOLAYER_REGISTRY\"]"
+    echo "  http = true"
+    echo "  insecure = true"
+  } >"$tmp"
+  if ! cmp -s "$tmp" "$f"; then mv "$tmp" "$f"; stop buildkitd; else rm -f "$tmp"; fi
+}
+
+bctl() { "$DEV_BIN/buildctl" --addr "unix://$SOCK" "$@"; }
+
+registry_has() { curl -fsS -o /dev/null -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$GEOLAYER_REGISTRY/v2/$1/manifests/$2"; }
+
+need_standins() {
+  if registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest && [ -f "$DEV_HOME/state/standins.pushed" ]; then
+    return 0
+  fi
+  log "building stand-in images (cold: about 10 minutes)"
+  "$REPO_ROOT/hack/standins.sh" rootfs
+  "$REPO_ROOT/hack/standins.sh" push
+}
+
+need_fixtures() {
+  log "building package fixtures (cached by BuildKit)"
+  local out=$DEV_HOME/fixtures/out
+  rm -rf "$out.tmp"
+  bctl build --progress=quiet --frontend dockerfile.v0 \
+    --local context="$REPO_ROOT/hack/fixtures" --local dockerfile="$REPO_ROOT/hack/fixtures" \
+    --opt platform=linux/amd64,linux/arm64 --output "type=local,dest=$out.tmp" \
+    >"$DEV_HOME/logs/fixtures.log" 2>&1 || { tail -30 "$DEV_HOME/logs/fixtures.log" >&2; die "fixture build failed"; }
+  rm -rf "$out" && mv "$out.tmp" "$out"
+  # One flat folder of distributions for the index (pure wheels are identical per platform).
+  local dists=$DEV_HOME/index/dists
+  rm -rf "$dists.tmp" && mkdir -p "$dists.tmp"
+  find "$out" -path '*/dists/*' -type f \( -name '*.whl' -o -name '*.tar.gz' \) -exec cp -n {} "$dists.tmp/" \;
+  rm -rf "$dists" && mv "$dists.tmp" "$dists"
+}
+
+write_env() {
+  cat >"$DEV_HOME/env" <<ENV
+# written by hack/dev.sh up; source it: . $DEV_HOME/env
+export GEOLAYER_DEV_HOME=$DEV_HOME
+export BUILDKIT_HOST=unix://$SOCK
+export GEOLAYER_REGISTRY=$GEOLAYER_REGISTRY
+export GEOLAYER_INDEX_URL=http://127.0.0.1:$INDEX_PORT/simple/
+export GEOLAYER_AUTH_INDEX_URL=http://127.0.0.1:$AUTH_INDEX_PORT/simple/
+export GEOLAYER_AUTH_INDEX_CREDENTIALS=geolayer:dev-secret-$(cat "$DEV_HOME/state/index-secret")
+export GEOLAYER_FRONTEND_IMAGE=$GEOLAYER_REGISTRY/geolayer/frontend:dev
+export GEOLAYER_BUILDER=$BUILDER_NAME
+export PATH=$DEV_BIN:\$PATH
+ENV
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  [ "$(id -u)" = 0 ] || die "the dev world runs buildkitd as root; run as root"
+  need_apt
+  need_binfmt
+  need_tools
+  start registry "curl -fsS http://$GEOLAYER_REGISTRY/v2/" -- "$DEV_BIN/devregistry" --addr "$GEOLAYER_REGISTRY" --dir "$DEV_HOME/registry"
+  write_buildkitd_config
+  start buildkitd "bctl debug workers" -- "$DEV_BIN/buildkitd" --config "$DEV_HOME/buildkitd.toml"
+  need_standins
+  need_fixtures
+  [ -f "$DEV_HOME/state/index-secret" ] || od -An -N8 -tx1 /dev/urandom | tr -d ' \n' >"$DEV_HOME/state/index-secret"
+  start index "curl -fsS http://127.0.0.1:$INDEX_PORT/simple/" -- "$DEV_BIN/pyindex" serve --dir "$DEV_HOME/index/dists" \
+    --addr "127.0.0.1:$INDEX_PORT" --overrides "$REPO_ROOT/hack/fixtures/index-overrides.json"
+  start index-auth "curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:$AUTH_INDEX_PORT/simple/ | grep -q 401" -- \
+    "$DEV_BIN/pyindex" serve --dir "$DEV_HOME/index/dists" --addr "127.0.0.1:$AUTH_INDEX_PORT" \
+    --basic-auth "geolayer:dev-secret-$(cat "$DEV_HOME/state/index-secret")"
+  if ! docker buildx inspect "$BUILDER_NAME" >/dev/null 2>&1; then
+    log "creating buildx builder $BUILDER_NAME (remote driver)"
+    docker buildx create --name "$BUILDER_NAME" --driver remote "unix://$SOCK" >/dev/null
+  fi
+  docker buildx inspect --bootstrap "$BUILDER_NAME" >/dev/null
+  write_env
+  "$REPO_ROOT/hack/frontend-image.sh"
+  log "dev world is up in $((SECONDS - t0)) s; environment: . $DEV_HOME/env"
+}
+
+cmd_down() {
+  stop index-auth; stop index; stop buildkitd; stop registry
+  docker buildx rm "$BUILDER_NAME" >/dev/null 2>&1 || true
+}
+
+cmd_status() {
+  local ok=0 n
+  for n in registry buildkitd index index-auth; do
+    if [ -f "$DEV_HOME/run/$n.pid" ] && kill -0 "$(cat "$DEV_HOME/run/$n.pid")" 2>/dev/null; then
+      printf '%-11s running (pid %s)\n' "$n" "$(cat "$DEV_HOME/run/$n.pid")"
+    else printf '%-11s stopped\n' "$n"; ok=1; fi
+  done
+  if [ -S "$SOCK" ]; then bctl debug workers 2>/dev/null | sed 's/^/  /' || true; fi
+  [ -f "$DEV_HOME/env" ] && echo "env: $DEV_HOME/env"
+  return $ok
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) [ -f "$DEV_HOME/env" ] && cat "$DEV_HOME/env" || die "no env yet: run make dev-up" ;;
+  *) die "usage: $0 up|down|status|env" ;;
+esac

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the frontend image offline (no base image: one static binary per
+# platform) and pushes it to the dev registry as $GEOLAYER_FRONTEND_IMAGE.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+IMAGE=${GEOLAYER_FRONTEND_IMAGE:-$GEOLAYER_REGISTRY/geolayer/frontend:dev}
+work=$DEV_HOME/frontend-image
+rm -rf "$work" && mkdir -p "$work"
+args=()
+for arch in amd64 arm64; do
+  mkdir -p "$work/$arch"
+  (cd "$REPO_ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags='-s -w' \
+    -o "$work/$arch/geolayer" ./cmd/geolayer)
+  args+=(--platform "linux/$arch=dir:$work/$arch")
+done
+[ -x "$DEV_BIN/mkimage" ] || (cd "$REPO_ROOT" && go build -o "$DEV_BIN/" ./hack/cmd/mkimage)
+"$DEV_BIN/mkimage" "${args[@]}" --entrypoint /geolayer \
+  --label moby.buildkit.frontend.network.none=true \
+  --label moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts \
+  --push "$IMAGE" >"$DEV_HOME/logs/frontend-image.log"
+log "frontend image: $(cat "$DEV_HOME/logs/frontend-image.log")"

@@ -1,0 +1,20 @@
+# Shared settings of the dev world; sourced by the hack/ scripts.
+# Everything lives under $GEOLAYER_DEV_HOME (outside the checkout) so reruns are warm.
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEV_HOME=${GEOLAYER_DEV_HOME:-/var/tmp/geolayer-dev}
+export GEOLAYER_DEV_HOME=$DEV_HOME
+DEV_BIN=$DEV_HOME/bin
+REGISTRY_PORT=${GEOLAYER_REGISTRY_PORT:-5000}
+INDEX_PORT=${GEOLAYER_INDEX_PORT:-5001}
+AUTH_INDEX_PORT=${GEOLAYER_AUTH_INDEX_PORT:-5002}
+GEOLAYER_REGISTRY=127.0.0.1:$REGISTRY_PORT
+BUILDER_NAME=${GEOLAYER_BUILDER:-geolayer-dev}
+SOCK=$DEV_HOME/run/buildkitd.sock
+mkdir -p "$DEV_HOME"/{bin,run,logs,state}
+
+log() { printf '\033[1m[dev]\033[0m %s\n' "$*" >&2; }
+die() { printf '[dev] error: %s\n' "$*" >&2; exit 1; }
+
+# buildkit version pinned by go.mod: buildkitd/buildctl are built from exactly it.
+buildkit_version() { (cd "$REPO_ROOT" && go list -m -f '{{.Version}}' github.com/moby/buildkit); }

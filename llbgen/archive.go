@@ -1,0 +1,46 @@
+package llbgen
+
+import (
+	"strconv"
+
+	"github.com/moby/buildkit/client/llb"
+)
+
+// fragment compresses one package's files into its own cached zip fragment.
+func (g *Gen) fragment(t *Target, p *Package) llb.State {
+	args := []string{"fragment",
+		"--root", "/tree",
+		"--name", p.Wheel.Name,
+		"--out", "/frag",
+		"--epoch", strconv.FormatInt(t.Epoch, 10),
+	}
+	if t.Level != 0 {
+		args = append(args, "--level", strconv.Itoa(t.Level))
+	}
+	run := g.helperExec(t, args,
+		llb.AddMount("/tree", p.Tree, llb.Readonly),
+		t.name("compress %s %s", p.Wheel.Name, p.Wheel.Version),
+	)
+	return run.AddMount("/frag", llb.Scratch())
+}
+
+// assemble concatenates the fragments, writes the central directory and
+// report.json. It only copies compressed bytes, so it is I/O-bound.
+func (g *Gen) assemble(t *Target, frags, metas llb.State) llb.State {
+	args := []string{"assemble",
+		"--fragments", "/frags",
+		"--meta", "/meta",
+		"--out", "/out",
+		"--platform", platformString(t.Platform),
+		"--profile", t.ProfileName,
+		"--runtime", t.RuntimeName,
+		"--limit-unzipped", strconv.FormatInt(t.LimitUnzipped, 10),
+		"--limit-zipped", strconv.FormatInt(t.LimitZipped, 10),
+	}
+	run := g.helperExec(t, args,
+		llb.AddMount("/frags", frags, llb.Readonly),
+		llb.AddMount("/meta", metas, llb.Readonly),
+		t.name("assemble layer.zip"),
+	)
+	return run.AddMount("/out", llb.Scratch())
+}

@@ -1,0 +1,146 @@
+// Package llbgen turns a resolved plan into per-platform LLB: one file per
+// stage (fetch, install, archive, test, output). Every wheel, every
+// per-package step and the final archive is its own content-addressed step.
+package llbgen
+
+import (
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// HelperPath is where the helper binary sits in the frontend image.
+const HelperPath = "/geolayer"
+
+// Layout says where things go inside the layer archive (paths relative to
+// the archive root, which the platform mounts at MountPoint).
+type Layout struct {
+	SitePackages string // python/lib/python3.13/site-packages
+	Scripts      string // bin
+	Data         string // python
+	Headers      string // python/include
+	MountPoint   string // /opt
+}
+
+// Wheel is one wheel chosen for one platform.
+type Wheel struct {
+	Name     string // normalized project name
+	Version  string
+	Filename string
+	URL      string
+	SHA256   string // hex
+	Tag      string // the tag it was chosen for, for people
+}
+
+// Target is what one platform's graph is built for.
+type Target struct {
+	Platform      ocispecs.Platform
+	BuildPlatform ocispecs.Platform
+	Layout        Layout
+	Interpreter   string // shebang for scripts: /usr/bin/env python3
+	RuntimeImage  string
+	Env           map[string]string // the platform's environment at run time
+	Epoch         int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
+	Level         int               // deflate level; 0 = helper default
+	ProfileName   string
+	RuntimeName   string
+	Glibc         string
+	LimitUnzipped int64
+	LimitZipped   int64
+}
+
+// Gen generates LLB. Helper is a state whose filesystem has the static
+// helper binary at HelperPath (the frontend image itself, through
+// CurrentFrontend, or an explicit helper image).
+type Gen struct {
+	Helper   llb.State
+	Merge    bool // daemon supports MergeOp
+	ImageOpt []llb.ImageOption
+}
+
+func platformString(p ocispecs.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+func (t *Target) name(format string, a ...any) llb.ConstraintsOpt {
+	return llb.WithCustomName(fmt.Sprintf("[%s] ", platformString(t.Platform)) + fmt.Sprintf(format, a...))
+}
+
+// helperExec runs the helper on the build host's own architecture: wheel-only
+// stacks need no emulation for any target.
+func (g *Gen) helperExec(t *Target, args []string, opts ...llb.RunOption) llb.ExecState {
+	ro := []llb.RunOption{
+		llb.Args(append([]string{HelperPath, "helper"}, args...)),
+		llb.Network(pb.NetMode_NONE),
+		llb.Platform(t.BuildPlatform),
+		llb.WithCustomName("geolayer helper " + args[0]),
+	}
+	return g.Helper.Run(append(ro, opts...)...)
+}
+
+// merge composes states: MergeOp when the daemon has it, copies otherwise.
+func (g *Gen) merge(states []llb.State, name llb.ConstraintsOpt) llb.State {
+	switch len(states) {
+	case 0:
+		return llb.Scratch()
+	case 1:
+		return states[0]
+	}
+	if g.Merge {
+		return llb.Merge(states, name)
+	}
+	out := states[0]
+	for _, s := range states[1:] {
+		out = out.File(llb.Copy(s, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, AllowEmptyWildcard: true, CreateDestPath: true}), name)
+	}
+	return out
+}
+
+// Package is the per-package chain of states.
+type Package struct {
+	Wheel    Wheel
+	File     llb.State // the fetched wheel
+	Tree     llb.State // installed files, paths relative to the layer root
+	Meta     llb.State // /<name>.json: what the install did
+	Fragment llb.State // /<name>.frag + /<name>.frag.idx
+}
+
+// Layer is one platform's whole graph.
+type Layer struct {
+	Target   *Target
+	Packages []*Package
+	Tree     llb.State // the unpacked layer
+	Archive  llb.State // /layer.zip + /report.json
+	Gate     []llb.State
+}
+
+// Build generates the graph for one platform.
+func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
+	sorted := append([]Wheel(nil), wheels...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	l := &Layer{Target: t}
+	var trees, metas, frags []llb.State
+	for _, w := range sorted {
+		p := &Package{Wheel: w}
+		p.File = g.fetch(t, w)
+		p.Tree, p.Meta = g.install(t, p)
+		p.Fragment = g.fragment(t, p)
+		l.Packages = append(l.Packages, p)
+		trees = append(trees, p.Tree)
+		metas = append(metas, p.Meta)
+		frags = append(frags, p.Fragment)
+	}
+	l.Tree = g.merge(trees, t.name("compose layer tree"))
+	l.Archive = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")))
+	return l
+}
+
+func metaName(w Wheel) string { return path.Join("/", w.Name+".json") }

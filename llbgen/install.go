@@ -1,0 +1,31 @@
+package llbgen
+
+import (
+	"strconv"
+
+	"github.com/moby/buildkit/client/llb"
+)
+
+// install unpacks one wheel into its own scratch state, per the wheel spec,
+// on the build host's architecture.
+func (g *Gen) install(t *Target, p *Package) (tree, meta llb.State) {
+	w := p.Wheel
+	args := []string{"install",
+		"--wheel", "/in/" + w.Filename,
+		"--root", "/out",
+		"--site-packages", t.Layout.SitePackages,
+		"--scripts", t.Layout.Scripts,
+		"--data", t.Layout.Data,
+		"--headers", t.Layout.Headers,
+		"--interpreter", t.Interpreter,
+		"--url", w.URL,
+		"--sha256", w.SHA256,
+		"--epoch", strconv.FormatInt(t.Epoch, 10),
+		"--meta", "/meta" + metaName(w),
+	}
+	run := g.helperExec(t, args,
+		llb.AddMount("/in", p.File, llb.Readonly),
+		t.name("install %s %s", w.Name, w.Version),
+	)
+	return run.AddMount("/out", llb.Scratch()), run.AddMount("/meta", llb.Scratch())
+}

@@ -1,0 +1,80 @@
+package llbgen
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// Test is one TEST instruction.
+type Test struct {
+	Code     string
+	Location []*pb.Range
+}
+
+// AddTests runs each TEST in the runtime image of the target platform, with
+// the layer mounted where the platform mounts it and the platform's
+// environment; a foreign architecture runs emulated. The returned states are
+// empty outputs the result must depend on (the gate).
+func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
+	t := l.Target
+	for i, tc := range tests {
+		script := llb.Scratch().File(llb.Mkfile("/test.py", 0o644, []byte(tc.Code+"\n")),
+			llb.WithCustomName(fmt.Sprintf("[internal] write test %d", i+1)))
+		opts := []llb.RunOption{
+			llb.Args([]string{"python3", "-I", "-c", testRunner}),
+			llb.Platform(t.Platform),
+			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly),
+			llb.AddMount("/geolayer-test", script, llb.Readonly),
+			llb.Network(pb.NetMode_NONE),
+			t.name("TEST %s", oneLine(tc.Code)),
+		}
+		if sm != nil && len(tc.Location) > 0 {
+			opts = append(opts, sm.Location(tc.Location))
+		}
+		keys := make([]string, 0, len(t.Env))
+		for k := range t.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			opts = append(opts, llb.AddEnv(k, t.Env[k]))
+		}
+		run := llb.Image(t.RuntimeImage, append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...).Run(opts...)
+		l.Gate = append(l.Gate, run.AddMount("/geolayer-test-ok", llb.Scratch()))
+	}
+}
+
+// testRunner runs the test file in isolated mode (-I) but with the platform's
+// PYTHONPATH honoured the way the platform's bootstrap puts it on sys.path.
+const testRunner = `import os, sys
+for p in reversed([p for p in os.environ.get("PYTHONPATH", "").split(":") if p]):
+    sys.path.insert(0, p)
+src = open("/geolayer-test/test.py").read()
+exec(compile(src, "TEST", "exec"), {"__name__": "__main__"})
+`
+
+func oneLine(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if r == '\n' {
+			r = ' '
+		}
+		out = append(out, r)
+		if len(out) > 60 {
+			return string(out) + "…"
+		}
+	}
+	return string(out)
+}
+
+// Gated makes st depend on the layer's tests without changing its content:
+// the gate states are empty, so merging them adds no files.
+func (g *Gen) Gated(l *Layer, st llb.State) llb.State {
+	if len(l.Gate) == 0 {
+		return st
+	}
+	return g.merge(append([]llb.State{st}, l.Gate...), l.Target.name("require tests to pass"))
+}

@@ -1,0 +1,202 @@
+// Package simpleindex parses project pages of the Python "simple repository
+// API": PEP 503 HTML and PEP 691 JSON
+// (https://packaging.python.org/en/latest/specifications/simple-repository-api/),
+// and implements the PEP 440 version and specifier rules needed to filter
+// files by Requires-Python.
+package simpleindex
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Media types of the simple repository API.
+const (
+	MediaTypeJSON   = "application/vnd.pypi.simple.v1+json"
+	MediaTypeHTML   = "application/vnd.pypi.simple.v1+html"
+	MediaTypeLegacy = "text/html"
+
+	// AcceptHeader prefers JSON, then versioned HTML, then legacy HTML.
+	AcceptHeader = MediaTypeJSON + ", " + MediaTypeHTML + ";q=0.2, " + MediaTypeLegacy + ";q=0.01"
+
+	// SupportedAPIMajor is the API major version this package understands.
+	// Pages declaring a higher major version are rejected (PEP 629).
+	SupportedAPIMajor = 1
+)
+
+// Project is a parsed project page.
+type Project struct {
+	// Name is the normalized project name (from the JSON "name" key, or the
+	// last path segment of the page URL for HTML).
+	Name string
+	// APIVersion is the page's declared API version ("1.1"), empty if absent.
+	APIVersion string
+	Files      []File
+}
+
+// File is one distribution file listed on a project page.
+type File struct {
+	Filename string
+	// URL is absolute, resolved against the page URL, without fragment.
+	URL string
+	// Hashes maps lowercase algorithm names to lowercase hex digests.
+	Hashes         map[string]string
+	RequiresPython string
+	Yanked         bool
+	YankedReason   string
+	// CoreMetadata is true when the index serves the file's METADATA at
+	// URL + ".metadata" (PEP 658 / PEP 714).
+	CoreMetadata bool
+	// CoreMetadataHashes are the hashes of that metadata file, if given.
+	CoreMetadataHashes map[string]string
+	// Size in bytes (JSON API >= 1.1 only; 0 if unknown).
+	Size int64
+	// UploadTime (JSON API >= 1.1 only; zero if unknown).
+	UploadTime time.Time
+}
+
+var nameSeparators = regexp.MustCompile(`[-_.]+`)
+
+// NormalizeName normalizes a project name per PEP 503: runs of "-", "_" and
+// "." become "-" and the result is lowercased.
+func NormalizeName(name string) string {
+	return strings.ToLower(nameSeparators.ReplaceAllString(strings.TrimSpace(name), "-"))
+}
+
+var validName = regexp.MustCompile(`^(?i:[a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$`)
+
+// ValidName reports whether name is a valid project name (PEP 508 "name").
+func ValidName(name string) bool { return validName.MatchString(name) }
+
+// ProjectURL returns the project page URL below an index base URL, e.g.
+// ProjectURL("https://pypi.org/simple", "Foo_Bar") ==
+// "https://pypi.org/simple/foo-bar/".
+func ProjectURL(indexURL, name string) string {
+	n := NormalizeName(name)
+	u, err := url.Parse(indexURL)
+	if err != nil {
+		return strings.TrimRight(indexURL, "/") + "/" + n + "/"
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + n + "/"
+	u.RawPath = ""
+	return u.String()
+}
+
+// Parse parses a project page. contentType is the response Content-Type
+// header (parameters allowed); if it is empty the body is sniffed. pageURL
+// is the URL the page was fetched from (after redirects) and is used to
+// resolve relative links.
+func Parse(body []byte, contentType, pageURL string) (*Project, error) {
+	base, err := url.Parse(pageURL)
+	if err != nil {
+		return nil, fmt.Errorf("simpleindex: page URL %q: %w", pageURL, err)
+	}
+	var p *Project
+	switch kind, err := pageKind(body, contentType); {
+	case err != nil:
+		return nil, err
+	case kind == "json":
+		p, err = parseJSON(body, base)
+		if err != nil {
+			return nil, err
+		}
+	default:
+		p, err = parseHTML(body, base)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func pageKind(body []byte, contentType string) (string, error) {
+	if strings.TrimSpace(contentType) == "" {
+		if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
+			return "json", nil
+		}
+		return "html", nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", fmt.Errorf("simpleindex: content type %q: %w", contentType, err)
+	}
+	switch mt {
+	case MediaTypeJSON, "application/vnd.pypi.simple.latest+json":
+		return "json", nil
+	case MediaTypeHTML, MediaTypeLegacy, "application/vnd.pypi.simple.latest+html":
+		return "html", nil
+	}
+	return "", fmt.Errorf("simpleindex: unsupported content type %q", mt)
+}
+
+// checkAPIVersion rejects pages whose major version is unsupported (PEP 629).
+func checkAPIVersion(v string) error {
+	if v == "" {
+		return nil
+	}
+	major, _, _ := strings.Cut(v, ".")
+	var n int
+	if _, err := fmt.Sscanf(major, "%d", &n); err != nil || fmt.Sprint(n) != major {
+		return fmt.Errorf("simpleindex: invalid api-version %q", v)
+	}
+	if n > SupportedAPIMajor {
+		return fmt.Errorf("simpleindex: unsupported api-version %q (supported: %d.x)", v, SupportedAPIMajor)
+	}
+	return nil
+}
+
+// resolve makes href absolute against base and splits off the fragment.
+func resolve(base *url.URL, href string) (abs, fragment string, err error) {
+	ref, err := url.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return "", "", err
+	}
+	u := base.ResolveReference(ref)
+	fragment = u.Fragment
+	u.Fragment, u.RawFragment = "", ""
+	return u.String(), fragment, nil
+}
+
+// hashAlgorithms are the names accepted in "#<alg>=<hex>" fragments and
+// hash tables (Python's hashlib.algorithms_guaranteed, hex-digest ones).
+var hashAlgorithms = map[string]int{ // alg -> hex length (0 = variable)
+	"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128,
+	"sha3_224": 56, "sha3_256": 64, "sha3_384": 96, "sha3_512": 128,
+	"blake2b": 128, "blake2s": 64,
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// parseHashPair parses "<alg>=<hex>" as used in URL fragments and
+// data-core-metadata. ok is false if it is not a recognized hash.
+func parseHashPair(s string) (alg, hex string, ok bool) {
+	alg, hex, found := strings.Cut(s, "=")
+	alg, hex = strings.ToLower(strings.TrimSpace(alg)), strings.ToLower(strings.TrimSpace(hex))
+	n, known := hashAlgorithms[alg]
+	if !found || !known || !isHex(hex) || (n != 0 && len(hex) != n) {
+		return "", "", false
+	}
+	return alg, hex, true
+}
+
+// filenameFromURL returns the unescaped last path segment of u.
+func filenameFromURL(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	p := pu.Path
+	return p[strings.LastIndexByte(p, '/')+1:]
+}

@@ -1,0 +1,395 @@
+package wheel
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Scheme gives the install directories for the wheel scheme keys.
+type Scheme struct {
+	// Root is a host directory, created if missing.
+	Root string
+	// The scheme directories, '/'-separated and relative to Root ("" or
+	// "." is Root itself). The .dist-info directory goes to Purelib or
+	// Platlib, whichever receives the archive root.
+	Purelib, Platlib string
+	Scripts          string
+	Data             string
+	Headers          string
+}
+
+// InstallOptions tune Install. The zero value is usable.
+type InstallOptions struct {
+	// Interpreter replaces "python" in "#!python" script shebangs and is
+	// the shebang of generated entry point wrappers, without the "#!".
+	// Default "/usr/bin/env python3".
+	Interpreter string
+	// Mtime is given to every installed file, symlink and directory.
+	// Default 1980-01-01T00:00:00Z.
+	Mtime time.Time
+	// MaxUnpackedBytes bounds the total number of bytes decompressed from
+	// the wheel, counted while streaming. Default (<= 0) 4 GiB.
+	MaxUnpackedBytes int64
+	// MaxEntryRatio bounds decompressed/compressed size per entry once an
+	// entry has produced more than 1 MiB. Default (0) 200; < 0 disables.
+	MaxEntryRatio int64
+}
+
+// Installed describes a completed installation.
+type Installed struct {
+	Name     string // normalized project name (PEP 503)
+	Version  string // as in the .dist-info directory name
+	Files    []InstalledFile
+	Bytes    int64 // total size of installed regular files
+	Warnings []string
+}
+
+// InstalledFile is one installed file or symlink (directories are not
+// listed), sorted by Path.
+type InstalledFile struct {
+	Path string // relative to Scheme.Root, '/'-separated
+	Size int64  // bytes; for symlinks the length of the target
+	Mode fs.FileMode
+}
+
+const (
+	// DefaultInterpreter is the default InstallOptions.Interpreter.
+	DefaultInterpreter = "/usr/bin/env python3"
+	// DefaultMaxUnpackedBytes is the default InstallOptions.MaxUnpackedBytes.
+	DefaultMaxUnpackedBytes int64 = 4 << 30
+	// DefaultMaxEntryRatio is the default InstallOptions.MaxEntryRatio.
+	DefaultMaxEntryRatio int64 = 200
+	// InstallerName is written to .dist-info/INSTALLER.
+	InstallerName = "geolayer"
+
+	ratioFloor        = 1 << 20 // entry bytes before the ratio limit applies
+	maxMetadataBytes  = 1 << 20 // WHEEL, entry_points.txt
+	maxRecordBytes    = 64 << 20
+	maxSymlinkTarget  = 4096
+	defaultMtimeUnix  = 315532800 // 1980-01-01T00:00:00Z
+	schemeKeysInOrder = "purelib, platlib, scripts, data, headers"
+)
+
+// DefaultMtime is the default InstallOptions.Mtime.
+var DefaultMtime = time.Unix(defaultMtimeUnix, 0).UTC()
+
+// Install installs the wheel at wheelPath into s following the binary
+// distribution format specification: it checks WHEEL's Wheel-Version,
+// installs the archive root into purelib or platlib (Root-Is-Purelib),
+// spreads {name}-{version}.data/{purelib,platlib,scripts,data,headers},
+// verifies every member against RECORD while streaming it to disk, rewrites
+// "#!python" shebangs, generates console_scripts/gui_scripts wrappers,
+// writes INSTALLER and an installed RECORD (sorted, relative to the
+// .dist-info's parent). REQUESTED and direct_url.json are not written.
+//
+// Unsafe members (absolute paths, "..", backslashes, NUL, duplicates, paths
+// through symlinks, symlinks leaving Root, special files) are refused, and
+// decompression is bounded by opts. On error, files and directories Install
+// created are removed again (best effort); files it overwrote are lost.
+func Install(wheelPath string, s Scheme, opts InstallOptions) (*Installed, error) {
+	in, err := newInstaller(s, opts)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(wheelPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fmt.Errorf("%s: %w", wheelPath, err)
+	}
+	res, err := in.run(zr, filepath.Base(wheelPath))
+	if err != nil {
+		in.fs.cleanup()
+		return nil, fmt.Errorf("install %s: %w", filepath.Base(wheelPath), err)
+	}
+	return res, nil
+}
+
+// installer carries the state of one Install call.
+type installer struct {
+	opts     InstallOptions
+	scheme   map[string]string // scheme key -> dir relative to root
+	fs       *fsWriter
+	distInfo string // "{name}-{version}.dist-info"
+	dataDir  string // "{name}-{version}.data"
+	rootKey  string // "purelib" or "platlib"
+	record   map[string]recordEntry
+	unpacked int64
+	warnings []string
+}
+
+func newInstaller(s Scheme, opts InstallOptions) (*installer, error) {
+	if opts.Interpreter == "" {
+		opts.Interpreter = DefaultInterpreter
+	}
+	if strings.ContainsAny(opts.Interpreter, "\n\r\x00") || strings.TrimSpace(opts.Interpreter) == "" {
+		return nil, fmt.Errorf("invalid interpreter %q", opts.Interpreter)
+	}
+	if opts.Mtime.IsZero() {
+		opts.Mtime = DefaultMtime
+	}
+	if opts.MaxUnpackedBytes <= 0 {
+		opts.MaxUnpackedBytes = DefaultMaxUnpackedBytes
+	}
+	if opts.MaxEntryRatio == 0 {
+		opts.MaxEntryRatio = DefaultMaxEntryRatio
+	}
+	if s.Root == "" {
+		return nil, fmt.Errorf("scheme has no Root")
+	}
+	root, err := filepath.Abs(s.Root)
+	if err != nil {
+		return nil, err
+	}
+	in := &installer{opts: opts, scheme: map[string]string{}}
+	for key, dir := range map[string]string{
+		"purelib": s.Purelib, "platlib": s.Platlib, "scripts": s.Scripts,
+		"data": s.Data, "headers": s.Headers,
+	} {
+		clean, err := cleanSchemeDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("scheme %s: %v", key, err)
+		}
+		in.scheme[key] = clean
+	}
+	in.fs = newFSWriter(root, opts.Mtime)
+	return in, nil
+}
+
+// cleanSchemeDir validates a scheme directory relative to Root.
+func cleanSchemeDir(dir string) (string, error) {
+	if dir == "" || dir == "." {
+		return ".", nil
+	}
+	if err := checkRelPath(strings.TrimSuffix(dir, "/")); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(dir, "/"), nil
+}
+
+// entryKind classifies archive members.
+type entryKind int
+
+const (
+	kindFile entryKind = iota
+	kindDir
+	kindSymlink
+)
+
+// plannedEntry is an archive member with its destination.
+type plannedEntry struct {
+	f      *zip.File
+	kind   entryKind
+	exec   bool
+	key    string // scheme key of the destination
+	dest   string // relative to root, '/'-separated
+	rec    recordEntry
+	script bool // under .data/scripts: shebang rewriting applies
+}
+
+func (in *installer) warnf(format string, args ...any) {
+	in.warnings = append(in.warnings, fmt.Sprintf(format, args...))
+}
+
+func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
+	distInfo, err := findDistInfo(zr.File)
+	if err != nil {
+		return nil, err
+	}
+	rawName, version, err := splitDistInfo(distInfo)
+	if err != nil {
+		return nil, err
+	}
+	name := NormalizeName(rawName)
+	if fn, ferr := ParseFilename(base); ferr == nil {
+		if fn.Name != name {
+			return nil, fmt.Errorf("wheel filename is for %s but it contains %s", fn.Name, distInfo)
+		}
+		if fn.Version != version {
+			in.warnf("wheel filename version %s differs from %s", fn.Version, distInfo)
+		}
+	}
+	in.distInfo = distInfo
+	in.dataDir = strings.TrimSuffix(distInfo, ".dist-info") + ".data"
+
+	members := map[string]*zip.File{}
+	for _, f := range zr.File {
+		if err := checkEntryName(f.Name); err != nil {
+			return nil, err
+		}
+		if members[f.Name] != nil {
+			return nil, fmt.Errorf("duplicate archive entry %s", f.Name)
+		}
+		members[f.Name] = f
+	}
+	wf := members[distInfo+"/WHEEL"]
+	if wf == nil {
+		return nil, fmt.Errorf("%s/WHEEL is missing", distInfo)
+	}
+	data, err := readMember(wf, maxMetadataBytes)
+	if err != nil {
+		return nil, err
+	}
+	wi, err := parseWheelFile(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s/WHEEL: %w", distInfo, err)
+	}
+	if wi.Minor > 0 {
+		in.warnf("Wheel-Version %s is newer than the supported 1.0; installing anyway", wi.Raw)
+	}
+	in.rootKey = "platlib"
+	if wi.RootIsPurelib {
+		in.rootKey = "purelib"
+	}
+	rf := members[distInfo+"/RECORD"]
+	if rf == nil {
+		return nil, fmt.Errorf("%s/RECORD is missing", distInfo)
+	}
+	data, err = readMember(rf, maxRecordBytes)
+	if err != nil {
+		return nil, err
+	}
+	if in.record, err = parseRecord(data); err != nil {
+		return nil, err
+	}
+
+	plan, err := in.plan(zr.File)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.fs.init(); err != nil {
+		return nil, err
+	}
+	for _, p := range plan {
+		if err := in.extract(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.entryPointScripts(); err != nil {
+		return nil, err
+	}
+	if err := in.writeInstallerAndRecord(); err != nil {
+		return nil, err
+	}
+	if err := in.fs.finish(); err != nil {
+		return nil, err
+	}
+	res := &Installed{Name: name, Version: version, Warnings: in.warnings}
+	for _, f := range in.fs.files {
+		res.Files = append(res.Files, InstalledFile{Path: f.path, Size: f.size, Mode: f.mode})
+		if f.mode.IsRegular() {
+			res.Bytes += f.size
+		}
+	}
+	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
+	return res, nil
+}
+
+// plan classifies every member, maps it to its destination and checks that
+// it is covered by RECORD, before anything is written.
+func (in *installer) plan(files []*zip.File) ([]plannedEntry, error) {
+	var plan []plannedEntry
+	listed := map[string]bool{}
+	var declared uint64
+	for _, f := range files {
+		kind, exec, err := classifyEntry(f)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimSuffix(f.Name, "/")
+		if kind != kindDir {
+			switch name {
+			case in.distInfo + "/RECORD", in.distInfo + "/RECORD.jws", in.distInfo + "/RECORD.p7s":
+				if name != in.distInfo+"/RECORD" {
+					in.warnf("dropped %s: it signs the archive RECORD, which is rewritten", name)
+				}
+				listed[name] = true
+				continue
+			}
+			rec, err := checkRecorded(in.record, name)
+			if err != nil {
+				return nil, err
+			}
+			listed[name] = true
+			switch name {
+			case in.distInfo + "/INSTALLER", in.distInfo + "/REQUESTED", in.distInfo + "/direct_url.json":
+				in.warnf("dropped %s: install-time metadata does not belong in a wheel", name)
+				continue
+			}
+			declared += f.UncompressedSize64
+			p := plannedEntry{f: f, kind: kind, exec: exec, rec: rec}
+			if p.key, p.dest, err = in.destination(name, false); err != nil {
+				return nil, err
+			}
+			if p.key == "scripts" && strings.HasPrefix(name, in.dataDir+"/") {
+				if kind != kindFile {
+					return nil, fmt.Errorf("%s: scripts may only contain regular files", name)
+				}
+				p.script = true
+			}
+			plan = append(plan, p)
+			continue
+		}
+		if name == in.dataDir {
+			continue
+		}
+		key, dest, err := in.destination(name, true)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, plannedEntry{f: f, kind: kindDir, key: key, dest: dest})
+	}
+	if declared > uint64(in.opts.MaxUnpackedBytes) {
+		return nil, fmt.Errorf("wheel declares %d unpacked bytes, more than the limit of %d", declared, in.opts.MaxUnpackedBytes)
+	}
+	var missing []string
+	for p := range in.record {
+		if !listed[p] {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		in.warnf("RECORD lists %d path(s) not in the wheel: %s", len(missing), strings.Join(missing, ", "))
+	}
+	return plan, nil
+}
+
+// destination maps an archive path to its scheme key and destination
+// relative to root. Only directories may map onto a scheme directory itself.
+func (in *installer) destination(name string, isDir bool) (key, dest string, err error) {
+	if name == in.dataDir {
+		return "", "", fmt.Errorf("%s: must be a directory", name)
+	}
+	rest, ok := strings.CutPrefix(name, in.dataDir+"/")
+	if !ok {
+		return in.rootKey, path.Join(in.scheme[in.rootKey], name), nil
+	}
+	key, sub, _ := strings.Cut(rest, "/")
+	base, known := in.scheme[key]
+	if !known {
+		return "", "", fmt.Errorf("%s: unknown .data directory %q (want one of %s)", name, key, schemeKeysInOrder)
+	}
+	if sub == "" {
+		if !isDir {
+			return "", "", fmt.Errorf("%s: must be a directory", name)
+		}
+		return key, base, nil
+	}
+	return key, path.Join(base, sub), nil
+}

@@ -1,0 +1,154 @@
+//go:build integration
+
+// Package integration runs geolayer against the real dev world: buildkitd
+// with arm64 emulation, the loopback registry with stand-in images, and the
+// fixture index. `make test` brings the world up first; these tests never
+// skip: when the world is missing they fail and say why.
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var env struct {
+	buildkitHost, registry, indexURL, frontendImage, builder, devHome string
+}
+
+func TestMain(m *testing.M) {
+	missing := []string{}
+	get := func(k string) string {
+		v := os.Getenv(k)
+		if v == "" {
+			missing = append(missing, k)
+		}
+		return v
+	}
+	env.buildkitHost = get("BUILDKIT_HOST")
+	env.registry = get("GEOLAYER_REGISTRY")
+	env.indexURL = get("GEOLAYER_INDEX_URL")
+	env.frontendImage = get("GEOLAYER_FRONTEND_IMAGE")
+	env.builder = get("GEOLAYER_BUILDER")
+	env.devHome = get("GEOLAYER_DEV_HOME")
+	if len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "integration tests need the dev world: %s not set.\nRun `make dev-up` and `. $GEOLAYER_DEV_HOME/env`, or `make test`.\n", strings.Join(missing, ", "))
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// run runs a command and returns its combined output; it fails the test on
+// error unless wantErr.
+func run(t *testing.T, dir string, wantErr bool, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("$ %s %s (%.1fs)", name, strings.Join(args, " "), time.Since(start).Seconds())
+	if err != nil && !wantErr {
+		t.Fatalf("%s failed: %v\n%s", name, err, tail(out.String(), 80))
+	}
+	if err == nil && wantErr {
+		t.Fatalf("%s succeeded but should have failed:\n%s", name, tail(out.String(), 40))
+	}
+	return out.String()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("... (%d lines cut)", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// project writes a build context with a Geolayerfile (the syntax line is
+// added) and extra files.
+func project(t *testing.T, geolayerfile string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	content := "# syntax=" + env.frontendImage + "\n" + geolayerfile
+	if err := os.WriteFile(filepath.Join(dir, "Geolayerfile"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// buildx runs docker buildx build on the dev builder.
+func buildx(t *testing.T, dir string, wantErr bool, args ...string) string {
+	t.Helper()
+	base := []string{"buildx", "build", "--builder", env.builder, "--progress=plain",
+		"--build-arg", "GEOLAYER_INDEX_URL=" + env.indexURL}
+	return run(t, dir, wantErr, "docker", append(base, args...)...)
+}
+
+// vertex is one line of buildctl's rawjson progress.
+type vertex struct {
+	Digest  string     `json:"digest"`
+	Name    string     `json:"name"`
+	Cached  bool       `json:"cached"`
+	Started *time.Time `json:"started"`
+	Error   string     `json:"error"`
+}
+
+// buildctlRaw builds through buildctl with the gateway frontend and returns
+// the vertices that executed (not cached), by name.
+func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed []string, all map[string]vertex) {
+	t.Helper()
+	args := []string{"--addr", addr, "build", "--progress=rawjson",
+		"--frontend", "gateway.v0", "--opt", "source=" + env.frontendImage,
+		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
+		"--opt", "filename=Geolayerfile",
+		"--opt", "build-arg:GEOLAYER_INDEX_URL=" + env.indexURL,
+		"--output", "type=local,dest=" + out}
+	for _, o := range opts {
+		args = append(args, "--opt", o)
+	}
+	raw := run(t, dir, false, "buildctl", args...)
+	all = map[string]vertex{}
+	sc := bufio.NewScanner(strings.NewReader(raw))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var st struct {
+			Vertexes []vertex `json:"vertexes"`
+		}
+		if json.Unmarshal(sc.Bytes(), &st) != nil {
+			continue
+		}
+		for _, v := range st.Vertexes {
+			prev := all[v.Digest]
+			if v.Started == nil {
+				v.Started = prev.Started
+			}
+			v.Cached = v.Cached || prev.Cached
+			all[v.Digest] = v
+		}
+	}
+	for _, v := range all {
+		if !v.Cached && v.Started != nil {
+			executed = append(executed, v.Name)
+		}
+	}
+	return executed, all
+}
