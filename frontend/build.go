@@ -126,7 +126,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		case "zip":
 			st = layer.Archive
 		case "report":
-			st = llb.Scratch().File(llb.Copy(layer.Archive, "/report.json", "/report.json"), t.nameOpt("report.json"))
+			st = llb.Scratch().File(llb.Copy(layer.Archive, "/report.json", "/report.json"), llb.WithCustomName("["+platforms.Format(plat)+"] report.json"))
 		case "dir":
 			st = layer.Tree
 		case "image":

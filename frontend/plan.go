@@ -1,17 +1,17 @@
 package frontend
 
 import (
+	"path"
 	"sort"
 	"strconv"
 
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/frontend/profile"
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
-	"github.com/moby/buildkit/client/llb"
-	"github.com/geolayer/geolayer/frontend/parser"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -66,18 +66,15 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		Interpreter:   "/usr/bin/env python3",
 		RuntimeImage:  rt.RuntimeImage,
 		Env:           rt.Env,
+		SysPath:       sysPath(rt),
 		Epoch:         pl.epoch,
-		ProfileName:   pl.spec.Target.Profile,
+		ProfileName:   pl.spec.Target.Profile.Value,
 		RuntimeName:   rt.Name,
 		Glibc:         rt.Glibc,
 		LimitUnzipped: rt.Limits.Unzipped,
 		LimitZipped:   rt.Limits.Zipped,
 	}
 }
-
-func (t *targetName) nameOpt(s string) llb.ConstraintsOpt { return llb.WithCustomName(s) }
-
-type targetName = llbgen.Target
 
 func wheelTarget(rt *profile.Runtime, p ocispecs.Platform) wheel.Target {
 	return wheel.Target{PythonVersion: rt.PythonVersion, Arch: wheel.PlatformArch(p.Architecture), Glibc: rt.Glibc}
@@ -137,4 +134,15 @@ func parseEpoch(args map[string]string) (int64, error) {
 		return 0, errors.Errorf("SOURCE_DATE_EPOCH must be a non-negative integer, got %q", v)
 	}
 	return n, nil
+}
+
+// sysPath lists the layer's folders the platform puts on sys.path, in order.
+// Lambda: python/lib/python3.X/site-packages, then python
+// (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html).
+func sysPath(rt *profile.Runtime) []string {
+	out := []string{path.Join(rt.MountPoint, rt.Layout.SitePackages)}
+	if rt.Profile == "aws-lambda" {
+		out = append(out, path.Join(rt.MountPoint, "python"))
+	}
+	return out
 }

@@ -29,6 +29,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			return nil, located(err, tc.Location())
 		}
 	}
+	if err := rt.Validate(); err != nil {
+		return nil, located(err, tc.Location())
+	}
 	pl := &plan{spec: spec, runtime: rt, buildPlatform: build[0], inlineLoc: map[int][]dfparser.Range{}}
 	if pl.Platforms, err = platformsFor(spec, rt, requested, build); err != nil {
 		return nil, err

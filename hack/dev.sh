@@ -197,5 +197,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) [ -f "$DEV_HOME/env" ] && cat "$DEV_HOME/env" || die "no env yet: run make dev-up" ;;
+  # Single steps, for debugging the harness: hack/dev.sh step need_fixtures
+  step) shift; "$@" ;;
   *) die "usage: $0 up|down|status|env" ;;
 esac

@@ -44,6 +44,7 @@ type Target struct {
 	Interpreter   string // shebang for scripts: /usr/bin/env python3
 	RuntimeImage  string
 	Env           map[string]string // the platform's environment at run time
+	SysPath       []string          // site directories the platform puts on sys.path, in order
 	Epoch         int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
 	Level         int               // deflate level; 0 = helper default
 	ProfileName   string

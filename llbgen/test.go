@@ -3,6 +3,7 @@ package llbgen
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -24,7 +25,7 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		script := llb.Scratch().File(llb.Mkfile("/test.py", 0o644, []byte(tc.Code+"\n")),
 			llb.WithCustomName(fmt.Sprintf("[internal] write test %d", i+1)))
 		opts := []llb.RunOption{
-			llb.Args([]string{"python3", "-I", "-c", testRunner}),
+			llb.Args([]string{"python3", "-I", "-c", testRunner(t.SysPath)}),
 			llb.Platform(t.Platform),
 			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly),
 			llb.AddMount("/geolayer-test", script, llb.Readonly),
@@ -47,14 +48,23 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 	}
 }
 
-// testRunner runs the test file in isolated mode (-I) but with the platform's
-// PYTHONPATH honoured the way the platform's bootstrap puts it on sys.path.
-const testRunner = `import os, sys
-for p in reversed([p for p in os.environ.get("PYTHONPATH", "").split(":") if p]):
-    sys.path.insert(0, p)
-src = open("/geolayer-test/test.py").read()
-exec(compile(src, "TEST", "exec"), {"__name__": "__main__"})
-`
+// testRunner runs the test file in isolated mode (-I) with sys.path as the
+// platform's bootstrap builds it: PYTHONPATH first, then the layer's site
+// directories (processed as site dirs, so .pth files work), then the rest.
+func testRunner(sysPath []string) string {
+	var b strings.Builder
+	b.WriteString("import os, site, sys\n")
+	b.WriteString("pp = [p for p in os.environ.get('PYTHONPATH', '').split(':') if p]\n")
+	b.WriteString("before = list(sys.path)\n")
+	for _, p := range sysPath {
+		fmt.Fprintf(&b, "site.addsitedir(%q)\n", p)
+	}
+	b.WriteString("added = [p for p in sys.path if p not in before]\n")
+	b.WriteString("sys.path[:] = pp + added + [p for p in before if p not in pp]\n")
+	b.WriteString("src = open('/geolayer-test/test.py').read()\n")
+	b.WriteString("exec(compile(src, 'TEST', 'exec'), {'__name__': '__main__'})\n")
+	return b.String()
+}
 
 func oneLine(s string) string {
 	out := []rune{}

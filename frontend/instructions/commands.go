@@ -116,17 +116,21 @@ type TargetCommand struct {
 // PlatformCommand is `PLATFORM <os/arch[/variant]>...`.
 type PlatformCommand struct {
 	cmdBase
-	Platforms []Platform
+	// Platforms are normalised (platforms.Normalize: linux/arm64/v8 becomes
+	// linux/arm64), in the order written, without duplicates.
+	Platforms []ocispecs.Platform
+	// PlatformLocations[i] is the range of the word Platforms[i] came from.
+	PlatformLocations [][]parser.Range
 }
 
-// Platform is one normalised target platform.
-type Platform struct {
-	Platform ocispecs.Platform
-	Location []parser.Range
+// Strings formats the platforms as os/arch[/variant].
+func (c *PlatformCommand) Strings() []string {
+	out := make([]string, len(c.Platforms))
+	for i, p := range c.Platforms {
+		out[i] = platforms.Format(p)
+	}
+	return out
 }
-
-// String formats the platform as os/arch[/variant].
-func (p Platform) String() string { return platforms.Format(p.Platform) }
 
 // IndexCommand is `INDEX <url> [--extra] [--secret=<id>]`.
 type IndexCommand struct {

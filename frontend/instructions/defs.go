@@ -234,7 +234,7 @@ func suggest(s string, candidates []string) string {
 	if n := len([]rune(s)); n <= 3 {
 		limit = 1
 	}
-	if bestD < 0 || bestD > limit {
+	if bestD < 0 || bestD > limit || bestD >= len([]rune(s)) {
 		return ""
 	}
 	return best

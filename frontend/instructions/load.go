@@ -125,7 +125,7 @@ func unknownInstruction(n *parser.Node) error {
 }
 
 func missing(n *parser.Node, what string) error {
-	return errAt(endOf(n), "%s requires %s; expected %s", n.Name, what, instrDefs[n.Name].usage)
+	return errAt(endOf(n), "missing %s in %s; expected %s", what, n.Name, instrDefs[n.Name].usage)
 }
 
 func unexpected(n *parser.Node, w parser.Word) error {
@@ -154,7 +154,7 @@ func (ld *loader) loadArg(n *parser.Node, _ flagSet) error {
 			return errAt(nameRange, "invalid ARG name %q: names start with a letter or '_' and contain only letters, digits and '_'", name)
 		}
 		if prev, ok := ld.declared[name]; ok {
-			return errAtAll([]parser.Range{nameRange, prev}, "ARG %s is declared twice; the first declaration is at line %d", name, prev.Start.Line)
+			return errAtAll([]parser.Range{nameRange, prev}, "duplicate ARG %s: the first declaration is at line %d", name, prev.Start.Line)
 		}
 		a := &Arg{Name: name, Location: []parser.Range{w.Range}}
 		if hasDefault {
@@ -288,7 +288,7 @@ func (ld *loader) loadRequire(n *parser.Node, fl flagSet) error {
 	for _, prev := range ld.spec.Requires {
 		if prev.Kind == RequireLock || lock.IsSet() {
 			return errAtAll([]parser.Range{n.Location[0], prev.loc[0]},
-				"REQUIRE --lock cannot be combined with other REQUIRE instructions (the lock file pins the complete set; the other REQUIRE is at line %d)", prev.loc[0].Start.Line)
+				"conflicting REQUIRE instructions: REQUIRE --lock cannot be combined with other REQUIRE instructions (the lock file pins the complete set; the other REQUIRE is at line %d)", prev.loc[0].Start.Line)
 		}
 	}
 	switch {
@@ -329,13 +329,16 @@ func (ld *loader) loadRequire(n *parser.Node, fl flagSet) error {
 			return err
 		}
 		if len(vals) == 0 {
-			return errAt(n.Args[0].Range, "REQUIRE requires at least one requirement, but the arguments expand to nothing")
+			return errAt(n.Args[0].Range, "no requirements in REQUIRE: the arguments expand to nothing")
 		}
 		for _, v := range vals {
 			if strings.HasPrefix(v.Value, "-") {
 				return errAt(v.Location[0], "unexpected option %s in REQUIRE: pip options are not supported; use REQUIRE -r <file> (alone) or REQUIRE --lock=<file>", v.Value)
 			}
-			if problem := checkRequirement(v.Value); problem != "" {
+			if problem, sensitive := checkRequirement(v.Value); problem != "" {
+				if sensitive {
+					return errAt(v.Location[0], "invalid requirement in REQUIRE: %s", problem)
+				}
 				return errAt(v.Location[0], "invalid requirement %q in REQUIRE: %s", v.Value, problem)
 			}
 		}

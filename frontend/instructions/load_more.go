@@ -52,7 +52,8 @@ func (ld *loader) loadPlatform(n *parser.Node, _ flagSet) error {
 			return errAtAll([]parser.Range{loc, prev.Location[0]}, "platform %q is listed twice in PLATFORM (both normalise to %s)", v.Value, key)
 		}
 		seen[key] = v
-		cmd.Platforms = append(cmd.Platforms, Platform{Platform: p, Location: v.Location})
+		cmd.Platforms = append(cmd.Platforms, p)
+		cmd.PlatformLocations = append(cmd.PlatformLocations, v.Location)
 	}
 	ld.spec.Platforms = cmd
 	ld.add(cmd)
@@ -105,7 +106,7 @@ func (ld *loader) loadKeep(n *parser.Node, _ flagSet) error {
 		return err
 	}
 	if len(pats) == 0 {
-		return errAt(n.Args[0].Range, "KEEP requires at least one pattern, but the arguments expand to nothing")
+		return errAt(n.Args[0].Range, "no patterns in KEEP: the arguments expand to nothing")
 	}
 	cmd := &KeepCommand{cmdBase: base(n), Patterns: pats}
 	ld.spec.Keeps = append(ld.spec.Keeps, cmd)
@@ -175,7 +176,7 @@ func (ld *loader) loadBudget(n *parser.Node, _ flagSet) error {
 			return errAt(keyRange, "%s", msg)
 		}
 		if *dst != nil {
-			return errAtAll([]parser.Range{keyRange, (*dst).Location[0]}, "BUDGET key %s is given twice", key)
+			return errAtAll([]parser.Range{keyRange, (*dst).Location[0]}, "duplicate BUDGET key %s", key)
 		}
 		vw := w.Sub(len(key)+1, len(w.Raw))
 		v, err := ld.word(vw)
@@ -205,7 +206,7 @@ func (ld *loader) loadTest(n *parser.Node, fl flagSet) error {
 		return err
 	}
 	if strings.TrimSpace(src) == "" {
-		return errAt(n.Rest.Range, "TEST requires Python source, but it expands to nothing")
+		return errAt(n.Rest.Range, "empty Python source in TEST: it expands to nothing")
 	}
 	cmd := &TestCommand{cmdBase: base(n), Required: fl.bool("required"), Source: src}
 	ld.spec.Tests = append(ld.spec.Tests, cmd)
@@ -304,7 +305,7 @@ func (ld *loader) loadBuild(n *parser.Node, fl flagSet) error {
 	}
 	if len(vals) == 0 && !cmd.Auto {
 		if len(n.Args) > 0 {
-			return errAt(n.Args[0].Range, "BUILD requires at least one package, but the arguments expand to nothing")
+			return errAt(n.Args[0].Range, "no packages in BUILD: the arguments expand to nothing")
 		}
 		return missing(n, "at least one package (or --auto)")
 	}

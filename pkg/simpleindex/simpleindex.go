@@ -96,22 +96,14 @@ func Parse(body []byte, contentType, pageURL string) (*Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simpleindex: page URL %q: %w", pageURL, err)
 	}
-	var p *Project
-	switch kind, err := pageKind(body, contentType); {
-	case err != nil:
+	kind, err := pageKind(body, contentType)
+	if err != nil {
 		return nil, err
-	case kind == "json":
-		p, err = parseJSON(body, base)
-		if err != nil {
-			return nil, err
-		}
-	default:
-		p, err = parseHTML(body, base)
-		if err != nil {
-			return nil, err
-		}
 	}
-	return p, nil
+	if kind == "json" {
+		return parseJSON(body, base)
+	}
+	return parseHTML(body, base)
 }
 
 func pageKind(body []byte, contentType string) (string, error) {

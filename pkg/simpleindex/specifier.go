@@ -119,19 +119,32 @@ func (s SpecifierSet) Contains(v Version) bool {
 }
 
 // ContainsString parses version and reports whether the set contains it.
+// "===" clauses compare against version as written (case-insensitively),
+// as arbitrary equality requires.
 func (s SpecifierSet) ContainsString(version string) (bool, error) {
 	v, err := ParseVersion(version)
 	if err != nil {
 		return false, err
 	}
-	return s.Contains(v), nil
+	for _, sp := range s {
+		if sp.Op == "===" {
+			if !strings.EqualFold(strings.TrimSpace(version), sp.Version) {
+				return false, nil
+			}
+		} else if !sp.Contains(v) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Contains reports whether v satisfies the clause.
 func (s Specifier) Contains(v Version) bool {
 	switch s.Op {
 	case "===":
-		return strings.EqualFold(strings.TrimSpace(s.Version), v.String())
+		// Without the original text, compare with the normalized form;
+		// SpecifierSet.ContainsString compares the text as written.
+		return strings.EqualFold(s.Version, v.String())
 	case "==":
 		return s.equal(v)
 	case "!=":

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -92,8 +91,13 @@ var DefaultMtime = time.Unix(defaultMtimeUnix, 0).UTC()
 //
 // Unsafe members (absolute paths, "..", backslashes, NUL, duplicates, paths
 // through symlinks, symlinks leaving Root, special files) are refused, and
-// decompression is bounded by opts. On error, files and directories Install
-// created are removed again (best effort); files it overwrote are lost.
+// decompression is bounded by opts. Installed files get mode 0644 (0755
+// when the archive marks a regular file executable, and for rewritten and
+// generated scripts); every directory that receives content, pre-existing
+// ones included, gets 0755; all get opts.Mtime. An existing regular file at
+// a destination is replaced (with a warning). On error, files and
+// directories Install created are removed again (best effort); files it
+// replaced are lost.
 func Install(wheelPath string, s Scheme, opts InstallOptions) (*Installed, error) {
 	in, err := newInstaller(s, opts)
 	if err != nil {
@@ -182,31 +186,21 @@ func cleanSchemeDir(dir string) (string, error) {
 	return strings.TrimSuffix(dir, "/"), nil
 }
 
-// entryKind classifies archive members.
-type entryKind int
-
-const (
-	kindFile entryKind = iota
-	kindDir
-	kindSymlink
-)
-
-// plannedEntry is an archive member with its destination.
-type plannedEntry struct {
-	f      *zip.File
-	kind   entryKind
-	exec   bool
-	key    string // scheme key of the destination
-	dest   string // relative to root, '/'-separated
-	rec    recordEntry
-	script bool // under .data/scripts: shebang rewriting applies
-}
-
 func (in *installer) warnf(format string, args ...any) {
 	in.warnings = append(in.warnings, fmt.Sprintf(format, args...))
 }
 
 func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
+	members := map[string]*zip.File{}
+	for _, f := range zr.File {
+		if err := checkEntryName(f.Name); err != nil {
+			return nil, err
+		}
+		if members[f.Name] != nil {
+			return nil, fmt.Errorf("%w: duplicate archive entry %s", ErrUnsafe, f.Name)
+		}
+		members[f.Name] = f
+	}
 	distInfo, err := findDistInfo(zr.File)
 	if err != nil {
 		return nil, err
@@ -227,16 +221,6 @@ func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
 	in.distInfo = distInfo
 	in.dataDir = strings.TrimSuffix(distInfo, ".dist-info") + ".data"
 
-	members := map[string]*zip.File{}
-	for _, f := range zr.File {
-		if err := checkEntryName(f.Name); err != nil {
-			return nil, err
-		}
-		if members[f.Name] != nil {
-			return nil, fmt.Errorf("duplicate archive entry %s", f.Name)
-		}
-		members[f.Name] = f
-	}
 	wf := members[distInfo+"/WHEEL"]
 	if wf == nil {
 		return nil, fmt.Errorf("%s/WHEEL is missing", distInfo)
@@ -258,14 +242,14 @@ func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
 	}
 	rf := members[distInfo+"/RECORD"]
 	if rf == nil {
-		return nil, fmt.Errorf("%s/RECORD is missing", distInfo)
+		return nil, fmt.Errorf("%w: %s/RECORD is missing", ErrRecord, distInfo)
 	}
 	data, err = readMember(rf, maxRecordBytes)
 	if err != nil {
 		return nil, err
 	}
 	if in.record, err = parseRecord(data); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrRecord, err)
 	}
 
 	plan, err := in.plan(zr.File)
@@ -298,98 +282,4 @@ func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
 	}
 	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
 	return res, nil
-}
-
-// plan classifies every member, maps it to its destination and checks that
-// it is covered by RECORD, before anything is written.
-func (in *installer) plan(files []*zip.File) ([]plannedEntry, error) {
-	var plan []plannedEntry
-	listed := map[string]bool{}
-	var declared uint64
-	for _, f := range files {
-		kind, exec, err := classifyEntry(f)
-		if err != nil {
-			return nil, err
-		}
-		name := strings.TrimSuffix(f.Name, "/")
-		if kind != kindDir {
-			switch name {
-			case in.distInfo + "/RECORD", in.distInfo + "/RECORD.jws", in.distInfo + "/RECORD.p7s":
-				if name != in.distInfo+"/RECORD" {
-					in.warnf("dropped %s: it signs the archive RECORD, which is rewritten", name)
-				}
-				listed[name] = true
-				continue
-			}
-			rec, err := checkRecorded(in.record, name)
-			if err != nil {
-				return nil, err
-			}
-			listed[name] = true
-			switch name {
-			case in.distInfo + "/INSTALLER", in.distInfo + "/REQUESTED", in.distInfo + "/direct_url.json":
-				in.warnf("dropped %s: install-time metadata does not belong in a wheel", name)
-				continue
-			}
-			declared += f.UncompressedSize64
-			p := plannedEntry{f: f, kind: kind, exec: exec, rec: rec}
-			if p.key, p.dest, err = in.destination(name, false); err != nil {
-				return nil, err
-			}
-			if p.key == "scripts" && strings.HasPrefix(name, in.dataDir+"/") {
-				if kind != kindFile {
-					return nil, fmt.Errorf("%s: scripts may only contain regular files", name)
-				}
-				p.script = true
-			}
-			plan = append(plan, p)
-			continue
-		}
-		if name == in.dataDir {
-			continue
-		}
-		key, dest, err := in.destination(name, true)
-		if err != nil {
-			return nil, err
-		}
-		plan = append(plan, plannedEntry{f: f, kind: kindDir, key: key, dest: dest})
-	}
-	if declared > uint64(in.opts.MaxUnpackedBytes) {
-		return nil, fmt.Errorf("wheel declares %d unpacked bytes, more than the limit of %d", declared, in.opts.MaxUnpackedBytes)
-	}
-	var missing []string
-	for p := range in.record {
-		if !listed[p] {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		in.warnf("RECORD lists %d path(s) not in the wheel: %s", len(missing), strings.Join(missing, ", "))
-	}
-	return plan, nil
-}
-
-// destination maps an archive path to its scheme key and destination
-// relative to root. Only directories may map onto a scheme directory itself.
-func (in *installer) destination(name string, isDir bool) (key, dest string, err error) {
-	if name == in.dataDir {
-		return "", "", fmt.Errorf("%s: must be a directory", name)
-	}
-	rest, ok := strings.CutPrefix(name, in.dataDir+"/")
-	if !ok {
-		return in.rootKey, path.Join(in.scheme[in.rootKey], name), nil
-	}
-	key, sub, _ := strings.Cut(rest, "/")
-	base, known := in.scheme[key]
-	if !known {
-		return "", "", fmt.Errorf("%s: unknown .data directory %q (want one of %s)", name, key, schemeKeysInOrder)
-	}
-	if sub == "" {
-		if !isDir {
-			return "", "", fmt.Errorf("%s: must be a directory", name)
-		}
-		return key, base, nil
-	}
-	return key, path.Join(base, sub), nil
 }

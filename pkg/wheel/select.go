@@ -2,6 +2,7 @@ package wheel
 
 import (
 	"fmt"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -48,11 +49,12 @@ func (e *NoMatchError) Error() string {
 // Each wheel is ranked by the lowest index any of its tags has in tags; the
 // lowest rank wins. Ties are broken by build tag (higher wins; an absent
 // build tag loses to any present one) and then by the lexically smallest
-// filename, so the result does not depend on candidate order. Candidates
-// that are not wheels (sdists), wheel names that do not parse, and tags with
-// musllinux_* or linux_* platforms are ignored. best is the chosen filename
-// and rank its tag index. When nothing is compatible the error is a
-// *NoMatchError.
+// candidate string, so the result does not depend on candidate order.
+// Candidates may be file names, paths or URLs (query and fragment are
+// ignored). Candidates that are not wheels (sdists), wheel names that do not
+// parse, and tags with musllinux_* or linux_* platforms are ignored. best
+// is the chosen candidate, unchanged, and rank its tag index. When nothing
+// is compatible the error is a *NoMatchError (best "", rank -1).
 func Select(candidates []string, tags []Tag) (best string, rank int, err error) {
 	index := make(map[Tag]int, len(tags))
 	for i, t := range tags {
@@ -71,7 +73,7 @@ func Select(candidates []string, tags []Tag) (best string, rank int, err error) 
 		available          = map[string]bool{}
 	)
 	for _, c := range candidates {
-		base := path.Base(c)
+		base := candidateBase(c)
 		if !strings.HasSuffix(base, ".whl") {
 			if sdistPkg == "" {
 				sdistPkg = sdistName(base)
@@ -116,6 +118,18 @@ func Select(candidates []string, tags []Tag) (best string, rank int, err error) 
 	}
 	sort.Strings(e.Available)
 	return "", -1, e
+}
+
+// candidateBase returns the file name of a candidate given as a base name,
+// a '/'-separated path or a URL (query and fragment such as "#sha256=..."
+// dropped, percent-escapes decoded).
+func candidateBase(c string) string {
+	if strings.Contains(c, "://") {
+		if u, err := url.Parse(c); err == nil {
+			return path.Base(u.Path)
+		}
+	}
+	return path.Base(c)
 }
 
 // sdistName guesses the project name of an sdist filename

@@ -9,6 +9,7 @@ package main
 
 import (
 	"archive/tar"
+	"compress/gzip"
 	"bytes"
 	"flag"
 	"fmt"
@@ -126,7 +127,7 @@ func layerFrom(src string) (v1.Layer, error) {
 			return io.NopCloser(bytes.NewReader(b)), nil
 		}, tarball.WithMediaType(types.OCILayer))
 	}
-	return tarball.LayerFromFile(src, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
+	return tarball.LayerFromFile(src, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching, tarball.WithCompressionLevel(gzip.BestSpeed))
 }
 
 // tarDir makes a reproducible tar of a (small) directory: sorted entries,

@@ -1,0 +1,260 @@
+// Package profile holds the table of target profiles (serverless platforms
+// and their Python runtimes): images, glibc, layer layout, mount point,
+// environment and size limits, each with its source (profiles.go).
+package profile
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Profile is a target platform with its Python runtimes.
+type Profile struct {
+	Name     string
+	Runtimes []Runtime
+}
+
+// Runtime is one Python runtime of a profile.
+type Runtime struct {
+	// Profile is the name of the profile the runtime belongs to.
+	Profile string
+	// Name is the platform's runtime identifier ("python3.13", "python313").
+	Name string
+	// PythonVersion is "3.13"; ABI the CPython ABI tag ("cp313").
+	PythonVersion string
+	ABI           string
+	// RuntimeImage and BuildImage are image references. They carry no
+	// placeholders; both name multi-platform images.
+	RuntimeImage string
+	BuildImage   string
+	OS           string // "Amazon Linux 2023"
+	Glibc        string // "2.34"
+	// Platforms are the supported OCI platforms ("linux/amd64").
+	Platforms []string
+	Layout    Layout
+	// MountPoint is where the platform puts the archive's root ("/opt").
+	MountPoint string
+	// Env is the platform's runtime environment relevant to a layer
+	// (PYTHONPATH, LD_LIBRARY_PATH, PATH), as documented; may be empty.
+	Env map[string]string
+	// SysLibDirs are the runtime's system library directories.
+	SysLibDirs []string
+	Limits     Limits
+}
+
+// Layout is the directory layout inside the archive, relative to its root
+// ("." is the root itself). An empty field means the layout has no such
+// directory.
+type Layout struct {
+	SitePackages string // "python/lib/python3.13/site-packages"
+	Bin          string // scripts
+	Lib          string // native libraries on the loader path
+	Data         string // the wheel "data" scheme root
+}
+
+// Limits are size limits in bytes; 0 means none.
+type Limits struct {
+	Unzipped int64
+	Zipped   int64
+}
+
+// Profiles returns a deep copy of the profile table.
+func Profiles() []Profile {
+	out := make([]Profile, len(table))
+	for i, p := range table {
+		out[i] = Profile{Name: p.Name}
+		for _, rt := range p.Runtimes {
+			c := rt.clone()
+			c.Profile = p.Name
+			out[i].Runtimes = append(out[i].Runtimes, *c)
+		}
+	}
+	return out
+}
+
+// ProfileNames lists the profile names in table order.
+func ProfileNames() []string {
+	var names []string
+	for _, p := range table {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// Lookup returns a copy of a profile's runtime. For the custom profile the
+// runtime may be written "python3.13", "python313", "3.13" or "cp313"; the
+// result has only the Python facts and platforms set, and ApplyOverrides
+// must supply the rest (Validate reports what is missing).
+func Lookup(profile, runtime string) (*Runtime, error) {
+	for _, p := range table {
+		if p.Name != profile {
+			continue
+		}
+		if p.Name == CustomProfile {
+			return customRuntime(runtime)
+		}
+		var names []string
+		for _, rt := range p.Runtimes {
+			if rt.Name == runtime {
+				c := rt.clone()
+				c.Profile = p.Name
+				return c, nil
+			}
+			names = append(names, rt.Name)
+		}
+		msg := fmt.Sprintf("unknown runtime %q for profile %s (valid runtimes: %s)", runtime, profile, strings.Join(names, ", "))
+		if pv, ok := parseRuntimePython(runtime); ok {
+			for _, rt := range p.Runtimes {
+				if rt.PythonVersion == pv {
+					msg += fmt.Sprintf("; did you mean %s?", rt.Name)
+				}
+			}
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	return nil, fmt.Errorf("unknown target profile %q (valid profiles: %s)", profile, strings.Join(ProfileNames(), ", "))
+}
+
+var runtimeRe = regexp.MustCompile(`^(?:python|cp)?(3)\.?([0-9]{1,2})$`)
+
+// parseRuntimePython extracts "3.13" from python3.13, python313, 3.13, cp313.
+func parseRuntimePython(s string) (string, bool) {
+	m := runtimeRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil {
+		return "", false
+	}
+	return m[1] + "." + m[2], true
+}
+
+func customRuntime(runtime string) (*Runtime, error) {
+	pv, ok := parseRuntimePython(runtime)
+	if !ok {
+		return nil, fmt.Errorf("custom profile: runtime %q is not a CPython 3 version (write e.g. python3.13)", runtime)
+	}
+	return &Runtime{
+		Profile:       CustomProfile,
+		Name:          runtime,
+		PythonVersion: pv,
+		ABI:           abiFor(pv),
+		Platforms:     []string{"linux/amd64", "linux/arm64"},
+		Env:           map[string]string{},
+	}, nil
+}
+
+// abiFor returns the CPython ABI tag of a version ("3.13" -> "cp313").
+func abiFor(pyver string) string {
+	return "cp" + strings.ReplaceAll(pyver, ".", "")
+}
+
+var glibcRe = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+
+// ParseGlibc parses "2.34" into (2, 34).
+func ParseGlibc(s string) (major, minor int, err error) {
+	if !glibcRe.MatchString(s) {
+		return 0, 0, fmt.Errorf("invalid glibc version %q (want X.Y, e.g. 2.34)", s)
+	}
+	maj, mi, _ := strings.Cut(s, ".")
+	major, _ = strconv.Atoi(maj)
+	minor, _ = strconv.Atoi(mi)
+	return major, minor, nil
+}
+
+// ApplyOverrides returns a copy of rt with the non-empty arguments
+// replacing its images, glibc version and layout (a layout name:
+// lambda, site-packages, azure or gcp). The result is validated.
+func (rt *Runtime) ApplyOverrides(runtimeImage, buildImage, glibc, layout string) (*Runtime, error) {
+	c := rt.clone()
+	if runtimeImage != "" {
+		c.RuntimeImage = runtimeImage
+		if c.BuildImage == "" && buildImage == "" {
+			c.BuildImage = runtimeImage // custom: build where it runs
+		}
+	}
+	if buildImage != "" {
+		c.BuildImage = buildImage
+	}
+	if glibc != "" {
+		if _, _, err := ParseGlibc(glibc); err != nil {
+			return nil, err
+		}
+		c.Glibc = glibc
+	}
+	if layout != "" {
+		l := layoutFor(layout, c.PythonVersion)
+		if l == (Layout{}) {
+			return nil, fmt.Errorf("unknown layout %q (valid layouts: %s, %s, %s, %s)", layout, LayoutLambda, LayoutSitePackages, LayoutAzure, LayoutGCP)
+		}
+		c.Layout = l
+		if c.MountPoint == "" {
+			c.MountPoint = mountPointFor(layout)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate reports missing or malformed facts, naming the TARGET flags
+// that supply them.
+func (rt *Runtime) Validate() error {
+	var missing []string
+	if rt.RuntimeImage == "" {
+		missing = append(missing, "--runtime-image")
+	}
+	if rt.Glibc == "" {
+		missing = append(missing, "--glibc")
+	}
+	if rt.Layout.SitePackages == "" {
+		missing = append(missing, "--layout")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s %s: missing %s", rt.Profile, rt.Name, strings.Join(missing, ", "))
+	}
+	if _, _, err := ParseGlibc(rt.Glibc); err != nil {
+		return err
+	}
+	if _, ok := parseRuntimePython(rt.PythonVersion); !ok {
+		return fmt.Errorf("%s %s: invalid Python version %q", rt.Profile, rt.Name, rt.PythonVersion)
+	}
+	for _, p := range rt.Platforms {
+		if _, err := platforms.Parse(p); err != nil {
+			return fmt.Errorf("%s %s: platform %q: %w", rt.Profile, rt.Name, p, err)
+		}
+	}
+	return nil
+}
+
+// SupportsPlatform reports whether p is one of the runtime's platforms,
+// after containerd normalization (linux/arm64/v8 is linux/arm64). Matching
+// is strict: the fallbacks of platforms.Only (386 on amd64, arm/v7 on
+// arm64) are not accepted, since those binaries would not run on the
+// target.
+func (rt *Runtime) SupportsPlatform(p ocispecs.Platform) bool {
+	want := platforms.Normalize(p)
+	for _, s := range rt.Platforms {
+		sp, err := platforms.Parse(s)
+		if err != nil {
+			continue
+		}
+		if platforms.OnlyStrict(sp).Match(want) {
+			return true
+		}
+	}
+	return false
+}
+
+func (rt *Runtime) clone() *Runtime {
+	c := *rt
+	c.Platforms = slices.Clone(rt.Platforms)
+	c.SysLibDirs = slices.Clone(rt.SysLibDirs)
+	c.Env = maps.Clone(rt.Env)
+	return &c
+}

@@ -1,0 +1,238 @@
+package profile
+
+// The profile table. Every fact carries its source; sources marked
+// "inference" are conclusions drawn from the cited material, not statements
+// of it. Reference notes: /work/shared/reference/platforms-and-standards.md.
+
+import "strings"
+
+// Operating systems of the profiles' runtimes.
+const (
+	osAL2      = "Amazon Linux 2"
+	osAL2023   = "Amazon Linux 2023"
+	osUbuntu22 = "Ubuntu 22.04"
+	osUbuntu24 = "Ubuntu 24.04"
+	osBookworm = "Debian 12 (bookworm)"
+)
+
+var table = []Profile{
+	{Name: "aws-lambda", Runtimes: []Runtime{
+		// Runtime/OS: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html
+		// (python3.10, python3.11 on Amazon Linux 2; python3.12-3.14 on Amazon
+		// Linux 2023). glibc: AL2 2.26, AL2023 2.34 —
+		// https://docs.amazonaws.cn/en_us/linux/al2023/ug/glibc-gcc-and-binutils.md
+		// and aws/aws-lambda-builders python_pip/packager.py _RUNTIME_GLIBC
+		// (cp310/cp311 -> 2.26, cp312/cp313/cp314 -> 2.34) @ cd41bcf.
+		lambda("3.10", osAL2, "2.26"),
+		lambda("3.11", osAL2, "2.26"),
+		lambda("3.12", osAL2023, "2.34"),
+		lambda("3.13", osAL2023, "2.34"),
+		lambda("3.14", osAL2023, "2.34"),
+	}},
+	{Name: "gcp-functions", Runtimes: []Runtime{
+		// Runtime/stack: https://docs.cloud.google.com/run/docs/runtimes/python
+		// (python310-python313 -> google-22, python314 -> google-24).
+		// Stack OS: https://docs.cloud.google.com/functions/1stgendocs/concepts/execution-environment
+		// (google-22-full = Ubuntu 22.04, google-24-full = Ubuntu 24.04).
+		// glibc (community sources): Ubuntu 22.04 = 2.35 (libplctag/libplctag#537,
+		// oyvindln/vhs-decode#213), Ubuntu 24.04 = 2.39 (syndicodefront/infekt#162).
+		gcp("3.10", "google-22", osUbuntu22, "2.35"),
+		gcp("3.11", "google-22", osUbuntu22, "2.35"),
+		gcp("3.12", "google-22", osUbuntu22, "2.35"),
+		gcp("3.13", "google-22", osUbuntu22, "2.35"),
+		gcp("3.14", "google-24", osUbuntu24, "2.39"),
+	}},
+	{Name: "azure-functions", Runtimes: []Runtime{
+		// Images mcr.microsoft.com/azure-functions/python:4-python3.X; the
+		// python3.X images are built on Debian 12 bookworm
+		// (Azure/azure-functions-docker host/4/bookworm/python/python312/python312.Dockerfile,
+		// Python from mcr.microsoft.com/oryx/python:3.12-debian-bookworm); glibc
+		// 2.36 for Debian 12 (community source: syndicodefront/infekt#162).
+		// Inference: the same holds for 3.10, 3.11 and 3.13 (same host/4/bookworm tree).
+		azure("3.10"),
+		azure("3.11"),
+		azure("3.12"),
+		azure("3.13"),
+	}},
+	{Name: CustomProfile, Runtimes: nil}, // everything from TARGET flags, see Lookup
+}
+
+// CustomProfile is the profile whose runtime facts all come from overrides.
+const CustomProfile = "custom"
+
+// lambda builds an aws-lambda row.
+func lambda(pyver, osName, glibc string) Runtime {
+	return Runtime{
+		Name:          "python" + pyver,
+		PythonVersion: pyver,
+		ABI:           abiFor(pyver),
+		// Runtime base images public.ecr.aws/lambda/python:3.10 ... 3.14
+		// (aws/aws-lambda-base-images#437), multi-architecture.
+		RuntimeImage: "public.ecr.aws/lambda/python:" + pyver,
+		// SAM build images, aws/aws-sam-build-images
+		// build-image-src/Dockerfile-python3XX (FROM public.ecr.aws/lambda/python:3.X-$IMAGE_ARCH),
+		// published as public.ecr.aws/sam/build-python3.X.
+		BuildImage: "public.ecr.aws/sam/build-python" + pyver + ":latest",
+		OS:         osName,
+		Glibc:      glibc,
+		// "arm64 – 64-bit ARM architecture, for AWS Graviton processors;
+		// x86_64 – 64-bit x86 architecture" —
+		// https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html
+		Platforms: []string{"linux/amd64", "linux/arm64"},
+		Layout:    layoutFor(LayoutLambda, pyver),
+		// "Lambda loads the layer content into the /opt directory" —
+		// https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html
+		MountPoint: "/opt",
+		Env: map[string]string{
+			// LD_LIBRARY_PATH = /lib64:/usr/lib64:$LAMBDA_RUNTIME_DIR:$LAMBDA_RUNTIME_DIR/lib:$LAMBDA_TASK_ROOT:$LAMBDA_TASK_ROOT/lib:/opt/lib
+			// and PYTHONPATH = $LAMBDA_RUNTIME_DIR — awsdocs/aws-lambda-developer-guide
+			// PR #89 (doc_source/current-supported-versions.md), with
+			// LAMBDA_RUNTIME_DIR=/var/runtime and LAMBDA_TASK_ROOT=/var/task expanded.
+			"LD_LIBRARY_PATH": "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+			"PYTHONPATH":      "/var/runtime",
+			// "PATH – The execution path (/usr/local/bin:/usr/bin/:/bin:/opt/bin)" —
+			// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+			// (unreserved runtime variables; verify against the live page).
+			"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		},
+		// The system directories on LD_LIBRARY_PATH above.
+		SysLibDirs: []string{"/lib64", "/usr/lib64"},
+		// "Deployment package (.zip) size: 50 MB (zipped, for direct upload);
+		// 250 MB (unzipped) ... applies to all the files you upload, including
+		// layers", MB = 1024² bytes — awsdocs doc_source/gettingstarted-limits.md.
+		Limits: Limits{Unzipped: 250 << 20, Zipped: 50 << 20},
+	}
+}
+
+// gcp builds a gcp-functions row for a stack ("google-22").
+func gcp(pyver, stack, osName, glibc string) Runtime {
+	id := "python" + strings.ReplaceAll(pyver, ".", "")
+	return Runtime{
+		Name:          id,
+		PythonVersion: pyver,
+		ABI:           abiFor(pyver),
+		// REGION-docker.pkg.dev/serverless-runtimes/STACK/runtimes/RUNTIME_ID,
+		// e.g. us-central1-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python312
+		// — https://docs.cloud.google.com/functions/1stgendocs/concepts/execution-environment
+		RuntimeImage: "us-central1-docker.pkg.dev/serverless-runtimes/" + stack + "-full/runtimes/" + id,
+		// Stack build images gcr.io/buildpacks/google-22/build and
+		// gcr.io/buildpacks/google-24/build — GoogleCloudPlatform/buildpacks
+		// stack READMEs (google.24 "Build Image"; google.22 builder.toml
+		// build-image). They carry no Python: the buildpacks install it.
+		BuildImage: "gcr.io/buildpacks/" + stack + "/build",
+		OS:         osName,
+		Glibc:      glibc,
+		// amd64 only. Cloud Run troubleshooting, quoted in pulumi/templates#490:
+		// "If you build your container image on a ARM based machine, then it
+		// might not work as expected when used with Cloud Run"
+		// (https://cloud.google.com/run/docs/troubleshooting#container-failed-to-start);
+		// GoogleCloudPlatform/jit-groups#270: "Cloud Run expects x64". The
+		// container contract (https://cloud.google.com/run/docs/container-contract)
+		// states x86_64 support; verify against the live page.
+		Platforms: []string{"linux/amd64"},
+		Layout:    layoutFor(LayoutGCP, pyver),
+		// Cloud Native Buildpacks place the application source in /workspace
+		// (inference: CNB platform default app directory).
+		MountPoint: "/workspace",
+		// No runtime PYTHONPATH/LD_LIBRARY_PATH documented for layers: the
+		// function directory itself is importable (see LayoutGCP).
+		Env: map[string]string{},
+		// Ubuntu multiarch library directories (inference).
+		SysLibDirs: []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"},
+		// 1st gen: 100MB compressed / 500MB uncompressed; "2nd gen: N/A" —
+		// https://docs.cloud.google.com/functions/quotas. Cloud Run: "no direct
+		// limit for the size of container images" — https://cloud.google.com/run/quotas.
+		Limits: Limits{},
+	}
+}
+
+// azure builds an azure-functions row.
+func azure(pyver string) Runtime {
+	image := "mcr.microsoft.com/azure-functions/python:4-python" + pyver
+	return Runtime{
+		Name:          "python" + pyver,
+		PythonVersion: pyver,
+		ABI:           abiFor(pyver),
+		RuntimeImage:  image,
+		// No separate build image is published; the runtime image carries
+		// Python and pip ("Your dependencies must be built on an ubuntu
+		// machine using the same python version as the production app" —
+		// https://docs.azure.cn/en-us/azure-functions/python-build-options).
+		BuildImage: image,
+		OS:         osBookworm,
+		Glibc:      "2.36",
+		// Official images are linux/amd64 only: Azure/azure-functions-docker#224
+		// (arm64 base image request, open) and #1092 ("the official Azure
+		// Functions container images are published for linux/amd64").
+		Platforms: []string{"linux/amd64"},
+		Layout:    layoutFor(LayoutAzure, pyver),
+		// Azure/azure-functions-python-worker python/prodV4/worker.py:
+		// PKGS_PATH = "/home/site/wwwroot/.python_packages".
+		MountPoint: "/home/site/wwwroot",
+		Env: map[string]string{
+			// Same worker.py: PYTHONPATH = "/home/site/wwwroot/.python_packages/lib/site-packages:<worker dir>";
+			// only the packages part is fixed.
+			"PYTHONPATH": "/home/site/wwwroot/.python_packages/lib/site-packages",
+		},
+		// Debian multiarch library directories (inference).
+		SysLibDirs: []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"},
+		// No Python-specific package size cap is published (MicrosoftDocs/azure-docs
+		// includes/functions-limits.md gives storage per plan only).
+		Limits: Limits{},
+	}
+}
+
+// Layout names accepted by ApplyOverrides (TARGET --layout).
+const (
+	LayoutLambda       = "lambda"
+	LayoutSitePackages = "site-packages"
+	LayoutAzure        = "azure"
+	LayoutGCP          = "gcp"
+)
+
+// layoutFor returns the archive layout for a layout name and Python
+// version; the zero Layout for an unknown name.
+func layoutFor(name, pyver string) Layout {
+	switch name {
+	case LayoutLambda:
+		// Python site directory python/lib/python3.x/site-packages, bin on
+		// PATH, lib on LD_LIBRARY_PATH —
+		// https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html.
+		// Data under python/: pip --target puts .data/data at the target root
+		// (reference notes §1.2/§3.5, inference).
+		return Layout{SitePackages: "python/lib/python" + pyver + "/site-packages", Bin: "bin", Lib: "lib", Data: "python"}
+	case LayoutAzure:
+		// "Dependencies must be installed in ./.python_packages/lib/site-packages" —
+		// https://docs.azure.cn/en-us/azure-functions/python-build-options.
+		// Nothing else of .python_packages is on PATH or LD_LIBRARY_PATH;
+		// scripts and data stay inside it (inference).
+		return Layout{SitePackages: ".python_packages/lib/site-packages", Bin: ".python_packages/bin", Data: ".python_packages"}
+	case LayoutGCP:
+		// Packages go at the root of the function source, next to main.py:
+		// "Package local dependencies ... myfunction/ main.py localpackage/
+		// ... from localpackage import script" —
+		// https://cloud.google.com/functions/docs/writing/specifying-dependencies-python.
+		// (GOOGLE_VENDOR_PIP_DEPENDENCIES, the other documented route, takes a
+		// directory of wheels that pip installs at deploy time, not an
+		// installed tree.)
+		return Layout{SitePackages: ".", Bin: "bin", Data: "."}
+	case LayoutSitePackages:
+		// The archive root is a site-packages directory, as pip install
+		// --target produces it.
+		return Layout{SitePackages: ".", Bin: "bin", Data: "."}
+	}
+	return Layout{}
+}
+
+// mountPointFor is the default mount point of a layout for the custom profile.
+func mountPointFor(layout string) string {
+	switch layout {
+	case LayoutLambda:
+		return "/opt"
+	case LayoutAzure:
+		return "/home/site/wwwroot"
+	case LayoutGCP:
+		return "/workspace"
+	}
+	return ""
+}
