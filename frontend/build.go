@@ -14,6 +14,7 @@ import (
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/simpleindex"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -95,9 +96,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
-	pages, err := fetchIndexPages(ctx, c, bc, pl, reqs)
-	if err != nil {
-		return nil, err
+	var pages map[pageKey]*simpleindex.Project
+	if !needsResolver(reqs) {
+		if pages, err = fetchIndexPages(ctx, c, bc, pl, reqs); err != nil {
+			return nil, err
+		}
 	}
 
 	// dockerui builds every platform in parallel; without --platform it uses
@@ -112,6 +115,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			plat = *p
 		}
 		t := pl.target(plat)
+		reqs := reqs
+		if needsResolver(reqs) {
+			var rerr error
+			if reqs, rerr = resolveWithPip(ctx, c, bc, gen, pl, t, reqs); rerr != nil {
+				return nil, rerr
+			}
+		}
 		wheels, err := selectWheels(pl, t, reqs, pages)
 		if err != nil {
 			return nil, err

@@ -146,18 +146,17 @@ func lockRequirements(name string, data []byte, pl *plan) ([]*requirement, error
 	return out, nil
 }
 
-// finishRequirements checks pins and collects hashes.
+// finishRequirements collects hashes and merges duplicates. Unpinned
+// requirements are kept for pip's resolver (resolved per platform).
 func finishRequirements(reqs []*requirement) ([]*requirement, error) {
 	byName := map[string]*requirement{}
 	var out []*requirement
 	for _, r := range reqs {
 		r.Name = wheel.NormalizeName(r.Name)
 		if r.lock == nil {
-			v, ok := r.Pinned()
-			if !ok {
-				return nil, located(errors.Errorf("%s: requirement %q is not pinned with ==: resolving unpinned requirements is not supported yet; pin it (e.g. %s==<version>)", r.source, r.Raw, r.Name), r.loc)
+			if v, ok := r.Pinned(); ok {
+				r.version = v
 			}
-			r.version = v
 			for _, h := range r.Hashes {
 				if strings.ToLower(h.Alg) == "sha256" {
 					r.sha256 = append(r.sha256, strings.ToLower(h.Hex))
@@ -168,8 +167,8 @@ func finishRequirements(reqs []*requirement) ([]*requirement, error) {
 			}
 		}
 		if prev, ok := byName[r.Name]; ok {
-			if prev.version != r.version {
-				return nil, located(errors.Errorf("%s is required twice with different versions: %s (%s) and %s (%s)", r.Name, prev.version, prev.source, r.version, r.source), r.loc)
+			if prev.version != r.version || prev.Specifier != r.Specifier {
+				return nil, located(errors.Errorf("%s is required twice, differently: %q (%s) and %q (%s)", r.Name, prev.Raw, prev.source, r.Raw, r.source), r.loc)
 			}
 			continue
 		}
@@ -177,6 +176,17 @@ func finishRequirements(reqs []*requirement) ([]*requirement, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// needsResolver reports whether any requirement is not pinned to one
+// version (or comes without a lock entry): then pip resolves the set.
+func needsResolver(reqs []*requirement) bool {
+	for _, r := range reqs {
+		if r.lock == nil && r.version == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // readContextFiles reads files from the main build context.

@@ -1,0 +1,117 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/geolayer/geolayer/frontend/parser"
+	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/wheel"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/pkg/errors"
+)
+
+// pipReport is the part of pip's installation report we read
+// (https://pip.pypa.io/en/stable/reference/installation-report/).
+type pipReport struct {
+	Version string `json:"version"`
+	Install []struct {
+		DownloadInfo struct {
+			URL         string `json:"url"`
+			ArchiveInfo struct {
+				Hash   string            `json:"hash"`
+				Hashes map[string]string `json:"hashes"`
+			} `json:"archive_info"`
+		} `json:"download_info"`
+		Metadata struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"metadata"`
+	} `json:"install"`
+}
+
+// resolveWithPip runs pip's resolver in the build image for one platform
+// and turns its report into pinned requirements with exact wheel URLs and
+// hashes: from there the build goes on exactly as for a lock file.
+func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, gen *llbgen.Gen, pl *plan, t *llbgen.Target, reqs []*requirement) ([]*requirement, error) {
+	tags, err := wheel.TargetTags(wheelTarget(pl.runtime, t.Platform))
+	if err != nil {
+		return nil, err
+	}
+	var plats []string
+	seen := map[string]bool{}
+	for _, tg := range tags {
+		if tg.Platform != "any" && !seen[tg.Platform] {
+			seen[tg.Platform] = true
+			plats = append(plats, tg.Platform)
+		}
+	}
+	var lines []string
+	for _, r := range reqs {
+		if r.lock != nil {
+			lines = append(lines, fmt.Sprintf("%s==%s", r.Name, r.version))
+			continue
+		}
+		lines = append(lines, r.String())
+	}
+	st := gen.Resolve(t, pl.runtime.BuildImage, pl.runtime.ABI, plats, pl.index, pl.extraIndexes, lines)
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+	if err != nil {
+		return nil, errors.Wrapf(err, "resolving requirements with pip for %s (no compatible set of wheels?)", platforms.Format(t.Platform))
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: llbgen.PipReport})
+	if err != nil {
+		return nil, err
+	}
+	var rep pipReport
+	if err := json.Unmarshal(dt, &rep); err != nil {
+		return nil, errors.Wrap(err, "reading pip's report")
+	}
+	var out []*requirement
+	for _, in := range rep.Install {
+		u := in.DownloadInfo.URL
+		sha := strings.ToLower(in.DownloadInfo.ArchiveInfo.Hashes["sha256"])
+		if sha == "" {
+			if alg, hex, ok := strings.Cut(in.DownloadInfo.ArchiveInfo.Hash, "="); ok && alg == "sha256" {
+				sha = strings.ToLower(hex)
+			}
+		}
+		if sha == "" || !strings.HasSuffix(u, ".whl") {
+			return nil, errors.Errorf("pip chose %s %s from %s, which is not a wheel with a sha256: only wheels are supported until BUILD lands", in.Metadata.Name, in.Metadata.Version, u)
+		}
+		name := wheel.NormalizeName(in.Metadata.Name)
+		r := &requirement{version: in.Metadata.Version, source: "pip resolution", loc: locationOf(reqs, name)}
+		r.Name = name
+		fn := path.Base(strings.SplitN(u, "#", 2)[0])
+		r.lock = []lockWheel{{filename: fn, url: u, sha256: sha}}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// locationOf finds where a package was required, for errors about it; a
+// dependency pip added points at the first REQUIRE.
+func locationOf(reqs []*requirement, name string) []parser.Range {
+	for _, r := range reqs {
+		if r.Name == name {
+			return r.loc
+		}
+	}
+	if len(reqs) > 0 {
+		return reqs[0].loc
+	}
+	return nil
+}

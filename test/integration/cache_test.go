@@ -1,0 +1,165 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+const cacheGeolayerfile = "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE -r requirements.txt\n"
+
+func sha(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// A no-op rebuild executes nothing; bumping one pin re-executes only that
+// package's steps plus the layer's final assembly.
+func TestRebuildCostFollowsTheChange(t *testing.T) {
+	reqs := "glf-pure==1.0.0\nglf-pure-dep==1.0.0\nglf-cext==1.0.0\nglf-data==1.0.0\n"
+	dir := project(t, cacheGeolayerfile, map[string]string{"requirements.txt": reqs})
+	out := filepath.Join(dir, "out")
+	buildctlRaw(t, env.buildkitHost, dir, out, "platform=linux/amd64,linux/arm64")
+
+	executed, _ := buildctlRaw(t, env.buildkitHost, dir, out, "platform=linux/amd64,linux/arm64")
+	var real []string
+	for _, n := range executed {
+		// Loading the definition and context is not a build step.
+		if strings.HasPrefix(n, "[internal]") || strings.HasPrefix(n, "load ") || strings.Contains(n, "load build definition") {
+			continue
+		}
+		real = append(real, n)
+	}
+	if len(real) > 0 {
+		t.Errorf("no-op rebuild executed steps: %v", real)
+	}
+
+	bumped := strings.Replace(reqs, "glf-pure==1.0.0", "glf-pure==1.1.0", 1)
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte(bumped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	executed, _ = buildctlRaw(t, env.buildkitHost, dir, out, "platform=linux/amd64,linux/arm64")
+	sort.Strings(executed)
+	var unexpected []string
+	sawPure := false
+	for _, n := range executed {
+		switch {
+		case strings.HasPrefix(n, "[internal]"), strings.Contains(n, "load build definition"), strings.HasPrefix(n, "load "):
+		case strings.Contains(n, "glf-pure 1.1.0") || strings.Contains(n, "glf-pure-1.1.0"):
+			sawPure = true
+		case strings.Contains(n, "assemble layer.zip"), strings.Contains(n, "collect "), strings.Contains(n, "compose layer tree"):
+		default:
+			unexpected = append(unexpected, n)
+		}
+	}
+	if !sawPure {
+		t.Errorf("the bumped package's steps did not run: %v", executed)
+	}
+	if len(unexpected) > 0 {
+		t.Errorf("bumping glf-pure re-executed other steps: %v", unexpected)
+	}
+}
+
+// Two builds on two daemons with empty caches give byte-identical zips.
+func TestZipIsByteIdenticalAcrossDaemons(t *testing.T) {
+	dir := fixtureProject(t, "3.13")
+	second := startDaemon(t, []string{"linux/amd64", "linux/arm64"})
+	outA, outB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	buildctlRaw(t, env.buildkitHost, dir, outA, "platform=linux/amd64,linux/arm64", "no-cache=")
+	buildctlRaw(t, second, dir, outB, "platform=linux/amd64,linux/arm64")
+	for _, p := range []string{"linux_amd64", "linux_arm64"} {
+		for _, f := range []string{"layer.zip", "report.json"} {
+			a, b := sha(t, filepath.Join(outA, p, f)), sha(t, filepath.Join(outB, p, f))
+			if a != b {
+				t.Errorf("%s/%s differs between daemons: %s vs %s", p, f, a, b)
+			}
+		}
+	}
+}
+
+// startDaemon runs a throwaway buildkitd with an empty state dir, the dev
+// world's registry mirrors, and only the given platforms; it returns its
+// address.
+func startDaemon(t *testing.T, plats []string) string {
+	t.Helper()
+	root, err := os.MkdirTemp(env.devHome, "test-buildkitd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(root, "buildkitd.sock")
+	cfg, err := os.ReadFile(filepath.Join(env.devHome, "buildkitd.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same mirrors; a fresh root and socket; restricted platforms.
+	var b bytes.Buffer
+	for _, line := range strings.Split(string(cfg), "\n") {
+		switch {
+		case strings.HasPrefix(line, "root ="):
+			fmt.Fprintf(&b, "root = %q\n", filepath.Join(root, "state"))
+		case strings.HasPrefix(strings.TrimSpace(line), "address ="):
+			fmt.Fprintf(&b, "  address = [%q]\n", "unix://"+sock)
+		case strings.TrimSpace(line) == "[worker.oci]":
+			b.WriteString(line + "\n")
+			fmt.Fprintf(&b, "  platforms = [%s]\n", quoteList(plats))
+		default:
+			b.WriteString(line + "\n")
+		}
+	}
+	cfgPath := filepath.Join(root, "buildkitd.toml")
+	if err := os.WriteFile(cfgPath, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(root, "buildkitd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("buildkitd", "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+		// overlay mounts may linger briefly
+		for i := 0; i < 10; i++ {
+			if os.RemoveAll(root) == nil {
+				return
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	})
+	addr := "unix://" + sock
+	for i := 0; i < 100; i++ {
+		if exec.Command("buildctl", "--addr", addr, "debug", "workers").Run() == nil {
+			return addr
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	lg, _ := os.ReadFile(filepath.Join(root, "buildkitd.log"))
+	t.Fatalf("second buildkitd did not start:\n%s", tail(string(lg), 30))
+	return ""
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}

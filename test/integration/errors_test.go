@@ -1,0 +1,63 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every user error fails the build with a clear message that points at the
+// Geolayerfile line where it can, and nothing is written to the output.
+func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
+	lambda := "TARGET aws-lambda python3.13\n"
+	cases := []struct {
+		name, file string
+		files      map[string]string
+		platform   string
+		want       []string // substrings of the output
+	}{
+		{name: "unknown instruction", file: lambda + "FROB glf-pure\n",
+			want: []string{"unknown instruction", ">>> FROB glf-pure"}},
+		{name: "bad flag", file: lambda + "REQUIRE --frob glf-pure==1.0.0\n",
+			want: []string{"--frob", ">>> REQUIRE --frob"}},
+		{name: "missing TARGET", file: "REQUIRE glf-pure==1.0.0\n",
+			want: []string{"TARGET"}},
+		{name: "unsupported platform", file: "TARGET azure-functions python3.13\nPLATFORM linux/arm64\nREQUIRE glf-pure==1.0.0\n",
+			want: []string{"linux/arm64", "not supported"}},
+		{name: "mixed hashed and unhashed", file: lambda + "REQUIRE -r requirements.txt\n",
+			files: map[string]string{"requirements.txt": "glf-pure==1.0.0 --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\nglf-pure-dep==1.0.0\n"},
+			want:  []string{"glf-pure-dep", "hash"}},
+		{name: "no compatible wheel", file: "TARGET aws-lambda python3.12\nPLATFORM linux/amd64\nREQUIRE glf-cext==1.0.0\n",
+			want: []string{"glf-cext", "cp313", ">>> REQUIRE glf-cext==1.0.0"}},
+		{name: "index hash mismatch", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-hash==1.0.0\n",
+			want: []string{"glf-evil-hash", "checksum"}},
+		{name: "path traversal wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-dotdot==1.0.0\n",
+			want: []string{"glf-evil-dotdot", "unsafe"}},
+		{name: "absolute path wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-abs==1.0.0\n",
+			want: []string{"glf-evil-abs", "unsafe"}},
+		{name: "escaping symlink wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-symlink==1.0.0\n",
+			want: []string{"glf-evil-symlink", "symlink"}},
+		{name: "bad RECORD wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-record==1.0.0\n",
+			want: []string{"glf-evil-record", "RECORD"}},
+		{name: "decompression bomb", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-bomb==1.0.0\n",
+			want: []string{"glf-evil-bomb"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := project(t, tc.file, tc.files)
+			out := filepath.Join(dir, "out")
+			o := buildx(t, dir, true, "-f", "Geolayerfile", "-o", out, ".")
+			for _, w := range tc.want {
+				if !strings.Contains(o, w) {
+					t.Errorf("output does not mention %q:\n%s", w, tail(o, 40))
+				}
+			}
+			if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+				t.Errorf("a failed build wrote %d entries to the output", len(entries))
+			}
+		})
+	}
+}

@@ -1,0 +1,172 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/zip"
+	"bytes"
+	"debug/elf"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/geolayer/geolayer/pkg/report"
+)
+
+var fixtureRequirements = strings.Join([]string{
+	"glf-pure==1.0.0",
+	"glf-pure-dep==1.0.0",
+	"glf-cext==1.0.0",
+	"glf-abi3==1.0.0",
+	"glf-vendored==1.0.0",
+	"glf-data==1.0.0",
+	"glf-meta==1.0.0",
+	"glf-plugins==1.0.0",
+	"glf-plugin-a==1.0.0",
+}, "\n") + "\n"
+
+const fixtureTest = `TEST import glf_pure, glf_cext, glf_abi3, glf_vendored, glf_data, glf_meta, glf_plugins; \
+    assert glf_cext.add(2, 3) == 5`
+
+func fixtureProject(t *testing.T, python string) string {
+	return project(t, "TARGET aws-lambda python"+python+"\nPLATFORM linux/amd64 linux/arm64\nREQUIRE -r requirements.txt\n"+fixtureTest+"\n",
+		map[string]string{"requirements.txt": fixtureRequirements})
+}
+
+// readZip returns the entries of a zip by name.
+func readZip(t *testing.T, path string) map[string]*zip.File {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	t.Cleanup(func() { zr.Close() })
+	out := map[string]*zip.File{}
+	for _, f := range zr.File {
+		if _, dup := out[f.Name]; dup {
+			t.Errorf("%s: duplicate entry %s", path, f.Name)
+		}
+		out[f.Name] = f
+	}
+	return out
+}
+
+func elfMachine(t *testing.T, f *zip.File) elf.Machine {
+	t.Helper()
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", f.Name, err)
+	}
+	return ef.Machine
+}
+
+// unzipTo extracts a layer (files, modes, symlinks) into dir.
+func unzipTo(t *testing.T, zipPath, dir string) {
+	t.Helper()
+	run(t, "", false, "unzip", "-q", "-o", zipPath, "-d", dir)
+}
+
+// The whole path through docker buildx: both platforms in one call, zip
+// target, report beside each zip, per-platform native code.
+func TestFrontendZipBothPlatformsWithBuildx(t *testing.T) {
+	dir := fixtureProject(t, "3.13")
+	out := filepath.Join(dir, "out")
+	buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
+	site := "python/lib/python3.13/site-packages/"
+	for plat, machine := range map[string]elf.Machine{"linux_amd64": elf.EM_X86_64, "linux_arm64": elf.EM_AARCH64} {
+		zpath := filepath.Join(out, plat, "layer.zip")
+		entries := readZip(t, zpath)
+		for _, want := range []string{site + "glf_pure/__init__.py", site + "glf_data/share/glf/glf.db", "bin/glf-pure"} {
+			if entries[want] == nil {
+				t.Errorf("%s: missing %s", plat, want)
+			}
+		}
+		nso := 0
+		for name, f := range entries {
+			if strings.Contains(name, ".dist-info/") && strings.HasSuffix(name, "/RECORD") {
+				continue
+			}
+			if strings.HasSuffix(name, ".so") || strings.Contains(name, ".so.") {
+				nso++
+				if m := elfMachine(t, f); m != machine {
+					t.Errorf("%s: %s is %v, want %v", plat, name, m, machine)
+				}
+			}
+			if mode := f.Mode(); mode.IsRegular() && mode.Perm()&0o444 != 0o444 {
+				t.Errorf("%s: %s is not world-readable (%v)", plat, name, mode)
+			}
+		}
+		if nso < 3 {
+			t.Errorf("%s: expected native code from glf-cext, glf-abi3 and glf-vendored, found %d ELF files", plat, nso)
+		}
+		rep, err := report.Read(filepath.Join(out, plat, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Packages) != 9 || rep.Totals.Zipped == 0 || rep.Totals.Unzipped == 0 {
+			b, _ := json.MarshalIndent(rep, "", " ")
+			t.Errorf("%s: report looks wrong:\n%s", plat, b)
+		}
+		st, _ := os.Stat(zpath)
+		if st.Size() != rep.Totals.Zipped {
+			t.Errorf("%s: report says %d zipped bytes, layer.zip has %d", plat, rep.Totals.Zipped, st.Size())
+		}
+	}
+}
+
+// A layer unzipped into the bare runtime stand-in at /opt imports on both
+// architectures (arm64 emulated) with only the platform's environment, and
+// every fixture's functional check passes.
+func TestLayerImportsInBareRuntime(t *testing.T) {
+	for _, py := range []string{"3.11", "3.13"} {
+		t.Run("python"+py, func(t *testing.T) {
+			dir := fixtureProject(t, py)
+			out := filepath.Join(dir, "out")
+			buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
+			ctx := t.TempDir()
+			for _, arch := range []string{"amd64", "arm64"} {
+				unzipTo(t, filepath.Join(out, "linux_"+arch, "layer.zip"), filepath.Join(ctx, "layer-"+arch))
+			}
+			run(t, "", false, "cp", "-r", filepath.Join(repoRoot(t), "hack", "fixtures", "checks"), filepath.Join(ctx, "checks"))
+			df := `FROM public.ecr.aws/lambda/python:` + py + `
+ARG TARGETARCH
+COPY layer-${TARGETARCH}/ /opt/
+COPY checks/ /checks/
+RUN env -i PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin \
+      LD_LIBRARY_PATH=/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
+      PYTHONPATH=/opt/python/lib/python` + py + `/site-packages:/opt/python \
+      sh -c 'set -e; for c in /checks/check_*.py; do echo "== $c"; python3 "$c"; done' > /checks.log 2>&1 || (cat /checks.log; exit 1)
+RUN cat /checks.log
+`
+			if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(df), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o := run(t, ctx, false, "docker", "buildx", "build", "--builder", env.builder, "--progress=plain", "--no-cache",
+				"--platform", "linux/amd64,linux/arm64", ".")
+			if strings.Count(o, "== /checks/check_") < 2*5 {
+				t.Errorf("expected every check to run on both platforms:\n%s", tail(o, 60))
+			}
+		})
+	}
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
