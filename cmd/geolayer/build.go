@@ -84,7 +84,7 @@ func build(addr, ctxDir, file, out, target, plat, helperImage, progress string, 
 		return err
 	}
 	attrs := map[string]string{
-		"filename":               filepath.Base(file),
+		"filename":              filepath.Base(file),
 		frontend.OptHelperImage: helperImage,
 	}
 	if target != "" {
