@@ -33,6 +33,7 @@ var Targets = []struct{ Name, Description string }{
 	{"dir", "the unpacked layer tree per platform"},
 	{"image", "the runtime image with the layer where the platform mounts it"},
 	{"report", "report.json per platform"},
+	{"lock", "pylock.toml per platform: the exact wheels chosen, for REQUIRE --lock"},
 }
 
 // DefaultFilename is the definition file read when the build names none.
@@ -126,6 +127,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		if err != nil {
 			return nil, err
 		}
+		if target == "lock" {
+			st, err := lockState(pl, t, wheels)
+			if err != nil {
+				return nil, err
+			}
+			return solveResult(ctx, c, bc, st, plat, &dockerspec.DockerOCIImage{})
+		}
 		layer := gen.Build(t, wheels)
 		gen.AddTests(layer, pl.tests, src.SourceMap)
 
@@ -147,25 +155,30 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			}
 			img = imageConfig(base, plat, pl.env)
 		}
-		st = gen.Gated(layer, st)
-		def, err := st.Marshal(ctx, llb.Platform(plat))
-		if err != nil {
-			return nil, err
-		}
-		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
-		if err != nil {
-			return nil, err
-		}
-		ref, err := r.SingleRef()
-		if err != nil {
-			return nil, err
-		}
-		return &dockerui.BuildResult{Reference: ref, Image: img}, nil
+		return solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// solveResult solves one platform's final state.
+func solveResult(ctx context.Context, c client.Client, bc *dockerui.Client, st llb.State, plat ocispecs.Platform, img *dockerspec.DockerOCIImage) (*dockerui.BuildResult, error) {
+	def, err := st.Marshal(ctx, llb.Platform(plat))
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := r.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	img.Platform = plat
+	return &dockerui.BuildResult{Reference: ref, Image: img}, nil
 }
 
 func knownTarget(name string) bool {

@@ -71,6 +71,9 @@ func platformString(p ocispecs.Platform) string {
 	return s
 }
 
+// Name names a vertex for people: "[linux/arm64] install numpy 2.1.0".
+func (t *Target) Name(format string, a ...any) llb.ConstraintsOpt { return t.name(format, a...) }
+
 func (t *Target) name(format string, a ...any) llb.ConstraintsOpt {
 	return llb.WithCustomName(fmt.Sprintf("[%s] ", platformString(t.Platform)) + fmt.Sprintf(format, a...))
 }
