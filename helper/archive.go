@@ -1,0 +1,134 @@
+package helper
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/geolayer/geolayer/pkg/layerzip"
+	"github.com/geolayer/geolayer/pkg/report"
+)
+
+const fragSuffix = ".frag"
+
+func runFragment(args []string, stdout io.Writer) error {
+	fs := newFlags("fragment")
+	root := fs.String("root", "", "package tree (paths relative to the layer root)")
+	name := fs.String("name", "", "package name: the fragment is <out>/<name>.frag")
+	out := fs.String("out", "", "output folder")
+	epoch := fs.Int64("epoch", 0, "SOURCE_DATE_EPOCH for entry times (0: 1980-01-01)")
+	level := fs.Int("level", 0, "deflate level 1-9 (0: default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "root", "name", "out"); err != nil {
+		return err
+	}
+	entries, err := layerzip.WalkDir(*root, "")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	_, err = layerzip.WriteFragmentFile(filepath.Join(*out, *name+fragSuffix), entries, layerzip.Options{
+		Epoch: time.Unix(*epoch, 0).UTC(),
+		Level: *level,
+	})
+	return err
+}
+
+func runAssemble(args []string, stdout io.Writer) error {
+	fs := newFlags("assemble")
+	fragDir := fs.String("fragments", "", "folder of *.frag fragments")
+	metaDir := fs.String("meta", "", "folder of per-package report JSON")
+	out := fs.String("out", "", "output folder for layer.zip and report.json")
+	platform := fs.String("platform", "", "target platform")
+	profile := fs.String("profile", "", "target profile")
+	runtime := fs.String("runtime", "", "target runtime")
+	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
+	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "fragments", "meta", "out"); err != nil {
+		return err
+	}
+	paths, err := filepath.Glob(filepath.Join(*fragDir, "*"+fragSuffix))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	var frags []layerzip.Fragment
+	zipped := map[string]int64{}
+	for _, p := range paths {
+		f, err := layerzip.LoadFragment(p)
+		if err != nil {
+			return err
+		}
+		frags = append(frags, f)
+		if st, err := os.Stat(p); err == nil {
+			zipped[strings.TrimSuffix(filepath.Base(p), fragSuffix)] = st.Size()
+		}
+	}
+	layerzip.SortFragments(frags)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	zpath := filepath.Join(*out, "layer.zip")
+	zf, err := os.Create(zpath)
+	if err != nil {
+		return err
+	}
+	if err := layerzip.Assemble(zf, frags); err != nil {
+		zf.Close()
+		os.Remove(zpath)
+		return err
+	}
+	if err := zf.Close(); err != nil {
+		return err
+	}
+	st, err := os.Stat(zpath)
+	if err != nil {
+		return err
+	}
+
+	rep := &report.Report{
+		Schema:   report.SchemaV1,
+		Platform: *platform,
+		Profile:  *profile,
+		Runtime:  *runtime,
+		Limits:   report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped},
+	}
+	metas, err := filepath.Glob(filepath.Join(*metaDir, "*.json"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(metas)
+	for _, m := range metas {
+		p, err := report.ReadPackage(m)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m, err)
+		}
+		p.ZippedBytes = zipped[p.Name]
+		rep.Packages = append(rep.Packages, *p)
+		rep.Totals.Files += p.Files
+		rep.Totals.Unzipped += p.Bytes
+	}
+	rep.Sort()
+	rep.Totals.Zipped = st.Size()
+	rf, err := os.Create(filepath.Join(*out, "report.json"))
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	if err := report.Write(rf, rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "layer.zip: %d files, %d bytes unzipped, %d bytes zipped\n", rep.Totals.Files, rep.Totals.Unzipped, rep.Totals.Zipped)
+	return nil
+}
