@@ -31,15 +31,17 @@ need_tools() {
   local v; v=$(buildkit_version)
   if [ ! -x "$DEV_BIN/buildkitd-$v" ] || [ ! -x "$DEV_BIN/buildctl-$v" ]; then
     log "building buildkitd and buildctl $v from go.mod (a few minutes, once)"
-    (cd "$REPO_ROOT" && go build -o "$DEV_BIN/buildkitd-$v" github.com/moby/buildkit/cmd/buildkitd \
-      && go build -o "$DEV_BIN/buildctl-$v" github.com/moby/buildkit/cmd/buildctl)
+    local ld="-X github.com/moby/buildkit/version.Version=$v"
+    (cd "$REPO_ROOT" && go build -ldflags "$ld" -o "$DEV_BIN/buildkitd-$v" github.com/moby/buildkit/cmd/buildkitd \
+      && go build -ldflags "$ld" -o "$DEV_BIN/buildctl-$v" github.com/moby/buildkit/cmd/buildctl)
   fi
   ln -sf "buildkitd-$v" "$DEV_BIN/buildkitd"
   ln -sf "buildctl-$v" "$DEV_BIN/buildctl"
   if [ ! -x "$DEV_BIN/buildx-$BUILDX_VERSION" ]; then
     log "building docker buildx $BUILDX_VERSION from its Go module (a few minutes, once)"
     local tmp; tmp=$(mktemp -d)
-    GOBIN=$tmp go install "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
+    GOBIN=$tmp go install -ldflags "-X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
+      "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
     mv "$tmp/buildx" "$DEV_BIN/buildx-$BUILDX_VERSION"; rmdir "$tmp"
   fi
   mkdir -p "$HOME/.docker/cli-plugins"
