@@ -164,7 +164,7 @@ cmd_up() {
   [ -f "$DEV_HOME/state/index-secret" ] || od -An -N8 -tx1 /dev/urandom | tr -d ' \n' >"$DEV_HOME/state/index-secret"
   start index "curl -fsS http://127.0.0.1:$INDEX_PORT/simple/" -- "$DEV_BIN/pyindex" serve --dir "$DEV_HOME/index/dists" \
     --addr "127.0.0.1:$INDEX_PORT" --overrides "$REPO_ROOT/hack/fixtures/index-overrides.json"
-  start index-auth "curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:$AUTH_INDEX_PORT/simple/ | grep -q 401" -- \
+  start index-auth "test \"\$(curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:$AUTH_INDEX_PORT/simple/)\" = 401" -- \
     "$DEV_BIN/pyindex" serve --dir "$DEV_HOME/index/dists" --addr "127.0.0.1:$AUTH_INDEX_PORT" \
     --basic-auth "geolayer:dev-secret-$(cat "$DEV_HOME/state/index-secret")"
   if ! docker buildx inspect "$BUILDER_NAME" >/dev/null 2>&1; then

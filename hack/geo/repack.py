@@ -311,9 +311,9 @@ def wheel_escape(name):
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def record_hash(data_or_hasher):
-    digest = data_or_hasher.digest() if hasattr(data_or_hasher, "digest") else hashlib.sha256(data_or_hasher).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+def record_hash(hasher):
+    """RECORD hash field: 'sha256=' + urlsafe base64 of the digest without '=' padding."""
+    return "sha256=" + base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode()
 
 
 def debian_upstream_version(v):
@@ -398,7 +398,7 @@ def python_dep_packages(dpkg, pkg):
 
 def parse_headers(text):
     """RFC 822 style metadata -> ([[name, value]], body). Continuation lines are kept in value."""
-    head, sep, body = text.partition("\n\n")
+    head, _, body = text.partition("\n\n")
     headers = []
     for line in head.splitlines():
         if line[:1] in (" ", "\t") and headers:
