@@ -1,0 +1,261 @@
+package layerzip
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fragmentsOf writes entries split at the given indexes as fragment files
+// and loads them back from disk.
+func fragmentsOf(t testing.TB, es []Entry, cuts []int, opts Options) []Fragment {
+	t.Helper()
+	dir := t.TempDir()
+	var frags []Fragment
+	start := 0
+	for i, end := range append(cuts, len(es)) {
+		path := filepath.Join(dir, fmt.Sprintf("f%02d.frag", i))
+		if _, err := WriteFragmentFile(path, es[start:end], opts); err != nil {
+			t.Fatal(err)
+		}
+		f, err := LoadFragment(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frags = append(frags, f)
+		start = end
+	}
+	return frags
+}
+
+func assemble(t testing.TB, frags []Fragment) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Assemble(&buf, frags); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestAssembleEqualsWholeTree(t *testing.T) {
+	root := sampleTree(t)
+	opts := Options{SpillThreshold: 64 << 10}
+	whole := writeTree(t, root, "python/", opts)
+	es, err := WalkDir(root, "python/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cuts := range [][]int{nil, {1}, {3, 4, 9}, {0, 5, 5, len(es)}} {
+		frags := fragmentsOf(t, es, cuts, opts)
+		// Listed in any order, sorted by the caller.
+		for i, j := 0, len(frags)-1; i < j; i, j = i+1, j-1 {
+			frags[i], frags[j] = frags[j], frags[i]
+		}
+		SortFragments(frags)
+		if got := assemble(t, frags); sum(got) != sum(whole) {
+			t.Errorf("cuts %v: assembled archive differs from the whole tree", cuts)
+		}
+	}
+	// A synthetic tree with spill files and stored entries, many fragments.
+	syn := synthTree(6 << 20)
+	var buf bytes.Buffer
+	if err := WriteArchive(&buf, syn, opts); err != nil {
+		t.Fatal(err)
+	}
+	var cuts []int
+	for i := 7; i < len(syn); i += len(syn) / 7 {
+		cuts = append(cuts, i)
+	}
+	if got := assemble(t, fragmentsOf(t, syn, cuts, opts)); sum(got) != sum(buf.Bytes()) {
+		t.Errorf("synthetic: assembled archive differs from the whole archive")
+	}
+}
+
+// Fragments whose name ranges interleave still assemble into a valid
+// archive, in fragment order.
+func TestAssembleInterleaved(t *testing.T) {
+	a := []Entry{DirEntry("bin/a/"), SymlinkEntry("python/a", "../bin/a")}
+	b := []Entry{DirEntry("bin/b/"), DirEntry("python/b/")}
+	frags := []Fragment{fragmentsOf(t, b, nil, Options{})[0], fragmentsOf(t, a, nil, Options{})[0]}
+	SortFragments(frags)
+	zr, _ := readBack(t, assemble(t, frags))
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if got := strings.Join(names, " "); got != "bin/a/ python/a bin/b/ python/b/" {
+		t.Errorf("order %s", got)
+	}
+}
+
+func TestAssembleRejectsDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, es ...Entry) Fragment {
+		f, err := WriteFragmentFile(filepath.Join(dir, name), es, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f1 := write("numpy.frag", DirEntry("python/numpy/"), SymlinkEntry("python/x", "numpy"))
+	f2 := write("scipy.frag", SymlinkEntry("python/x", "scipy"))
+	f3 := write("lib.frag", SymlinkEntry("python/numpy/lib", "../lib"), DirEntry("python/zz/"))
+	f4 := write("clash.frag", DirEntry("python/x/y/"))
+
+	err := Assemble(&bytes.Buffer{}, []Fragment{f1, f2})
+	if err == nil || !strings.Contains(err.Error(), f1.Data) || !strings.Contains(err.Error(), f2.Data) || !strings.Contains(err.Error(), `"python/x"`) {
+		t.Errorf("duplicate: got %v, want an error naming the entry and both fragments", err)
+	}
+	if err := Assemble(&bytes.Buffer{}, []Fragment{f1, f3}); err != nil {
+		t.Errorf("empty dir plus entries below it (across fragments): %v", err)
+	}
+	err = Assemble(&bytes.Buffer{}, []Fragment{f1, f4})
+	if err == nil || !strings.Contains(err.Error(), f4.Data) {
+		t.Errorf("symlink used as a directory: got %v", err)
+	}
+	if err := Assemble(&bytes.Buffer{}, []Fragment{f1, f1}); err == nil {
+		t.Errorf("same fragment twice accepted")
+	}
+}
+
+// A link that is harmless inside its own fragment can escape through a
+// symlink from another fragment; Assemble checks the whole archive.
+func TestAssembleChecksLinksAcrossFragments(t *testing.T) {
+	dir := t.TempDir()
+	f1, err := WriteFragmentFile(filepath.Join(dir, "a.frag"), []Entry{SymlinkEntry("a/s", "..")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, err := WriteFragmentFile(filepath.Join(dir, "b.frag"), []Entry{SymlinkEntry("a/l", "s/../x"), SymlinkEntry("ok", "a/s")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var le *LinkError
+	if err := Assemble(&bytes.Buffer{}, []Fragment{f1, f2}); !errors.As(err, &le) || !strings.Contains(err.Error(), f2.Data) {
+		t.Errorf("got %v, want a LinkError naming %s", err, f2.Data)
+	}
+	f3, _ := WriteFragmentFile(filepath.Join(dir, "c.frag"), []Entry{SymlinkEntry("ok", "a/s")}, Options{})
+	if err := Assemble(&bytes.Buffer{}, []Fragment{f1, f3}); err != nil {
+		t.Errorf("in-archive links: %v", err)
+	}
+}
+
+func TestEmptyArchive(t *testing.T) {
+	var a, b, c bytes.Buffer
+	if err := Assemble(&a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteArchive(&b, nil, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTree(&c, t.TempDir(), "python/", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "PK\x05\x06" + strings.Repeat("\x00", 18)
+	if a.String() != want || b.String() != want || c.String() != want {
+		t.Errorf("empty archives: %q %q %q", a.String(), b.String(), c.String())
+	}
+	if zr, _ := readBack(t, a.Bytes()); len(zr.File) != 0 {
+		t.Errorf("entries in an empty archive")
+	}
+	// Empty fragments contribute nothing.
+	empty := fragmentsOf(t, nil, nil, Options{})
+	if got := assemble(t, append(empty, empty[0])); string(got) != want {
+		t.Errorf("empty fragments: %q", got)
+	}
+}
+
+func TestFragmentIndexFormat(t *testing.T) {
+	es := []Entry{
+		FileEntry("a.py", 0o644, 5, opener("hello")),
+		DirEntry("b"),
+		SymlinkEntry("c", "a.py"),
+		FileEntry("é.py", 0o755, 2000, opener(strings.Repeat("é", 1000))),
+	}
+	var data bytes.Buffer
+	idx, err := WriteFragment(&data, es, Options{Epoch: mustEpoch(t, "1700000000")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Size != uint64(data.Len()) {
+		t.Errorf("size %d, data %d", idx.Size, data.Len())
+	}
+	var enc bytes.Buffer
+	if _, err := idx.WriteTo(&enc); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"format":"geolayer-layerzip-fragment/1","size":160,"count":4,"entries":[
+{"name":"a.py","crc32":907060870,"csize":5,"usize":5,"method":0,"flags":0,"mode":33188,"dostime":45482,"dosdate":22382,"offset":0},
+{"name":"b/","crc32":0,"csize":0,"usize":0,"method":0,"flags":0,"mode":16877,"dostime":45482,"dosdate":22382,"offset":39},
+{"name":"c","crc32":2532021502,"csize":4,"usize":4,"method":0,"flags":0,"mode":41471,"dostime":45482,"dosdate":22382,"offset":71},
+{"name":"é.py","crc32":3264546374,"csize":19,"usize":2000,"method":8,"flags":2048,"mode":33261,"dostime":45482,"dosdate":22382,"offset":106}
+]}
+`
+	if enc.String() != want {
+		t.Errorf("index encoding:\n%s\nwant:\n%s", enc.String(), want)
+	}
+	back, err := ReadFragmentIndex(strings.NewReader(enc.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, idx) {
+		t.Errorf("round trip: %+v != %+v", back, idx)
+	}
+	for name, bad := range map[string]string{
+		"format":   strings.Replace(want, "fragment/1", "fragment/2", 1),
+		"count":    strings.Replace(want, `"count":4`, `"count":3`, 1),
+		"size":     strings.Replace(want, `"size":160`, `"size":218`, 1),
+		"offset":   strings.Replace(want, `"offset":71`, `"offset":72`, 1),
+		"mode":     strings.Replace(want, `"mode":33188`, `"mode":33206`, 1),
+		"flags":    strings.Replace(want, `"flags":2048`, `"flags":0`, 1),
+		"method":   strings.Replace(want, `"method":8`, `"method":12`, 1),
+		"unknown":  strings.Replace(want, `"crc32":0,`, `"crc32":0,"x":1,`, 1),
+		"unsorted": strings.Replace(want, `"name":"c"`, `"name":"0"`, 1),
+		"truncate": want[:len(want)/2],
+	} {
+		if _, err := ReadFragmentIndex(strings.NewReader(bad)); err == nil {
+			t.Errorf("%s: corrupted index accepted", name)
+		}
+	}
+}
+
+func TestAssembleChecksFragmentData(t *testing.T) {
+	es := []Entry{FileEntry("a.py", 0o644, 5, opener("hello")), FileEntry("b.py", 0o644, 5, opener("world"))}
+	f := fragmentsOf(t, es, nil, Options{})[0]
+	orig, _ := os.ReadFile(f.Data)
+	for name, corrupt := range map[string]func([]byte) []byte{
+		"header":   func(b []byte) []byte { b[40] ^= 1; return b }, // in b.py's local header
+		"trailing": func(b []byte) []byte { return append(b, 0) },
+		"short":    func(b []byte) []byte { return b[:len(b)-1] },
+	} {
+		os.WriteFile(f.Data, corrupt(bytes.Clone(orig)), 0o644)
+		if err := Assemble(&bytes.Buffer{}, []Fragment{f}); err == nil {
+			t.Errorf("%s: corrupted fragment accepted", name)
+		}
+	}
+	os.WriteFile(f.Data, orig, 0o644)
+	if err := Assemble(&bytes.Buffer{}, []Fragment{f}); err != nil {
+		t.Errorf("restored fragment: %v", err)
+	}
+	if err := Assemble(&bytes.Buffer{}, []Fragment{{Data: f.Data}}); err == nil {
+		t.Errorf("fragment without index accepted")
+	}
+	if _, err := LoadFragment(filepath.Join(t.TempDir(), "missing.frag")); err == nil {
+		t.Errorf("missing index accepted")
+	}
+}
+
+func TestWriteFragmentFileCleansUp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.frag")
+	if _, err := WriteFragmentFile(path, []Entry{FileEntry("a", 0, 3, opener("xy"))}, Options{}); err == nil {
+		t.Fatal("size mismatch accepted")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("fragment left behind: %v", err)
+	}
+}

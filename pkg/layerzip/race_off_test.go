@@ -1,0 +1,5 @@
+//go:build !race
+
+package layerzip
+
+const raceEnabled = false
