@@ -155,7 +155,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			}
 			img = imageConfig(base, plat, pl.env)
 		}
-		return solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
+		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
+		return res, explainFetchError(err, wheels, reqs)
 	})
 	if err != nil {
 		return nil, err

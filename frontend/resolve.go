@@ -240,3 +240,25 @@ func tagSummary(filename string) string {
 	}
 	return parts[len(parts)-3] + "-" + parts[len(parts)-1]
 }
+
+// explainFetchError turns BuildKit's "digest mismatch" for a wheel download
+// into an error that names the package, the URL and the expected hash, and
+// points at the requirement.
+func explainFetchError(err error, wheels []llbgen.Wheel, reqs []*requirement) error {
+	if err == nil || !strings.Contains(err.Error(), "digest mismatch") {
+		return err
+	}
+	for _, w := range wheels {
+		if !strings.Contains(err.Error(), w.SHA256) {
+			continue
+		}
+		var loc []parser.Range
+		for _, r := range reqs {
+			if r.Name == w.Name {
+				loc = r.loc
+			}
+		}
+		return located(errors.Wrapf(err, "%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?)", w.Name, w.Version, w.URL, w.SHA256), loc)
+	}
+	return err
+}

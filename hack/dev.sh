@@ -46,8 +46,16 @@ need_tools() {
   fi
   mkdir -p "$HOME/.docker/cli-plugins"
   ln -sf "$DEV_BIN/buildx-$BUILDX_VERSION" "$HOME/.docker/cli-plugins/docker-buildx"
-  # Our own small tools (fast when cached).
-  (cd "$REPO_ROOT" && go build -o "$DEV_BIN/" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex)
+  # Our own small tools (fast when cached); a changed server is restarted.
+  mkdir -p "$DEV_BIN/.new"
+  (cd "$REPO_ROOT" && go build -o "$DEV_BIN/.new/" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex)
+  local t
+  for t in devregistry mkimage pyindex; do
+    if ! cmp -s "$DEV_BIN/.new/$t" "$DEV_BIN/$t"; then
+      mv "$DEV_BIN/.new/$t" "$DEV_BIN/$t"
+      case $t in devregistry) stop registry ;; pyindex) stop index; stop index-auth ;; esac
+    fi
+  done
 }
 
 # start NAME CHECK-CMD -- CMD...: start a daemon unless CHECK-CMD succeeds.

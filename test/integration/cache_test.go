@@ -34,11 +34,11 @@ func TestRebuildCostFollowsTheChange(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	buildctlRaw(t, env.buildkitHost, dir, out, "platform=linux/amd64,linux/arm64")
 
+	mark := indexLogSize(t)
 	executed, _ := buildctlRaw(t, env.buildkitHost, dir, out, "platform=linux/amd64,linux/arm64")
 	var real []string
 	for _, n := range executed {
-		// Loading the definition and context is not a build step.
-		if strings.HasPrefix(n, "[internal]") || strings.HasPrefix(n, "load ") || strings.Contains(n, "load build definition") {
+		if notAStep(n) {
 			continue
 		}
 		real = append(real, n)
@@ -46,18 +46,27 @@ func TestRebuildCostFollowsTheChange(t *testing.T) {
 	if len(real) > 0 {
 		t.Errorf("no-op rebuild executed steps: %v", real)
 	}
+	if got := downloadsSince(t, mark); len(got) > 0 {
+		t.Errorf("no-op rebuild downloaded %v", got)
+	}
 
 	bumped := strings.Replace(reqs, "glf-pure==1.0.0", "glf-pure==1.1.0", 1)
 	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte(bumped), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	mark = indexLogSize(t)
 	executed, _ = buildctlRaw(t, env.buildkitHost, dir, out, "platform=linux/amd64,linux/arm64")
 	sort.Strings(executed)
+	// Only the new wheel may be downloaded (once for both platforms; not at
+	// all when an earlier run left it in BuildKit's cache).
+	if got := downloadsSince(t, mark); len(got) > 1 || (len(got) == 1 && !strings.Contains(got[0], "glf_pure-1.1.0")) {
+		t.Errorf("bumping glf-pure should download only its new wheel, got %v", got)
+	}
 	var unexpected []string
 	sawPure := false
 	for _, n := range executed {
 		switch {
-		case strings.HasPrefix(n, "[internal]"), strings.Contains(n, "load build definition"), strings.HasPrefix(n, "load "):
+		case notAStep(n):
 		case strings.Contains(n, "glf-pure 1.1.0") || strings.Contains(n, "glf-pure-1.1.0"):
 			sawPure = true
 		case strings.Contains(n, "assemble layer.zip"), strings.Contains(n, "collect "), strings.Contains(n, "compose layer tree"):
@@ -162,4 +171,38 @@ func quoteList(xs []string) string {
 		q[i] = fmt.Sprintf("%q", x)
 	}
 	return strings.Join(q, ", ")
+}
+
+// notAStep tells vertices that are not build work: loading the definition
+// and context, resolving the frontend, exporting, and the checksum-keyed
+// fetches, which BuildKit reports as started when it computes their cache
+// key from the sha256 without downloading (downloads are counted separately,
+// from the index's access log).
+func notAStep(name string) bool {
+	return strings.HasPrefix(name, "[internal]") || strings.Contains(name, "load build definition") ||
+		strings.HasPrefix(name, "load ") || strings.HasPrefix(name, "resolve image config") ||
+		strings.HasPrefix(name, "exporting ") || strings.Contains(name, "] fetch ")
+}
+
+func indexLog(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(env.devHome, "logs", "index.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func indexLogSize(t *testing.T) int { return len(indexLog(t)) }
+
+// downloadsSince lists the wheel files the index served after mark.
+func downloadsSince(t *testing.T, mark int) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(string(indexLog(t)[mark:]), "\n") {
+		if i := strings.Index(line, "access GET /files/"); i >= 0 {
+			out = append(out, line[i+len("access GET "):])
+		}
+	}
+	return out
 }

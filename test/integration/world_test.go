@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,18 +78,28 @@ func TestWorldIndexServesFixtures(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, spec := range []string{"glf-pure==1.0.0", "glf-pure==1.1.0", "glf-meta", "glf-data", "glf-plugins", "glf-plugin-a"} {
-		run(t, dir, false, pip, "download", "--no-deps", "--index-url", env.indexURL, "-d", dir, spec)
+		run(t, dir, false, pip, "download", "--isolated", "--no-deps", "--index-url", env.indexURL, "-d", dir, spec)
 	}
-	for _, plat := range []string{"manylinux_2_36_x86_64", "manylinux_2_36_aarch64"} {
+	// pip matches --platform tags exactly: give it every manylinux level the
+	// stand-ins' glibc (2.36) allows, as an installer on such a system would.
+	for _, arch := range []string{"x86_64", "aarch64"} {
+		var plats []string
+		for minor := 36; minor >= 5; minor-- {
+			if arch == "aarch64" && minor < 17 {
+				break
+			}
+			plats = append(plats, "--platform", fmt.Sprintf("manylinux_2_%d_%s", minor, arch))
+		}
 		for _, py := range []string{"311", "313"} {
 			for _, spec := range []string{"glf-cext", "glf-vendored"} {
-				run(t, dir, false, pip, "download", "--no-deps", "--only-binary=:all:", "--platform", plat,
-					"--python-version", py, "--implementation", "cp", "--abi", "cp"+py,
+				args := append([]string{"download", "--isolated", "--no-deps", "--only-binary=:all:"}, plats...)
+				args = append(args, "--python-version", py, "--implementation", "cp", "--abi", "cp"+py,
 					"--index-url", env.indexURL, "-d", dir, spec)
+				run(t, dir, false, pip, args...)
 			}
 		}
 	}
-	run(t, dir, false, pip, "download", "--no-deps", "--no-binary=:all:", "--no-build-isolation", "--index-url", env.indexURL, "-d", dir, "glf-sdistonly")
+	run(t, dir, false, pip, "download", "--isolated", "--no-deps", "--no-binary=:all:", "--no-build-isolation", "--index-url", env.indexURL, "-d", dir, "glf-sdistonly")
 	entries, _ := os.ReadDir(dir)
 	if len(entries) < 15 {
 		t.Errorf("expected every fixture file, got %d files", len(entries))

@@ -66,6 +66,7 @@ func main() {
 		if *auth != "" {
 			h = basicAuth(*auth, h)
 		}
+		h = accessLog(h)
 		log.Printf("pyindex: serving %s on http://%s/simple/", *dir, *addr)
 		log.Fatal(http.ListenAndServe(*addr, h))
 	default:
@@ -85,3 +86,19 @@ func basicAuth(cred string, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// accessLog logs every request (tests read it to prove what was downloaded).
+func accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.Printf("access %s %s %d", r.Method, r.URL.Path, rec.code)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.code = code; s.ResponseWriter.WriteHeader(code) }
