@@ -153,7 +153,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			if err != nil {
 				return nil, err
 			}
-			img = imageConfig(base, plat, pl.env)
+			img = imageConfig(base, plat, pl.runtime.Env, pl.env)
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
 		return res, explainFetchError(err, wheels, reqs)
@@ -170,7 +170,9 @@ func solveResult(ctx context.Context, c client.Client, bc *dockerui.Client, st l
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+	// Evaluate here, not lazily at export, so failures come back to the
+	// frontend, which can explain them (which package, which requirement).
+	r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +219,10 @@ func helperState(c client.Client, bc *dockerui.Client) (llb.State, error) {
 	return llb.State{}, errors.New("cannot find the geolayer helper: run geolayer as a gateway frontend (# syntax=...) or pass --opt helper-image=<frontend image>")
 }
 
-func imageConfig(base *dockerspec.DockerOCIImage, plat ocispecs.Platform, env map[string]string) *dockerspec.DockerOCIImage {
+// imageConfig keeps the runtime image's config and adds the platform's
+// environment only where the image does not set it (a real Lambda image sets
+// its own LD_LIBRARY_PATH, with /var/lang/lib first); ENV instructions win.
+func imageConfig(base *dockerspec.DockerOCIImage, plat ocispecs.Platform, platformEnv, env map[string]string) *dockerspec.DockerOCIImage {
 	img := base
 	if img == nil {
 		img = &dockerspec.DockerOCIImage{}
@@ -226,10 +231,24 @@ func imageConfig(base *dockerspec.DockerOCIImage, plat ocispecs.Platform, env ma
 	img.Created = nil
 	img.History = nil
 	img.RootFS = ocispecs.RootFS{}
+	for _, k := range sortedKeys(platformEnv) {
+		if !hasEnv(img.Config.Env, k) {
+			img.Config.Env = append(img.Config.Env, k+"="+platformEnv[k])
+		}
+	}
 	for _, k := range sortedKeys(env) {
 		img.Config.Env = setEnv(img.Config.Env, k, env[k])
 	}
 	return img
+}
+
+func hasEnv(env []string, k string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, k+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 func setEnv(env []string, k, v string) []string {

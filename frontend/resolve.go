@@ -258,7 +258,9 @@ func explainFetchError(err error, wheels []llbgen.Wheel, reqs []*requirement) er
 				loc = r.loc
 			}
 		}
-		return located(errors.Wrapf(err, "%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?)", w.Name, w.Version, w.URL, w.SHA256), loc)
+		// A new error, not a wrapper: the gateway sends the innermost gRPC
+		// status to the client, which would drop a wrapper's message.
+		return located(errors.Errorf("%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?): %s", w.Name, w.Version, w.URL, w.SHA256, err.Error()), loc)
 	}
 	return err
 }
