@@ -9,8 +9,8 @@ package main
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"io"
