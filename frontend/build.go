@@ -134,6 +134,16 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			}
 			return solveResult(ctx, c, bc, st, plat, &dockerspec.DockerOCIImage{})
 		}
+		// Pin the runtime image by digest for TEST and the image target, and
+		// record the digest in the report.
+		var base *dockerspec.DockerOCIImage
+		if len(pl.tests) > 0 || target == "image" {
+			var pinned string
+			if base, pinned, err = resolveImage(ctx, c, t.RuntimeImage, plat); err != nil {
+				return nil, err
+			}
+			t.RuntimeImageRef = pinned
+		}
 		layer := gen.Build(t, wheels)
 		gen.AddTests(layer, pl.tests, src.SourceMap)
 
@@ -149,10 +159,6 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			st = layer.Tree
 		case "image":
 			st = gen.ImageState(layer)
-			base, err := resolveImageConfig(ctx, c, t.RuntimeImage, plat)
-			if err != nil {
-				return nil, err
-			}
 			img = imageConfig(base, plat, pl.runtime.Env, pl.env)
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)

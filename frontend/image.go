@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -14,16 +15,26 @@ import (
 // resolveImageConfig reads the runtime image's config so the image target
 // keeps it (entrypoint, env, workdir) and adds only what the layer needs.
 func resolveImageConfig(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (*dockerspec.DockerOCIImage, error) {
-	_, _, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+	img, _, err := resolveImage(ctx, c, ref, p)
+	return img, err
+}
+
+// resolveImage returns an image's config and its digest-pinned reference.
+func resolveImage(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (*dockerspec.DockerOCIImage, string, error) {
+	_, dgst, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
 		LogName:  "[internal] load metadata for " + ref,
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p},
 	})
 	if err != nil {
-		return nil, errors.Wrapf(err, "resolving runtime image %s", ref)
+		return nil, "", errors.Wrapf(err, "resolving runtime image %s", ref)
 	}
 	var img dockerspec.DockerOCIImage
 	if err := json.Unmarshal(dt, &img); err != nil {
-		return nil, errors.Wrapf(err, "reading the config of %s", ref)
+		return nil, "", errors.Wrapf(err, "reading the config of %s", ref)
 	}
-	return &img, nil
+	pinned := ref
+	if dgst != "" {
+		pinned = strings.SplitN(ref, "@", 2)[0] + "@" + dgst.String()
+	}
+	return &img, pinned, nil
 }

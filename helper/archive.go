@@ -52,6 +52,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	runtime := fs.String("runtime", "", "target runtime")
 	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
 	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
+	runtimeImage := fs.String("runtime-image", "", "the runtime image (digest-pinned) tests ran in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,11 +99,12 @@ func runAssemble(args []string, stdout io.Writer) error {
 	}
 
 	rep := &report.Report{
-		Schema:   report.SchemaV1,
-		Platform: *platform,
-		Profile:  *profile,
-		Runtime:  *runtime,
-		Limits:   report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped},
+		Schema:       report.SchemaV1,
+		Platform:     *platform,
+		Profile:      *profile,
+		Runtime:      *runtime,
+		Limits:       report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped},
+		RuntimeImage: *runtimeImage,
 	}
 	metas, err := filepath.Glob(filepath.Join(*metaDir, "*.json"))
 	if err != nil {

@@ -36,6 +36,7 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State) llb.State {
 		"--runtime", t.RuntimeName,
 		"--limit-unzipped", strconv.FormatInt(t.LimitUnzipped, 10),
 		"--limit-zipped", strconv.FormatInt(t.LimitZipped, 10),
+		"--runtime-image", t.runtimeImage(),
 	}
 	run := g.helperExec(t, args,
 		llb.AddMount("/frags", frags, llb.Readonly),

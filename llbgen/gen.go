@@ -43,15 +43,18 @@ type Target struct {
 	Layout        Layout
 	Interpreter   string // shebang for scripts: /usr/bin/env python3
 	RuntimeImage  string
-	Env           map[string]string // the platform's environment at run time
-	SysPath       []string          // site directories the platform puts on sys.path, in order
-	Epoch         int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
-	Level         int               // deflate level; 0 = helper default
-	ProfileName   string
-	RuntimeName   string
-	Glibc         string
-	LimitUnzipped int64
-	LimitZipped   int64
+	// RuntimeImageRef is RuntimeImage pinned by digest when known; TEST and
+	// the image target use it, and the report records it.
+	RuntimeImageRef string
+	Env             map[string]string // the platform's environment at run time
+	SysPath         []string          // site directories the platform puts on sys.path, in order
+	Epoch           int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
+	Level           int               // deflate level; 0 = helper default
+	ProfileName     string
+	RuntimeName     string
+	Glibc           string
+	LimitUnzipped   int64
+	LimitZipped     int64
 }
 
 // Gen generates LLB. Helper is a state whose filesystem has the static
@@ -61,6 +64,13 @@ type Gen struct {
 	Helper   llb.State
 	Merge    bool // daemon supports MergeOp
 	ImageOpt []llb.ImageOption
+}
+
+func (t *Target) runtimeImage() string {
+	if t.RuntimeImageRef != "" {
+		return t.RuntimeImageRef
+	}
+	return t.RuntimeImage
 }
 
 func platformString(p ocispecs.Platform) string {

@@ -43,7 +43,7 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		for _, k := range keys {
 			opts = append(opts, llb.AddEnv(k, t.Env[k]))
 		}
-		run := llb.Image(t.RuntimeImage, append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...).Run(opts...)
+		run := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...).Run(opts...)
 		l.Gate = append(l.Gate, run.AddMount("/geolayer-test-ok", llb.Scratch()))
 	}
 }

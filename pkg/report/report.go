@@ -40,13 +40,15 @@ type Limits struct {
 
 // Report is report.json.
 type Report struct {
-	Schema   string    `json:"schema"`
-	Platform string    `json:"platform"`
-	Profile  string    `json:"profile"`
-	Runtime  string    `json:"runtime"`
-	Packages []Package `json:"packages"`
-	Totals   Totals    `json:"totals"`
-	Limits   Limits    `json:"limits"`
+	Schema   string `json:"schema"`
+	Platform string `json:"platform"`
+	Profile  string `json:"profile"`
+	Runtime  string `json:"runtime"`
+	// RuntimeImage is the runtime image, pinned by digest, that TEST ran in.
+	RuntimeImage string    `json:"runtimeImage,omitempty"`
+	Packages     []Package `json:"packages"`
+	Totals       Totals    `json:"totals"`
+	Limits       Limits    `json:"limits"`
 }
 
 // SchemaV1 names this format.
