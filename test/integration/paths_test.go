@@ -134,3 +134,19 @@ func TestUnpinnedResolveAndLockRoundTrip(t *testing.T) {
 		t.Errorf("the layer built from the lock differs from the resolved one")
 	}
 }
+
+// The demo in examples/ builds as the README says (make demo runs the same).
+func TestExampleFixturesDemoBuilds(t *testing.T) {
+	ex := filepath.Join(repoRoot(t), "examples", "fixtures-demo")
+	out := filepath.Join(t.TempDir(), "out")
+	buildx(t, ex, false, "-f", filepath.Join(ex, "Geolayerfile"), "--build-arg", "BUILDKIT_SYNTAX="+env.frontendImage, "-o", out, ex)
+	for _, p := range []string{"linux_amd64", "linux_arm64"} {
+		rep, err := report.Read(filepath.Join(out, p, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Packages) != 5 || rep.RuntimeImage == "" || !strings.Contains(rep.RuntimeImage, "@sha256:") {
+			t.Errorf("%s: unexpected report: %d packages, runtime image %q", p, len(rep.Packages), rep.RuntimeImage)
+		}
+	}
+}
