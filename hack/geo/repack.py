@@ -753,6 +753,7 @@ def requires_dist(dist, dep_dists, produced):
             out.append(req)
             continue
         if not marker and name not in produced:
+            # the set must be closed: every unconditional requirement is a wheel of it
             raise SystemExit(f"{dist.name}: upstream requires {req!r}, which Debian does not ship in this set")
         out.append(req)
         named.add(name)
@@ -832,6 +833,78 @@ def data_files(dist):
     return out
 
 
+def repair(dist, files, stage, policies, resolver, py, arch):
+    """Vendor and tag a wheel with ELF files (auditwheel repair). Updates files; returns (tag, notes)."""
+    elf_arcs = sorted(a for a, src in files.items() if is_elf(src))
+    if not elf_arcs:
+        return "py3-none-any", []
+    # Copy ELF files to the stage: they are patched, never the system's files.
+    for a in elf_arcs:
+        dst = os.path.join(stage, a)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(files[a], dst)
+        files[a] = dst
+    libs_dir = f"{dist.name}.libs"
+    # Vendor against the newest policy's whitelist, then check that the
+    # chosen policy's whitelist is the same set.
+    whitelist = policies[-1].whitelist
+    new_names = vendor_libraries(stage, elf_arcs, libs_dir, whitelist, resolver)
+    for n in sorted(new_names.values()):
+        files[f"{libs_dir}/{n}"] = os.path.join(stage, libs_dir, n)
+    all_elf = elf_arcs + [f"{libs_dir}/{n}" for n in new_names.values()]
+    pol, required, glibc_max = choose_policy(policies, [files[a] for a in all_elf])
+    if pol.whitelist != whitelist:
+        raise SystemExit(f"{dist.name}: {pol.name} has a different whitelist; vendoring must be redone")
+    notes = [f"  ELF files: {len(elf_arcs)} module(s), {len(new_names)} vendored into {libs_dir}/",
+             f"  highest GLIBC_ needed: {glibc_max}; policy: {pol.name}"]
+    for prefix in ("GLIBCXX", "CXXABI", "GCC"):
+        vs = sorted((v for p, v in required if p == prefix and re.fullmatch(r"[0-9.]+", v)), key=_vkey)
+        if vs:
+            notes.append(f"  highest {prefix}_ needed: {vs[-1]}")
+    for old, new in sorted(new_names.items()):
+        notes.append(f"    {old} -> {libs_dir}/{new}")
+    return f"{py}-{py}-{pol.name}_{arch}", notes
+
+
+def wheel_entries(dist, files, tag, reqs):
+    """All archive members but RECORD: package files, then dist-info files. Returns (entries, notes)."""
+    dist_info = f"{wheel_escape(dist.name)}-{dist.version}.dist-info"
+    pure = tag.endswith("-none-any")
+    entries = []
+    for a, src in files.items():
+        mode = 0o644 if pure or not is_elf(src) else 0o755
+        entries.append((a, src, mode))
+    metadata, filled = make_metadata(dist, reqs)
+    wheel_meta = (f"Wheel-Version: 1.0\nGenerator: {GENERATOR}\nRoot-Is-Purelib: {'true' if pure else 'false'}\n"
+                  f"Tag: {tag}\n\n").encode()
+    entries.append((f"{dist_info}/METADATA", metadata, 0o644))
+    entries.append((f"{dist_info}/WHEEL", wheel_meta, 0o644))
+    ep = entry_points(dist)
+    if ep:
+        entries.append((f"{dist_info}/entry_points.txt", ep, 0o644))
+    for rel, src in sorted(dist.meta_extra_files.items()):
+        entries.append((f"{dist_info}/{rel}", src, 0o644))
+    return entries, (["  Requires-Python: upstream declares none; wrote >=3"] if filled else [])
+
+
+def place_wheel(tmp_path, out_path, record, reuse_dir):
+    """Move the new wheel into place, or take a same-named one from reuse_dir. Returns notes."""
+    prior = os.path.join(reuse_dir, os.path.basename(out_path)) if reuse_dir else None
+    if not (prior and os.path.exists(prior)):
+        os.replace(tmp_path, out_path)
+        return []
+    if read_record(prior) == record:
+        note = f"  identical to {prior}: reused its bytes"
+    else:
+        old = set(read_record(prior).splitlines())
+        diff = sorted({r.split(",")[0] for r in set(record.splitlines()) ^ old})
+        note = (f"  WARNING: same name as {prior} but different content "
+                f"({', '.join(diff[:6])}{' ...' if len(diff) > 6 else ''}); kept the earlier wheel")
+    shutil.copyfile(prior, out_path)
+    os.unlink(tmp_path)
+    return [note]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory for the wheels")
@@ -852,13 +925,10 @@ def main():
     log(f"== Debian run-time closure of {' '.join(args.roots)}")
     dists, deps = build_set(dpkg, args.roots)
     produced = {d.norm for d in dists.values()}
-    by_norm = {d.norm: d for d in dists.values()}
 
     for pkg in sorted(dists, key=lambda p: dists[p].norm):
         dist = dists[pkg]
         reqs = requires_dist(dist, [(dists[t], c) for t, c in deps[pkg]], produced)
-        escaped = wheel_escape(dist.name)
-        dist_info = f"{escaped}-{dist.version}.dist-info"
         deb_version = dpkg.field(pkg, "Version")
         log(f"== {dist.name} {dist.version} (Debian {pkg} {deb_version})")
         if dist.ignored:
@@ -867,75 +937,13 @@ def main():
         with tempfile.TemporaryDirectory(prefix="repack-") as stage:
             files = dict(dist.files)
             files.update(dict(data_files(dist)))
-            elf_arcs = sorted(a for a, src in files.items() if is_elf(src))
-            # Copy ELF files to the stage: they are patched, never the system's files.
-            for a in elf_arcs:
-                dst = os.path.join(stage, a)
-                os.makedirs(os.path.dirname(dst), exist_ok=True)
-                shutil.copyfile(files[a], dst)
-                files[a] = dst
-
-            notes = []
-            if elf_arcs:
-                libs_dir = f"{dist.name}.libs"
-                # Vendor against the newest policy's whitelist, then check that
-                # the chosen policy's whitelist is the same set.
-                whitelist = policies[-1].whitelist
-                new_names = vendor_libraries(stage, elf_arcs, libs_dir, whitelist, resolver)
-                for n in sorted(new_names.values()):
-                    files[f"{libs_dir}/{n}"] = os.path.join(stage, libs_dir, n)
-                all_elf = elf_arcs + [f"{libs_dir}/{n}" for n in new_names.values()]
-                pol, required, glibc_max = choose_policy(policies, [files[a] for a in all_elf])
-                if pol.whitelist != whitelist:
-                    raise SystemExit(f"{dist.name}: {pol.name} has a different whitelist; vendoring must be redone")
-                tag = f"{py}-{py}-{pol.name}_{arch}"
-                root_is_purelib = "false"
-                notes.append(f"  ELF files: {len(elf_arcs)} module(s), {len(new_names)} vendored into {libs_dir}/")
-                notes.append(f"  highest GLIBC_ needed: {glibc_max}; policy: {pol.name}")
-                for prefix in ("GLIBCXX", "CXXABI", "GCC"):
-                    vs = sorted((v for p, v in required if p == prefix and re.fullmatch(r"[0-9.]+", v)), key=_vkey)
-                    if vs:
-                        notes.append(f"  highest {prefix}_ needed: {vs[-1]}")
-                for old, new in sorted(new_names.items()):
-                    notes.append(f"    {old} -> {libs_dir}/{new}")
-            else:
-                tag = "py3-none-any"
-                root_is_purelib = "true"
-
-            metadata, filled = make_metadata(dist, reqs)
-            if filled:
-                notes.append("  Requires-Python: upstream declares none; wrote >=3")
-            wheel_meta = (f"Wheel-Version: 1.0\nGenerator: {GENERATOR}\nRoot-Is-Purelib: {root_is_purelib}\n"
-                          f"Tag: {tag}\n\n").encode()
-            entries = []
-            for a, src in files.items():
-                mode = 0o755 if a in elf_arcs or a.startswith(f"{dist.name}.libs/") else 0o644
-                entries.append((a, src, mode))
-            entries.append((f"{dist_info}/METADATA", metadata, 0o644))
-            entries.append((f"{dist_info}/WHEEL", wheel_meta, 0o644))
-            ep = entry_points(dist)
-            if ep:
-                entries.append((f"{dist_info}/entry_points.txt", ep, 0o644))
-            for rel, src in sorted(dist.meta_extra_files.items()):
-                entries.append((f"{dist_info}/{rel}", src, 0o644))
-
-            wheel_name = f"{escaped}-{dist.version}-{tag}.whl"
+            tag, notes = repair(dist, files, stage, policies, resolver, py, arch)
+            entries, more = wheel_entries(dist, files, tag, reqs)
+            notes += more
+            wheel_name = f"{wheel_escape(dist.name)}-{dist.version}-{tag}.whl"
             out_path = os.path.join(args.out, wheel_name)
-            prior = os.path.join(args.reuse, wheel_name) if args.reuse else None
-            tmp_path = out_path + ".tmp"
-            record = write_wheel(tmp_path, entries)
-            if prior and os.path.exists(prior):
-                if read_record(prior) == record:
-                    notes.append(f"  identical to {prior}: reused its bytes")
-                else:
-                    old = set(read_record(prior).splitlines())
-                    diff = sorted({r.split(",")[0] for r in set(record.splitlines()) ^ old})
-                    notes.append(f"  WARNING: same name as {prior} but different content "
-                                 f"({', '.join(diff[:6])}{' ...' if len(diff) > 6 else ''}); kept the earlier wheel")
-                shutil.copyfile(prior, out_path)
-                os.unlink(tmp_path)
-            else:
-                os.replace(tmp_path, out_path)
+            record = write_wheel(out_path + ".tmp", entries)
+            notes += place_wheel(out_path + ".tmp", out_path, record, args.reuse)
 
         size = os.path.getsize(out_path)
         with zipfile.ZipFile(out_path) as zf:
@@ -948,12 +956,6 @@ def main():
         report.extend(notes)
         report.append("  Requires-Dist: " + (" | ".join(r for r in reqs if "extra ==" not in req_marker(r)) or "-"))
 
-    # Closure check: every unconditional requirement names a wheel of this set.
-    missing = sorted({(d.name, req_name(r)) for d in dists.values()
-                      for r in requires_dist(d, [(dists[t], c) for t, c in deps[d.pkg]], produced)
-                      if not req_marker(r) and req_name(r) not in by_norm})
-    if missing:
-        raise SystemExit(f"unsatisfied requirements: {missing}")
     if args.report:
         os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
         with open(args.report, "w") as f:
