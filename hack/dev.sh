@@ -127,19 +127,34 @@ need_standins() {
   "$REPO_ROOT/hack/standins.sh" push
 }
 
+# build_dists NAME DIR: build a Dockerfile folder for both platforms through
+# buildctl (cached by BuildKit) into $DEV_HOME/NAME/out.
+build_dists() {
+  local name=$1 dir=$2 out=$DEV_HOME/$1/out
+  rm -rf "$out.tmp"
+  mkdir -p "$DEV_HOME/$name"
+  bctl build --progress=plain --frontend dockerfile.v0 \
+    --local context="$dir" --local dockerfile="$dir" \
+    --opt platform=linux/amd64,linux/arm64 --output "type=local,dest=$out.tmp" \
+    >"$DEV_HOME/logs/$name.log" 2>&1 || { tail -30 "$DEV_HOME/logs/$name.log" >&2; die "$name build failed (log: $DEV_HOME/logs/$name.log)"; }
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
 need_fixtures() {
   log "building package fixtures (cached by BuildKit)"
-  local out=$DEV_HOME/fixtures/out
-  rm -rf "$out.tmp"
-  bctl build --progress=quiet --frontend dockerfile.v0 \
-    --local context="$REPO_ROOT/hack/fixtures" --local dockerfile="$REPO_ROOT/hack/fixtures" \
-    --opt platform=linux/amd64,linux/arm64 --output "type=local,dest=$out.tmp" \
-    >"$DEV_HOME/logs/fixtures.log" 2>&1 || { tail -30 "$DEV_HOME/logs/fixtures.log" >&2; die "fixture build failed"; }
-  rm -rf "$out" && mv "$out.tmp" "$out"
+  build_dists fixtures "$REPO_ROOT/hack/fixtures"
+  if [ "${GEOLAYER_SKIP_GEO:-0}" = 1 ]; then
+    log "GEOLAYER_SKIP_GEO=1: not building the geo fixture set"
+  else
+    log "building the realistic geo fixture set (cold: about 20 minutes; cached by BuildKit)"
+    build_dists geo "$REPO_ROOT/hack/geo"
+  fi
   # One flat folder of distributions for the index (pure wheels are identical per platform).
   local dists=$DEV_HOME/index/dists
   rm -rf "$dists.tmp" && mkdir -p "$dists.tmp"
-  find "$out" -path '*/dists/*' -type f \( -name '*.whl' -o -name '*.tar.gz' \) -exec cp -n {} "$dists.tmp/" \;
+  find "$DEV_HOME/fixtures/out" "$DEV_HOME/geo/out" -path '*/dists/*' -type f \( -name '*.whl' -o -name '*.tar.gz' \) \
+    -exec cp -n {} "$dists.tmp/" \; 2>/dev/null || true
+  [ -n "$(ls "$dists.tmp")" ] || die "no fixture distributions were built"
   rm -rf "$dists" && mv "$dists.tmp" "$dists"
 }
 

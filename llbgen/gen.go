@@ -96,6 +96,9 @@ func (g *Gen) helperExec(t *Target, args []string, opts ...llb.RunOption) llb.Ex
 		llb.Network(pb.NetMode_NONE),
 		llb.Platform(t.BuildPlatform),
 		llb.WithCustomName("geolayer helper " + args[0]),
+		// The frontend image is one static binary: give it a disk-backed /tmp
+		// for spill files (a tmpfs would put large libraries in memory).
+		llb.AddMount("/tmp", llb.Scratch()),
 	}
 	return g.Helper.Run(append(ro, opts...)...)
 }

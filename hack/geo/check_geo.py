@@ -60,8 +60,14 @@ MODS = {}
 
 @check("environment")
 def _():
-    set_vars = [v for v in ("GDAL_DATA", "PROJ_DATA", "PROJ_LIB", "LD_LIBRARY_PATH") if os.environ.get(v)]
-    expect(not set_vars, f"{', '.join(set_vars)} set: unset it, the wheels must find their data and libraries themselves")
+    set_vars = [v for v in ("GDAL_DATA", "PROJ_DATA", "PROJ_LIB") if os.environ.get(v)]
+    expect(not set_vars, f"{', '.join(set_vars)} set: unset it, the wheels must find their data themselves")
+    # LD_LIBRARY_PATH is allowed (Lambda sets one) as long as none of its
+    # folders offers the geo libraries: the wheels must bring their own.
+    for d in filter(None, os.environ.get("LD_LIBRARY_PATH", "").split(":")):
+        if os.path.isdir(d):
+            hits = [n for n in os.listdir(d) if n.startswith(("libgdal.so", "libproj.so", "libgeos_c.so"))]
+            expect(not hits, f"LD_LIBRARY_PATH folder {d} offers {hits}: the check would not prove the wheels' own copies load")
     system = [p for p in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu") if os.path.isdir(p)
               for n in os.listdir(p) if n.startswith(("libgdal.so", "libproj.so", "libgeos_c.so"))]
     return (f"python {sys.version.split()[0]}, PYTHONPATH={os.environ.get('PYTHONPATH', '')!r}, "
