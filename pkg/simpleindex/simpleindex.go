@@ -6,6 +6,8 @@
 package simpleindex
 
 import (
+	"github.com/geolayer/geolayer/pkg/wheel"
+
 	"bytes"
 	"fmt"
 	"mime"
@@ -60,12 +62,11 @@ type File struct {
 	UploadTime time.Time
 }
 
-var nameSeparators = regexp.MustCompile(`[-_.]+`)
 
 // NormalizeName normalizes a project name per PEP 503: runs of "-", "_" and
 // "." become "-" and the result is lowercased.
 func NormalizeName(name string) string {
-	return strings.ToLower(nameSeparators.ReplaceAllString(strings.TrimSpace(name), "-"))
+	return wheel.NormalizeName(strings.TrimSpace(name))
 }
 
 var validName = regexp.MustCompile(`^(?i:[a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$`)

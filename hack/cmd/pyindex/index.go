@@ -15,11 +15,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/geolayer/geolayer/pkg/wheel"
 )
 
 type dist struct {
@@ -37,9 +38,7 @@ type index struct {
 	cache   []dist
 }
 
-var nameRun = regexp.MustCompile(`[-_.]+`)
-
-func normalize(s string) string { return strings.ToLower(nameRun.ReplaceAllString(s, "-")) }
+func normalize(s string) string { return wheel.NormalizeName(s) }
 
 // scan reads the folder, caching by its modification time and entry count.
 func (x *index) scan() ([]dist, error) {
