@@ -1,0 +1,218 @@
+package elfstrip
+
+import (
+	"archive/tar"
+	"bytes"
+	"debug/elf"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// arm64Rootfs is the dev world's Debian arm64 root filesystem (read only).
+func arm64Rootfs(t *testing.T) string {
+	t.Helper()
+	home := os.Getenv("GEOLAYER_DEV_HOME")
+	if home == "" {
+		home = "/var/tmp/geolayer-dev"
+	}
+	p := filepath.Join(home, "rootfs", "bookworm-arm64-build.tar")
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("GEOLAYER_ELFSTRIP_NO_ROOTFS") != "" {
+			t.Skipf("GEOLAYER_ELFSTRIP_NO_ROOTFS is set and the arm64 rootfs is missing: %v", err)
+		}
+		t.Fatalf("the arm64 rootfs tarball is needed (make dev-up, or set GEOLAYER_ELFSTRIP_NO_ROOTFS=1 to skip): %v", err)
+	}
+	return p
+}
+
+// extractFiles copies the named regular files out of the tarball into dir,
+// flat, and returns their paths by base name.
+func extractFiles(t *testing.T, tarball, dir string, names ...string) map[string]string {
+	t.Helper()
+	f, err := os.Open(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	got := map[string]string{}
+	tr := tar.NewReader(f) // skips entry bodies with Seek
+	for len(got) < len(names) {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(path.Clean(h.Name), "./")
+		if !want[name] || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		out := filepath.Join(dir, path.Base(name))
+		w, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, tr); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got[path.Base(name)] = out
+	}
+	for _, n := range names {
+		if got[path.Base(n)] == "" {
+			t.Fatalf("%s not found in %s", n, tarball)
+		}
+	}
+	return got
+}
+
+// TestARM64 strips Debian arm64 libraries: as shipped (already stripped:
+// nothing may change) and after aarch64 objcopy added a debug section and
+// a symbol table. When qemu-aarch64 is registered with binfmt_misc, the
+// arm64 dynamic loader maps the result (ld.so --list).
+func TestARM64(t *testing.T) {
+	tarball := arm64Rootfs(t)
+	objcopy := needTool(t, "aarch64-linux-gnu-objcopy")
+	readelf := needTool(t, "readelf")
+	dir := t.TempDir()
+	const libdir = "usr/lib/aarch64-linux-gnu/"
+	libs := []string{"libjansson.so.4.14.0", "libxxhash.so.0.8.1"}
+	files := extractFiles(t, tarball, dir, libdir+libs[0], libdir+libs[1],
+		"usr/lib/python3.11/lib-dynload/_typing.cpython-311-aarch64-linux-gnu.so",
+		libdir+"ld-linux-aarch64.so.1", libdir+"libc.so.6")
+	ldso := files["ld-linux-aarch64.so.1"]
+	canRun := false
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err == nil {
+		canRun = true
+	} else {
+		t.Logf("NOTE: qemu-aarch64 is not registered with binfmt_misc (%v): arm64 load checks are not run", err)
+	}
+	mapsOK := func(t *testing.T, lib string) {
+		t.Helper()
+		if !canRun {
+			return
+		}
+		out, err := exec.Command(ldso, "--library-path", dir, "--list", lib).CombinedOutput()
+		// A library with DT_NEEDED lists libc.so.6; one without says
+		// "statically linked". Either way ld.so mapped it.
+		if err != nil || strings.Contains(string(out), "error") ||
+			!strings.Contains(string(out), "libc.so.6") && !strings.Contains(string(out), "statically linked") {
+			t.Fatalf("arm64 ld.so --list %s: %v\n%s", lib, err, out)
+		}
+	}
+	if canRun {
+		// Negative control: the load check notices a misaligned PT_LOAD.
+		bad := misalignedCopy(t, files[libs[0]], filepath.Join(dir, "misaligned.so"))
+		if out, err := exec.Command(ldso, "--library-path", dir, "--list", bad).CombinedOutput(); err == nil {
+			t.Fatalf("arm64 ld.so accepted a misaligned PT_LOAD:\n%s", out)
+		} else {
+			t.Logf("negative control: %s", strings.TrimSpace(string(out)))
+		}
+	}
+	blob := filepath.Join(dir, "blob")
+	if err := os.WriteFile(blob, []byte(strings.Repeat("debug info stand-in ", 400)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, name := range append(libs, "_typing.cpython-311-aarch64-linux-gnu.so") {
+		t.Run(name, func(t *testing.T) {
+			in := files[name]
+			if f, err := elf.Open(in); err != nil || f.Machine != elf.EM_AARCH64 {
+				t.Fatalf("%s: not an aarch64 ELF: %v", in, err)
+			}
+			mapsOK(t, in)
+			for _, mode := range []Mode{Debug, Unneeded} {
+				res := stripCopy(t, in, in+".as-shipped."+mode.String(), mode)
+				if res.Changed {
+					t.Fatalf("%v changed an already stripped Debian library: %+v", mode, res)
+				}
+				t.Logf("as shipped, %v: %+v", mode, *res)
+			}
+
+			mod := in + ".objcopy"
+			run(t, objcopy, "--add-section", ".debug_info="+blob, "--add-section", ".comment="+blob,
+				"--add-symbol", "added_sym=.text:0x10,global,function", in, mod)
+			mapsOK(t, mod)
+			out := in + ".stripped"
+			res := stripCopy(t, mod, out, Unneeded)
+			t.Logf("objcopy'd, Unneeded: %d -> %d bytes, removed %v", res.Before, res.After, res.Removed)
+			if !res.Changed || !slices.Equal(res.Removed, []string{".debug_info", ".symtab", ".strtab"}) {
+				t.Fatalf("%+v", res)
+			}
+			checkReadelf(t, readelf, mod, out)
+			names := readelfSections(t, readelf, out)
+			for _, keep := range []string{".gnu_debuglink", ".comment", ".dynsym", ".shstrtab"} {
+				if !slices.Contains(names, keep) {
+					t.Errorf("removed %s: %v", keep, names)
+				}
+			}
+			mapsOK(t, out)
+		})
+	}
+}
+
+// TestObjcopyX86 is the same objcopy round trip on an x86-64 library
+// compiled with -g, which can also be dlopen()ed.
+func TestObjcopyX86(t *testing.T) {
+	objcopy := needTool(t, "objcopy")
+	readelf := needTool(t, "readelf")
+	dir := t.TempDir()
+	lib := buildLib(t, dir, "libfoo.so")
+	loader := buildLoader(t, dir)
+	blob := filepath.Join(dir, "blob")
+	if err := os.WriteFile(blob, []byte(strings.Repeat("x", 5000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mod := lib + ".objcopy"
+	run(t, objcopy, "--add-section", ".debug_extra="+blob, "--add-gnu-debuglink="+blob, lib, mod)
+	out := mod + ".stripped"
+	res := stripCopy(t, mod, out, Unneeded)
+	if !res.Changed || !slices.Contains(res.Removed, ".debug_extra") {
+		t.Fatalf("%+v", res)
+	}
+	checkLoads(t, loader, out)
+	checkReadelf(t, readelf, mod, out)
+	if names := readelfSections(t, readelf, out); !slices.Contains(names, ".gnu_debuglink") {
+		t.Fatalf(".gnu_debuglink removed: %v", names)
+	}
+}
+
+// misalignedCopy writes a copy of an ELF64 file whose last PT_LOAD has
+// p_offset moved by 8 bytes.
+func misalignedCopy(t *testing.T, in, out string) string {
+	t.Helper()
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseELF(bytes.NewReader(b), int64(len(b)))
+	if err != nil || !f.is64 {
+		t.Fatalf("parse %s: %v", in, err)
+	}
+	last := -1
+	for i, p := range f.progs {
+		if elf.ProgType(p.typ) == elf.PT_LOAD {
+			last = i
+		}
+	}
+	at := f.phoff + uint64(last)*f.phentsize + 8
+	f.bo.PutUint64(b[at:], f.progs[last].off+8)
+	if err := os.WriteFile(out, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
