@@ -27,8 +27,11 @@ dev-env:
 frontend-image:
 	hack/frontend-image.sh
 
-## Tests: unit tests, then integration tests against the real dev world.
-test: test-unit test-integration
+## Tests: bring the dev world up (some unit tests read its arm64 rootfs),
+## then unit tests, then integration tests against the real world.
+test: dev-up
+	$(MAKE) test-unit
+	$(MAKE) test-integration
 
 test-unit:
 	$(GO) vet ./...
