@@ -35,6 +35,7 @@ type plan struct {
 	tests         []llbgen.Test
 	env           map[string]string
 	epoch         int64
+	stripMode     string
 }
 
 type requireFileKind int
@@ -67,6 +68,7 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		RuntimeImage:  rt.RuntimeImage,
 		Env:           rt.Env,
 		SysPath:       sysPath(rt),
+		StripMode:     pl.stripMode,
 		Epoch:         pl.epoch,
 		ProfileName:   pl.spec.Target.Profile.Value,
 		RuntimeName:   rt.Name,

@@ -96,7 +96,11 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			pl.env[kv.Key] = kv.Value
 		}
 	}
-	for _, c := range []instructions.Command{spec.Strip, spec.Bytecode, spec.Budget, spec.Check} {
+	pl.stripMode = string(instructions.StripUnneeded)
+	if spec.Strip != nil {
+		pl.stripMode = string(spec.Strip.Mode)
+	}
+	for _, c := range []instructions.Command{spec.Bytecode, spec.Budget, spec.Check} {
 		_ = c // parsed and validated; behaviour lands with the slimming and check work
 	}
 	for _, b := range spec.Builds {

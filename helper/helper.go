@@ -20,6 +20,7 @@ type command struct {
 
 var commands = []command{
 	{"install", "install one wheel into a layer tree", runInstall},
+	{"strip", "copy a package tree, stripping ELF files safely", runStrip},
 	{"fragment", "compress a package tree into a zip fragment", runFragment},
 	{"assemble", "assemble fragments into layer.zip and report.json", runAssemble},
 }

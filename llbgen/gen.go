@@ -50,6 +50,7 @@ type Target struct {
 	SysPath         []string          // site directories the platform puts on sys.path, in order
 	Epoch           int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
 	Level           int               // deflate level; 0 = helper default
+	StripMode       string            // "unneeded", "debug" or "none"
 	ProfileName     string
 	RuntimeName     string
 	Glibc           string
@@ -125,8 +126,8 @@ func (g *Gen) merge(states []llb.State, name llb.ConstraintsOpt) llb.State {
 type Package struct {
 	Wheel    Wheel
 	File     llb.State // the fetched wheel
-	Tree     llb.State // installed files, paths relative to the layer root
-	Meta     llb.State // /<name>.json: what the install did
+	Tree     llb.State // the package's files (installed, then slimmed), relative to the layer root
+	Meta     llb.State // /<name>.json: what install and the slimming steps did
 	Fragment llb.State // /<name>.frag + /<name>.frag.idx
 }
 
@@ -149,6 +150,9 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		p := &Package{Wheel: w}
 		p.File = g.fetch(t, w)
 		p.Tree, p.Meta = g.install(t, p)
+		if t.StripMode != "" && t.StripMode != "none" {
+			p.Tree, p.Meta = g.strip(t, p)
+		}
 		p.Fragment = g.fragment(t, p)
 		l.Packages = append(l.Packages, p)
 		trees = append(trees, p.Tree)

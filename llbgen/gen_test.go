@@ -21,7 +21,7 @@ func testTarget(arch string) *Target {
 		RuntimeImage:  "public.ecr.aws/lambda/python:3.13",
 		Env:           map[string]string{"LD_LIBRARY_PATH": "/lib64:/opt/lib", "PYTHONPATH": "/var/runtime"},
 		SysPath:       []string{"/opt/python/lib/python3.13/site-packages", "/opt/python"},
-		ProfileName:   "aws-lambda", RuntimeName: "python3.13",
+		ProfileName:   "aws-lambda", RuntimeName: "python3.13", StripMode: "unneeded",
 	}
 }
 

@@ -187,7 +187,7 @@ const (
 // StripCommand is `STRIP [--mode=debug|unneeded|none]`.
 type StripCommand struct {
 	cmdBase
-	Mode StripMode // default StripDebug
+	Mode StripMode // default StripUnneeded
 }
 
 // BytecodeCommand is `BYTECODE [--optimize=0|1|2] [--sourceless]`.

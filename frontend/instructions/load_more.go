@@ -121,7 +121,7 @@ func (ld *loader) loadStrip(n *parser.Node, fl flagSet) error {
 	if len(n.Args) > 0 {
 		return unexpected(n, n.Args[0])
 	}
-	cmd := &StripCommand{cmdBase: base(n), Mode: StripDebug}
+	cmd := &StripCommand{cmdBase: base(n), Mode: StripUnneeded}
 	if v := fl.value("mode"); v.IsSet() {
 		cmd.Mode = StripMode(v.Value)
 	}

@@ -21,8 +21,26 @@ type Package struct {
 	Files int   `json:"files"`
 	Bytes int64 `json:"bytes"`
 	// ZippedBytes is the size of the package's compressed fragment.
-	ZippedBytes int64    `json:"zippedBytes,omitempty"`
-	Warnings    []string `json:"warnings,omitempty"`
+	ZippedBytes int64 `json:"zippedBytes,omitempty"`
+	// Strip says what the strip step did (nil when it did not run).
+	Strip    *Strip   `json:"strip,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Strip is what the strip step did to one package.
+type Strip struct {
+	Mode       string `json:"mode"`
+	Files      int    `json:"files"`
+	SavedBytes int64  `json:"savedBytes"`
+	// Skipped are ELF files left untouched, with the reason (unusual
+	// layouts such as patchelf'ed libraries).
+	Skipped []Skip `json:"skipped,omitempty"`
+}
+
+// Skip is one file a step left alone, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Totals are for the whole layer.

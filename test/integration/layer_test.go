@@ -170,3 +170,96 @@ func repoRoot(t *testing.T) string {
 	}
 	return filepath.Clean(filepath.Join(wd, "..", ".."))
 }
+
+// debugBytes sums the sizes of an ELF file's .debug_* sections.
+func debugBytes(t *testing.T, data []byte) (n int64) {
+	t.Helper()
+	ef, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ef.Sections {
+		if strings.HasPrefix(s.Name, ".debug_") {
+			n += int64(s.Size)
+		}
+	}
+	return n
+}
+
+func zipData(t *testing.T, f *zip.File) []byte {
+	t.Helper()
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The default STRIP (unneeded) removes the -g fixture's debug info on both
+// architectures, leaves the patchelf'ed vendored library untouched (and says
+// so in the report), and the layer still imports (TestLayerImportsInBareRuntime
+// runs the same defaults in the bare runtime).
+func TestStripRemovesDebugInfoSafely(t *testing.T) {
+	dir := fixtureProject(t, "3.13")
+	out := filepath.Join(dir, "out")
+	buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
+	wheels := t.TempDir()
+	for plat, arch := range map[string]string{"linux_amd64": "x86_64", "linux_arm64": "aarch64"} {
+		entries := readZip(t, filepath.Join(out, plat, "layer.zip"))
+		rep, err := report.Read(filepath.Join(out, plat, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cext, vendored *report.Package
+		for i := range rep.Packages {
+			switch rep.Packages[i].Name {
+			case "glf-cext":
+				cext = &rep.Packages[i]
+			case "glf-vendored":
+				vendored = &rep.Packages[i]
+			}
+		}
+		if cext == nil || cext.Strip == nil || cext.Strip.SavedBytes <= 0 {
+			t.Fatalf("%s: glf-cext was not stripped: %+v", plat, cext)
+		}
+		// Compare with the .so in the wheel as published.
+		whl := filepath.Join(wheels, cext.Wheel)
+		if _, err := os.Stat(whl); err != nil {
+			fetchFromPage(t, "glf-cext", cext.Wheel, wheels)
+		}
+		orig := readZip(t, whl)
+		for name, f := range orig {
+			if !strings.HasSuffix(name, ".so") {
+				continue
+			}
+			before := debugBytes(t, zipData(t, f))
+			layerName := "python/lib/python3.13/site-packages/" + name
+			lf := entries[layerName]
+			if lf == nil {
+				t.Fatalf("%s: %s missing from the layer", plat, layerName)
+			}
+			after := debugBytes(t, zipData(t, lf))
+			if before == 0 || float64(before-after) < 0.9*float64(before) {
+				t.Errorf("%s: %s: debug bytes %d -> %d, want at least 90%% removed", plat, name, before, after)
+			}
+			t.Logf("%s (%s): %s debug bytes %d -> %d; file %d -> %d bytes", plat, arch, name, before, after, f.UncompressedSize64, lf.UncompressedSize64)
+		}
+		if vendored == nil || vendored.Strip == nil {
+			t.Fatalf("%s: no strip report for glf-vendored", plat)
+		}
+		sawLib := false
+		for _, s := range vendored.Strip.Skipped {
+			if strings.Contains(s.Path, "glf_vendored.libs/libglfvec-") {
+				sawLib = true
+			}
+		}
+		if !sawLib {
+			t.Errorf("%s: the patchelf'ed vendored library should be left untouched and reported: %+v", plat, vendored.Strip)
+		}
+	}
+}
