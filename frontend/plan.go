@@ -36,6 +36,7 @@ type plan struct {
 	env           map[string]string
 	epoch         int64
 	stripMode     string
+	budget        profile.Limits // BUDGET, defaulting to the profile's limits
 }
 
 type requireFileKind int
@@ -73,8 +74,8 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		ProfileName:   pl.spec.Target.Profile.Value,
 		RuntimeName:   rt.Name,
 		Glibc:         rt.Glibc,
-		LimitUnzipped: rt.Limits.Unzipped,
-		LimitZipped:   rt.Limits.Zipped,
+		LimitUnzipped: pl.budget.Unzipped,
+		LimitZipped:   pl.budget.Zipped,
 	}
 }
 

@@ -100,7 +100,16 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if spec.Strip != nil {
 		pl.stripMode = string(spec.Strip.Mode)
 	}
-	for _, c := range []instructions.Command{spec.Bytecode, spec.Budget, spec.Check} {
+	pl.budget = rt.Limits
+	if b := spec.Budget; b != nil {
+		if b.Unzipped != nil {
+			pl.budget.Unzipped = b.Unzipped.Bytes
+		}
+		if b.Zipped != nil {
+			pl.budget.Zipped = b.Zipped.Bytes
+		}
+	}
+	for _, c := range []instructions.Command{spec.Bytecode, spec.Check} {
 		_ = c // parsed and validated; behaviour lands with the slimming and check work
 	}
 	for _, b := range spec.Builds {

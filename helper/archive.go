@@ -123,6 +123,9 @@ func runAssemble(args []string, stdout io.Writer) error {
 	}
 	rep.Sort()
 	rep.Totals.Zipped = st.Size()
+	if err := checkBudget(rep, frags); err != nil {
+		return err
+	}
 	rf, err := os.Create(filepath.Join(*out, "report.json"))
 	if err != nil {
 		return err

@@ -42,6 +42,8 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 			want: []string{"glf-evil-symlink", "symlink"}},
 		{name: "bad RECORD wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-record==1.0.0\n",
 			want: []string{"glf-evil-record", "RECORD"}},
+		{name: "over budget", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-cext==1.0.0 glf-data==1.0.0\nBUDGET unzipped=8KiB\n",
+			want: []string{"over budget", "largest packages", "glf-cext", "largest files"}},
 		{name: "decompression bomb", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-bomb==1.0.0\n",
 			want: []string{"glf-evil-bomb"}},
 	}
