@@ -89,8 +89,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	}
 	caps := c.BuildOpts().LLBCaps
 	gen := &llbgen.Gen{
-		Helper: helper,
-		Merge:  caps.Supports(pb.CapMergeOp) == nil,
+		Helper:    helper,
+		SourceMap: src.SourceMap,
+		Merge:     caps.Supports(pb.CapMergeOp) == nil,
 	}
 
 	reqs, err := loadRequirements(ctx, c, bc, pl)

@@ -37,6 +37,7 @@ type plan struct {
 	epoch         int64
 	stripMode     string
 	budget        profile.Limits // BUDGET, defaulting to the profile's limits
+	budgetLoc     []parser.Range
 }
 
 type requireFileKind int
@@ -65,17 +66,18 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 			Headers:      l.Data + "/include",
 			MountPoint:   rt.MountPoint,
 		},
-		Interpreter:   "/usr/bin/env python3",
-		RuntimeImage:  rt.RuntimeImage,
-		Env:           rt.Env,
-		SysPath:       sysPath(rt),
-		StripMode:     pl.stripMode,
-		Epoch:         pl.epoch,
-		ProfileName:   pl.spec.Target.Profile.Value,
-		RuntimeName:   rt.Name,
-		Glibc:         rt.Glibc,
-		LimitUnzipped: pl.budget.Unzipped,
-		LimitZipped:   pl.budget.Zipped,
+		Interpreter:    "/usr/bin/env python3",
+		RuntimeImage:   rt.RuntimeImage,
+		Env:            rt.Env,
+		SysPath:        sysPath(rt),
+		StripMode:      pl.stripMode,
+		BudgetLocation: toPBRanges(pl.budgetLoc),
+		Epoch:          pl.epoch,
+		ProfileName:    pl.spec.Target.Profile.Value,
+		RuntimeName:    rt.Name,
+		Glibc:          rt.Glibc,
+		LimitUnzipped:  pl.budget.Unzipped,
+		LimitZipped:    pl.budget.Zipped,
 	}
 }
 

@@ -101,7 +101,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		pl.stripMode = string(spec.Strip.Mode)
 	}
 	pl.budget = rt.Limits
+	pl.budgetLoc = tc.Location()
 	if b := spec.Budget; b != nil {
+		pl.budgetLoc = b.Location()
 		if b.Unzipped != nil {
 			pl.budget.Unzipped = b.Unzipped.Bytes
 		}

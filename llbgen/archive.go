@@ -38,10 +38,14 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State) llb.State {
 		"--limit-zipped", strconv.FormatInt(t.LimitZipped, 10),
 		"--runtime-image", t.runtimeImage(),
 	}
-	run := g.helperExec(t, args,
+	opts := []llb.RunOption{
 		llb.AddMount("/frags", frags, llb.Readonly),
 		llb.AddMount("/meta", metas, llb.Readonly),
 		t.name("assemble layer.zip"),
-	)
+	}
+	if g.SourceMap != nil && len(t.BudgetLocation) > 0 {
+		opts = append(opts, g.SourceMap.Location(t.BudgetLocation))
+	}
+	run := g.helperExec(t, args, opts...)
 	return run.AddMount("/out", llb.Scratch())
 }

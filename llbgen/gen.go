@@ -51,20 +51,26 @@ type Target struct {
 	Epoch           int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
 	Level           int               // deflate level; 0 = helper default
 	StripMode       string            // "unneeded", "debug" or "none"
-	ProfileName     string
-	RuntimeName     string
-	Glibc           string
-	LimitUnzipped   int64
-	LimitZipped     int64
+	// BudgetLocation is where the size budget comes from (BUDGET, or TARGET
+	// for the profile's limits): an over-budget failure points there.
+	BudgetLocation []*pb.Range
+	ProfileName    string
+	RuntimeName    string
+	Glibc          string
+	LimitUnzipped  int64
+	LimitZipped    int64
 }
 
 // Gen generates LLB. Helper is a state whose filesystem has the static
 // helper binary at HelperPath (the frontend image itself, through
 // CurrentFrontend, or an explicit helper image).
 type Gen struct {
-	Helper   llb.State
-	Merge    bool // daemon supports MergeOp
-	ImageOpt []llb.ImageOption
+	Helper llb.State
+	// SourceMap, when set, lets steps point their failures at the
+	// Geolayerfile line they come from.
+	SourceMap *llb.SourceMap
+	Merge     bool // daemon supports MergeOp
+	ImageOpt  []llb.ImageOption
 }
 
 func (t *Target) runtimeImage() string {
