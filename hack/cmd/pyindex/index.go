@@ -4,79 +4,135 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"html"
 	"io"
-	"net/http"
+	"log"
 	"os"
-	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/geolayer/geolayer/pkg/wheel"
 )
 
+// dist is one distribution file in the served folder.
 type dist struct {
-	name, project, version, sha256, requiresPython string
-	size                                           int64
+	name           string // file name
+	project        string // normalized project name
+	version        string
+	sha256         string // what the index publishes (an override, or the real one)
+	realSHA256     string
+	requiresPython string
+	size           int64
+	modTime        time.Time
 }
 
+// index is the folder of distributions, rescanned when it changes.
 type index struct {
 	dir       string
-	overrides map[string]string
+	overrides map[string]string // file name -> published sha256
 
-	mu      sync.Mutex
-	stamp   time.Time
-	entries int
-	cache   []dist
+	mu    sync.Mutex
+	sig   string // fingerprint of the folder listing the cache was built from
+	cache []dist
 }
 
-func normalize(s string) string { return wheel.NormalizeName(s) }
+var nameRun = regexp.MustCompile(`[-_.]+`)
 
-// scan reads the folder, caching by its modification time and entry count.
+// normalize is the PEP 503 name normalization.
+func normalize(s string) string { return strings.ToLower(nameRun.ReplaceAllString(s, "-")) }
+
+// scan lists the folder's wheels and sdists. Results are cached until a
+// file is added, removed, resized or touched.
 func (x *index) scan() ([]dist, error) {
-	st, err := os.Stat(x.dir)
-	if err != nil {
-		return nil, err
-	}
 	ents, err := os.ReadDir(x.dir)
 	if err != nil {
 		return nil, err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.cache != nil && st.ModTime().Equal(x.stamp) && len(ents) == x.entries {
-		return x.cache, nil
+	type cand struct {
+		name string
+		info os.FileInfo
 	}
-	var out []dist
+	var cands []cand
+	var sig strings.Builder
 	for _, e := range ents {
 		n := e.Name()
-		if !e.Type().IsRegular() || !(strings.HasSuffix(n, ".whl") || strings.HasSuffix(n, ".tar.gz")) {
+		if !e.Type().IsRegular() || !isDistFile(n) {
 			continue
 		}
-		d, err := describe(filepath.Join(x.dir, n))
+		info, err := e.Info()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n, err)
+			continue // removed meanwhile
 		}
-		if o, ok := x.overrides[n]; ok {
+		cands = append(cands, cand{n, info})
+		fmt.Fprintf(&sig, "%s\x00%d\x00%d\n", n, info.Size(), info.ModTime().UnixNano())
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.cache != nil && sig.String() == x.sig {
+		return x.cache, nil
+	}
+	old := map[string]dist{}
+	for _, d := range x.cache {
+		old[d.name] = d
+	}
+	out := make([]dist, 0, len(cands))
+	for _, c := range cands {
+		d, ok := old[c.name]
+		if !ok || d.size != c.info.Size() || !d.modTime.Equal(c.info.ModTime()) {
+			if d, err = describe(filepath.Join(x.dir, c.name)); err != nil {
+				log.Printf("pyindex: skipping %s: %v", c.name, err)
+				continue
+			}
+			d.modTime = c.info.ModTime()
+		}
+		d.sha256 = d.realSHA256
+		if o, ok := x.overrides[c.name]; ok {
 			d.sha256 = o
 		}
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	x.cache, x.stamp, x.entries = out, st.ModTime(), len(ents)
+	x.cache, x.sig = out, sig.String()
 	return out, nil
 }
 
+func isDistFile(n string) bool {
+	return strings.HasSuffix(n, ".whl") || strings.HasSuffix(n, ".tar.gz")
+}
+
+// parseFileName splits a wheel or sdist file name into project and version.
+func parseFileName(n string) (project, version string, err error) {
+	if base, ok := strings.CutSuffix(n, ".whl"); ok {
+		parts := strings.Split(base, "-")
+		if len(parts) != 5 && len(parts) != 6 {
+			return "", "", fmt.Errorf("not a wheel file name (want 4 or 5 dashes)")
+		}
+		return normalize(parts[0]), parts[1], nil
+	}
+	base := strings.TrimSuffix(n, ".tar.gz")
+	i := strings.LastIndex(base, "-")
+	if i <= 0 || i == len(base)-1 {
+		return "", "", fmt.Errorf("not an sdist file name (want NAME-VERSION.tar.gz)")
+	}
+	return normalize(base[:i]), base[i+1:], nil
+}
+
+// describe hashes a file and reads Requires-Python from its core metadata.
+// A file whose metadata cannot be read (hostile or broken archives) is
+// still listed, without data-requires-python.
 func describe(p string) (dist, error) {
 	d := dist{name: filepath.Base(p)}
+	var err error
+	if d.project, d.version, err = parseFileName(d.name); err != nil {
+		return d, err
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return d, err
@@ -86,36 +142,42 @@ func describe(p string) (dist, error) {
 	if d.size, err = io.Copy(h, f); err != nil {
 		return d, err
 	}
-	d.sha256 = hex.EncodeToString(h.Sum(nil))
+	d.realSHA256 = hex.EncodeToString(h.Sum(nil))
 	var meta []byte
 	if strings.HasSuffix(d.name, ".whl") {
-		parts := strings.Split(strings.TrimSuffix(d.name, ".whl"), "-")
-		if len(parts) < 5 {
-			return d, fmt.Errorf("not a wheel file name")
-		}
-		d.project, d.version = normalize(parts[0]), parts[1]
 		meta, err = wheelMetadata(p)
 	} else {
-		base := strings.TrimSuffix(d.name, ".tar.gz")
-		i := strings.LastIndex(base, "-")
-		if i < 0 {
-			return d, fmt.Errorf("not an sdist file name")
-		}
-		d.project, d.version = normalize(base[:i]), base[i+1:]
 		meta, err = sdistMetadata(p)
 	}
 	if err != nil {
-		return d, err
+		log.Printf("pyindex: %s: no readable metadata (%v); listing it without requires-python", d.name, err)
+		return d, nil
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(meta)))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Requires-Python:"); ok {
-			d.requiresPython = strings.TrimSpace(v)
-		}
-	}
+	d.requiresPython = header(meta, "Requires-Python")
 	return d, nil
 }
 
+// header returns the value of the first field key in an email-style
+// metadata block (only the header part, before the first empty line).
+func header(meta []byte, key string) string {
+	sc := bufio.NewScanner(bytes.NewReader(meta))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			break
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(k), key) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+const maxMetadata = 1 << 20
+
+// wheelMetadata reads <name>-<version>.dist-info/METADATA at the archive top.
 func wheelMetadata(p string) ([]byte, error) {
 	zr, err := zip.OpenReader(p)
 	if err != nil {
@@ -123,18 +185,20 @@ func wheelMetadata(p string) ([]byte, error) {
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, ".dist-info/METADATA") && strings.Count(f.Name, "/") == 1 {
+		dir, base, ok := strings.Cut(f.Name, "/")
+		if ok && base == "METADATA" && strings.HasSuffix(dir, ".dist-info") {
 			rc, err := f.Open()
 			if err != nil {
 				return nil, err
 			}
 			defer rc.Close()
-			return io.ReadAll(io.LimitReader(rc, 1<<20))
+			return io.ReadAll(io.LimitReader(rc, maxMetadata))
 		}
 	}
 	return nil, fmt.Errorf("no .dist-info/METADATA")
 }
 
+// sdistMetadata reads <name>-<version>/PKG-INFO at the archive top.
 func sdistMetadata(p string) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -154,118 +218,31 @@ func sdistMetadata(p string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if strings.Count(h.Name, "/") == 1 && strings.HasSuffix(h.Name, "/PKG-INFO") {
-			return io.ReadAll(io.LimitReader(tr, 1<<20))
+		name := strings.TrimPrefix(h.Name, "./")
+		if dir, base, ok := strings.Cut(name, "/"); ok && dir != "" && base == "PKG-INFO" {
+			return io.ReadAll(io.LimitReader(tr, maxMetadata))
 		}
 	}
 }
 
-func (x *index) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	files, err := x.scan()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	p := r.URL.Path
-	switch {
-	case p == "/simple/" || p == "/simple":
-		x.root(w, r, files)
-	case strings.HasPrefix(p, "/simple/"):
-		name := strings.Trim(strings.TrimPrefix(p, "/simple/"), "/")
-		if normalize(name) != name {
-			http.Redirect(w, r, "/simple/"+normalize(name)+"/", http.StatusMovedPermanently)
-			return
+// versionLess orders versions numerically where they are numeric
+// ("1.10.0" after "1.9.0"); good enough for listing, not full PEP 440.
+func versionLess(a, b string) bool {
+	as, bs := splitVersion(a), splitVersion(b)
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
 		}
-		x.project(w, r, name, files)
-	case strings.HasPrefix(p, "/files/"):
-		name := path.Base(p)
-		for _, f := range files {
-			if f.name == name {
-				http.ServeFile(w, r, filepath.Join(x.dir, name))
-				return
-			}
+		ai, aerr := strconv.Atoi(as[i])
+		bi, berr := strconv.Atoi(bs[i])
+		if aerr == nil && berr == nil {
+			return ai < bi
 		}
-		http.NotFound(w, r)
-	default:
-		http.NotFound(w, r)
+		return as[i] < bs[i]
 	}
+	return len(as) < len(bs)
 }
 
-func wantsJSON(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/vnd.pypi.simple.v1+json")
-}
+var versionPart = regexp.MustCompile(`\d+|[^\d.]+`)
 
-func (x *index) root(w http.ResponseWriter, r *http.Request, files []dist) {
-	seen := map[string]bool{}
-	var names []string
-	for _, f := range files {
-		if !seen[f.project] {
-			seen[f.project] = true
-			names = append(names, f.project)
-		}
-	}
-	if wantsJSON(r) {
-		type proj struct {
-			Name string `json:"name"`
-		}
-		out := struct {
-			Meta     map[string]string `json:"meta"`
-			Projects []proj            `json:"projects"`
-		}{Meta: map[string]string{"api-version": "1.1"}}
-		for _, n := range names {
-			out.Projects = append(out.Projects, proj{n})
-		}
-		w.Header().Set("Content-Type", "application/vnd.pypi.simple.v1+json")
-		_ = json.NewEncoder(w).Encode(out)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintln(w, "<!DOCTYPE html><html><body>")
-	for _, n := range names {
-		fmt.Fprintf(w, "<a href=\"%s/\">%s</a>\n", n, n)
-	}
-	fmt.Fprintln(w, "</body></html>")
-}
-
-func (x *index) project(w http.ResponseWriter, r *http.Request, name string, files []dist) {
-	var mine []dist
-	for _, f := range files {
-		if f.project == name {
-			mine = append(mine, f)
-		}
-	}
-	if len(mine) == 0 {
-		http.NotFound(w, r)
-		return
-	}
-	if wantsJSON(r) {
-		type file struct {
-			Filename       string            `json:"filename"`
-			URL            string            `json:"url"`
-			Hashes         map[string]string `json:"hashes"`
-			RequiresPython string            `json:"requires-python,omitempty"`
-			Size           int64             `json:"size"`
-		}
-		out := struct {
-			Meta  map[string]string `json:"meta"`
-			Name  string            `json:"name"`
-			Files []file            `json:"files"`
-		}{Meta: map[string]string{"api-version": "1.1"}, Name: name}
-		for _, f := range mine {
-			out.Files = append(out.Files, file{f.name, "../../files/" + f.name, map[string]string{"sha256": f.sha256}, f.requiresPython, f.size})
-		}
-		w.Header().Set("Content-Type", "application/vnd.pypi.simple.v1+json")
-		_ = json.NewEncoder(w).Encode(out)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, "<!DOCTYPE html><html><head><meta name=\"pypi:repository-version\" content=\"1.1\"><title>Links for %s</title></head><body>\n", html.EscapeString(name))
-	for _, f := range mine {
-		rp := ""
-		if f.requiresPython != "" {
-			rp = fmt.Sprintf(" data-requires-python=\"%s\"", html.EscapeString(f.requiresPython))
-		}
-		fmt.Fprintf(w, "<a href=\"../../files/%s#sha256=%s\"%s>%s</a><br>\n", f.name, f.sha256, rp, html.EscapeString(f.name))
-	}
-	fmt.Fprintln(w, "</body></html>")
-}
+func splitVersion(v string) []string { return versionPart.FindAllString(v, -1) }
