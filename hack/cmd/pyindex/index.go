@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/geolayer/geolayer/pkg/wheel"
 )
 
 // dist is one distribution file in the served folder.
@@ -43,10 +45,8 @@ type index struct {
 	cache []dist
 }
 
-var nameRun = regexp.MustCompile(`[-_.]+`)
-
-// normalize is the PEP 503 name normalization.
-func normalize(s string) string { return strings.ToLower(nameRun.ReplaceAllString(s, "-")) }
+// normalize is the PEP 503 name normalization (one implementation, in pkg/wheel).
+func normalize(s string) string { return wheel.NormalizeName(s) }
 
 // scan lists the folder's wheels and sdists. Results are cached until a
 // file is added, removed, resized or touched.
