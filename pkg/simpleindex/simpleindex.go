@@ -62,7 +62,6 @@ type File struct {
 	UploadTime time.Time
 }
 
-
 // NormalizeName normalizes a project name per PEP 503: runs of "-", "_" and
 // "." become "-" and the result is lowercased.
 func NormalizeName(name string) string {

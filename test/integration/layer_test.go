@@ -56,16 +56,7 @@ func readZip(t *testing.T, path string) map[string]*zip.File {
 
 func elfMachine(t *testing.T, f *zip.File) elf.Machine {
 	t.Helper()
-	rc, err := f.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, err := elf.NewFile(bytes.NewReader(b))
+	ef, err := elf.NewFile(bytes.NewReader(zipData(t, f)))
 	if err != nil {
 		t.Fatalf("%s: %v", f.Name, err)
 	}
