@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,9 @@ import (
 // ceiling is raised with --glibc to match the stand-in, as a user targeting
 // a custom runtime would.
 func TestGeoLayerWorksInBareRuntime(t *testing.T) {
+	if resp, err := http.Get(env.indexURL + "rasterio/"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the geo fixture set is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %v", err)
+	}
 	dir := project(t, `TARGET aws-lambda python3.11 --glibc=2.36
 PLATFORM linux/amd64 linux/arm64
 REQUIRE numpy shapely pyproj rasterio fiona
