@@ -24,8 +24,13 @@ import (
 // ceiling is raised with --glibc to match the stand-in, as a user targeting
 // a custom runtime would.
 func TestGeoLayerWorksInBareRuntime(t *testing.T) {
-	if resp, err := http.Get(env.indexURL + "rasterio/"); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("the geo fixture set is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %v", err)
+	resp, err := http.Get(env.indexURL + "rasterio/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the geo fixture set is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %s", resp.Status)
 	}
 	dir := project(t, `TARGET aws-lambda python3.11 --glibc=2.36
 PLATFORM linux/amd64 linux/arm64
