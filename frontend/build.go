@@ -6,8 +6,6 @@ package frontend
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -16,7 +14,6 @@ import (
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
@@ -267,8 +264,3 @@ func setEnv(env []string, k, v string) []string {
 	}
 	return append(env, k+"="+v)
 }
-
-var _ = exptypes.ExporterImageConfigKey
-var _ = platforms.Format
-var _ = strconv.Itoa
-var _ = fmt.Sprintf

@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/client/llb"
@@ -217,5 +216,3 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 	}
 	return out, nil
 }
-
-var _ parser.Range

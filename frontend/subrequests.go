@@ -6,7 +6,6 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/pkg/errors"
 )
 
 // outlineOf answers `--call outline`: the ARGs with their values and
@@ -50,5 +49,3 @@ func targetList(src *dockerui.Source) (*targets.List, error) {
 	}
 	return l, nil
 }
-
-var _ = errors.New
