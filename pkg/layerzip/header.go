@@ -55,19 +55,7 @@ func appendLocal(b []byte, e *IndexEntry) []byte {
 	}
 	b = le32(b, sigLocal)
 	b = le16(b, ver)
-	b = le16(b, e.Flags)
-	b = le16(b, e.Method)
-	b = le16(b, e.ModTime)
-	b = le16(b, e.ModDate)
-	b = le32(b, e.CRC32)
-	if z {
-		b = le32(b, max32)
-		b = le32(b, max32)
-	} else {
-		b = le32(b, uint32(e.CompressedSize))
-		b = le32(b, uint32(e.UncompressedSize))
-	}
-	b = le16(b, uint16(len(e.Name)))
+	b = appendShared(b, e, z)
 	if z {
 		b = le16(b, 20)
 	} else {
@@ -81,6 +69,24 @@ func appendLocal(b []byte, e *IndexEntry) []byte {
 		b = le64(b, e.CompressedSize)
 	}
 	return b
+}
+
+// appendShared appends the fields local and central headers share, from
+// the flags through the name length; zip64 puts 0xFFFFFFFF in the sizes.
+func appendShared(b []byte, e *IndexEntry, zip64 bool) []byte {
+	b = le16(b, e.Flags)
+	b = le16(b, e.Method)
+	b = le16(b, e.ModTime)
+	b = le16(b, e.ModDate)
+	b = le32(b, e.CRC32)
+	if zip64 {
+		b = le32(b, max32)
+		b = le32(b, max32)
+	} else {
+		b = le32(b, uint32(e.CompressedSize))
+		b = le32(b, uint32(e.UncompressedSize))
+	}
+	return le16(b, uint16(len(e.Name)))
 }
 
 // appendCentral appends the central directory header for the entry whose
@@ -109,19 +115,7 @@ func appendCentral(b []byte, e *IndexEntry, offset uint64) []byte {
 	b = le32(b, sigCentral)
 	b = le16(b, creatorUnix<<8|ver)
 	b = le16(b, ver)
-	b = le16(b, e.Flags)
-	b = le16(b, e.Method)
-	b = le16(b, e.ModTime)
-	b = le16(b, e.ModDate)
-	b = le32(b, e.CRC32)
-	if zs {
-		b = le32(b, max32)
-		b = le32(b, max32)
-	} else {
-		b = le32(b, uint32(e.CompressedSize))
-		b = le32(b, uint32(e.UncompressedSize))
-	}
-	b = le16(b, uint16(len(e.Name)))
+	b = appendShared(b, e, zs)
 	if len(extra) > 0 {
 		b = le16(b, uint16(4+len(extra)))
 	} else {
