@@ -5,6 +5,7 @@ package elfstrip
 // none of them changes anything.
 
 import (
+	"cmp"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -97,9 +98,9 @@ func checkLayout(r io.ReaderAt, f *elfFile) (uint64, error) {
 		shdrs)
 	slices.SortStableFunc(spans, func(a, b span) int {
 		if a.off != b.off {
-			return cmpU64(a.off, b.off)
+			return cmp.Compare(a.off, b.off)
 		}
-		return cmpU64(a.end, b.end)
+		return cmp.Compare(a.end, b.end)
 	})
 	for i := 1; i < len(spans); i++ {
 		if spans[i].off < spans[i-1].end {
@@ -150,16 +151,6 @@ func checkZero(r io.ReaderAt, off, n uint64, where string) error {
 		done += c
 	}
 	return nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func alignUp(v, a uint64) uint64 {

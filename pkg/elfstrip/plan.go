@@ -4,6 +4,7 @@ package elfstrip
 // non-allocated sections and the new section header table land.
 
 import (
+	"cmp"
 	"debug/elf"
 	"io"
 	"slices"
@@ -210,7 +211,7 @@ func layoutPlan(f *elfFile, drop []bool, loadEnd uint64, pinned int) (*plan, err
 			order = append(order, j)
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmpU64(p.sects[a].off, p.sects[b].off) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(p.sects[a].off, p.sects[b].off) })
 	pos := loadEnd
 	for _, j := range order {
 		s := &p.sects[j]
@@ -252,7 +253,7 @@ func (p *plan) image(in io.ReaderAt) *image {
 			order = append(order, j)
 		}
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmpU64(p.sects[a].off, p.sects[b].off) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(p.sects[a].off, p.sects[b].off) })
 	for _, j := range order {
 		s := &p.sects[j]
 		im.addZero(s.off - im.size)

@@ -5,6 +5,7 @@ package elfstrip
 // section for them, plus knobs to make the layout unusual.
 
 import (
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"slices"
@@ -180,7 +181,7 @@ func synthELF(o synthOpts) []byte {
 	d := sects[4]
 	out = prog(out, elf.PT_DYNAMIC, elf.PF_R|elf.PF_W, d.off, d.addr, uint64(len(d.data)), wsz)
 	byOff := slices.Clone(sects[1:])
-	slices.SortFunc(byOff, func(a, b *synthSect) int { return cmpU64(a.off, b.off) })
+	slices.SortFunc(byOff, func(a, b *synthSect) int { return cmp.Compare(a.off, b.off) })
 	for _, s := range byOff {
 		out = append(out, make([]byte, s.off-uint64(len(out)))...)
 		out = append(out, s.data...)

@@ -4,6 +4,7 @@ package simpleindex
 // Spec: https://packaging.python.org/en/latest/specifications/version-specifiers/
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -261,19 +262,19 @@ func (v Version) IsPostrelease() bool { return v.Post }
 // Compare orders v and w per PEP 440: -1 if v < w, 0 if equal, +1 if v > w.
 // Trailing zeros in the release segment are insignificant (1.0 == 1.0.0).
 func (v Version) Compare(w Version) int {
-	if c := cmpInt(v.Epoch, w.Epoch); c != 0 {
+	if c := cmp.Compare(v.Epoch, w.Epoch); c != 0 {
 		return c
 	}
 	for i := 0; i < max(len(v.Release), len(w.Release)); i++ {
-		if c := cmpInt(at(v.Release, i), at(w.Release, i)); c != 0 {
+		if c := cmp.Compare(at(v.Release, i), at(w.Release, i)); c != 0 {
 			return c
 		}
 	}
-	if c := cmpInt(v.preKey(), w.preKey()); c != 0 {
+	if c := cmp.Compare(v.preKey(), w.preKey()); c != 0 {
 		return c
 	}
 	if v.Pre != "" && v.Pre == w.Pre {
-		if c := cmpInt(v.PreNum, w.PreNum); c != 0 {
+		if c := cmp.Compare(v.PreNum, w.PreNum); c != 0 {
 			return c
 		}
 	}
@@ -308,7 +309,7 @@ func (v Version) preKey() int {
 func cmpFlagNum(a bool, an int, b bool, bn int, absentHigh bool) int {
 	switch {
 	case a && b:
-		return cmpInt(an, bn)
+		return cmp.Compare(an, bn)
 	case a == b:
 		return 0
 	}
@@ -329,7 +330,7 @@ func compareLocal(a, b []string) int {
 		var c int
 		switch {
 		case aNum && bNum:
-			c = cmpInt(an, bn)
+			c = cmp.Compare(an, bn)
 		case aNum: // numeric segments sort after alphanumeric ones
 			c = 1
 		case bNum:
@@ -341,7 +342,7 @@ func compareLocal(a, b []string) int {
 			return c
 		}
 	}
-	return cmpInt(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 func localNum(s string) (int, bool) {
@@ -352,16 +353,6 @@ func localNum(s string) (int, bool) {
 func at(s []int, i int) int {
 	if i < len(s) {
 		return s[i]
-	}
-	return 0
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
 	}
 	return 0
 }

@@ -1,6 +1,9 @@
 package simpleindex
 
-import "testing"
+import (
+	"cmp"
+	"testing"
+)
 
 func TestParseVersionNormalizes(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -88,7 +91,7 @@ func TestCompareVersionsOrdering(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := cmpInt(i, j)
+			want := cmp.Compare(i, j)
 			if got != want {
 				t.Errorf("CompareVersions(%q, %q) = %d, want %d", ordered[i], ordered[j], got, want)
 			}
