@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -156,7 +157,9 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		p := &Package{Wheel: w}
 		p.File = g.fetch(t, w)
 		p.Tree, p.Meta = g.install(t, p)
-		if t.StripMode != "" && t.StripMode != "none" {
+		// A platform-independent wheel (…-any.whl) carries no native code:
+		// skip the strip step and its copy of the tree.
+		if t.StripMode != "" && t.StripMode != "none" && !strings.HasSuffix(w.Filename, "-any.whl") {
 			p.Tree, p.Meta = g.strip(t, p)
 		}
 		p.Fragment = g.fragment(t, p)
