@@ -76,6 +76,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	}
 
 	pl, err := newPlan(spec, bc.TargetPlatforms, bc.BuildPlatforms, bc.BuildArgs)
+	if err == nil {
+		pl.noCache = bc.IsNoCache("")
+	}
 	if err != nil {
 		return nil, err
 	}

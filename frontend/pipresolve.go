@@ -59,7 +59,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 		}
 		lines = append(lines, r.String())
 	}
-	st := gen.Resolve(t, pl.runtime.BuildImage, pl.runtime.ABI, plats, pl.index, pl.extraIndexes, lines)
+	st := gen.Resolve(t, pl.runtime.BuildImage, pl.runtime.ABI, plats, pl.indexSpecs(), lines)
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err

@@ -29,15 +29,19 @@ type plan struct {
 	buildPlatform ocispecs.Platform
 	index         string
 	extraIndexes  []string
-	requireFiles  []requireFile
-	inline        []pyreq.Requirement
-	inlineLoc     map[int][]parser.Range
-	tests         []llbgen.Test
-	env           map[string]string
-	epoch         int64
-	stripMode     string
-	budget        profile.Limits // BUDGET, defaulting to the profile's limits
-	budgetLoc     []parser.Range
+	// indexSecrets maps an index URL to the BuildKit secret holding its
+	// HTTP Authorization header value (INDEX --secret).
+	indexSecrets map[string]string
+	requireFiles []requireFile
+	inline       []pyreq.Requirement
+	inlineLoc    map[int][]parser.Range
+	tests        []llbgen.Test
+	env          map[string]string
+	epoch        int64
+	stripMode    string
+	budget       profile.Limits // BUDGET, defaulting to the profile's limits
+	budgetLoc    []parser.Range
+	noCache      bool // --no-cache: every step re-runs
 }
 
 type requireFileKind int
@@ -57,6 +61,7 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 	rt := pl.runtime
 	l := rt.Layout
 	return &llbgen.Target{
+		NoCache:       pl.noCache,
 		Platform:      p,
 		BuildPlatform: pl.buildPlatform,
 		Layout: llbgen.Layout{

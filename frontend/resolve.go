@@ -63,12 +63,20 @@ func fetchIndexPages(ctx context.Context, c client.Client, bc *dockerui.Client, 
 	for _, k := range keys {
 		eg.Go(func() error {
 			u := simpleindex.ProjectURL(k.index, k.project)
-			st := llb.HTTP(u, llb.Filename("page.html"), llb.WithCustomName(fmt.Sprintf("[internal] index page %s", u)))
+			opts := []llb.HTTPOption{llb.Filename("page.html"), llb.WithCustomName(fmt.Sprintf("[internal] index page %s", u))}
+			if id := pl.secretFor(u); id != "" {
+				opts = append(opts, llb.AuthHeaderSecret(id))
+			}
+			if pl.noCache {
+				opts = append(opts, llb.IgnoreCache)
+			}
+			st := llb.HTTP(u, opts...)
 			def, err := st.Marshal(ctx)
 			if err != nil {
 				return err
 			}
-			res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+			// Evaluate: a lazy ref would only fail at ReadFile, unexplained.
+			res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 			if err != nil {
 				if strings.Contains(err.Error(), "404") {
 					mu.Lock()
@@ -76,7 +84,13 @@ func fetchIndexPages(ctx context.Context, c client.Client, bc *dockerui.Client, 
 					mu.Unlock()
 					return nil
 				}
-				return errors.Wrapf(err, "fetching index page %s", u)
+				// A new error, not a wrapper: the gateway sends the innermost
+				// gRPC status to the client, which would drop a wrapper.
+				msg := fmt.Sprintf("fetching index page %s: %s", u, err.Error())
+				if id := pl.secretFor(u); id != "" {
+					msg += fmt.Sprintf(" (this index authenticates with the build secret %q: pass it with `--secret id=%s,env=VAR`, VAR holding the Authorization header value, e.g. Basic <base64 of user:password>)", id, id)
+				}
+				return located(errors.New(msg), pl.indexLocation(k.index))
 			}
 			ref, err := res.SingleRef()
 			if err != nil {
@@ -205,12 +219,13 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 	}
 	fn, _ := wheel.ParseFilename(best)
 	return llbgen.Wheel{
-		Name:     r.Name,
-		Version:  fn.Version,
-		Filename: path.Base(best),
-		URL:      c.url,
-		SHA256:   sha,
-		Tag:      tagSummary(best),
+		Name:       r.Name,
+		Version:    fn.Version,
+		Filename:   path.Base(best),
+		URL:        c.url,
+		SHA256:     sha,
+		Tag:        tagSummary(best),
+		AuthSecret: pl.secretFor(c.url),
 	}, nil
 }
 
@@ -245,7 +260,17 @@ func tagSummary(filename string) string {
 // into an error that names the package, the URL and the expected hash, and
 // points at the requirement.
 func explainFetchError(err error, wheels []llbgen.Wheel, reqs []*requirement) error {
-	if err == nil || !strings.Contains(err.Error(), "digest mismatch") {
+	if err == nil {
+		return nil
+	}
+	if strings.Contains(err.Error(), "auth secret") || strings.Contains(err.Error(), "401 Unauthorized") {
+		for _, w := range wheels {
+			if w.AuthSecret != "" && strings.Contains(err.Error(), w.AuthSecret) || strings.Contains(err.Error(), w.URL) {
+				return located(errors.Errorf("%s %s: downloading %s: %s (the index's build secret is %q: pass it with `--secret id=%s,env=VAR`)", w.Name, w.Version, w.URL, err.Error(), w.AuthSecret, w.AuthSecret), locOf(reqs, w.Name))
+			}
+		}
+	}
+	if !strings.Contains(err.Error(), "digest mismatch") {
 		return err
 	}
 	for _, w := range wheels {
@@ -263,4 +288,13 @@ func explainFetchError(err error, wheels []llbgen.Wheel, reqs []*requirement) er
 		return located(errors.Errorf("%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?): %s", w.Name, w.Version, w.URL, w.SHA256, err.Error()), loc)
 	}
 	return err
+}
+
+func locOf(reqs []*requirement, name string) []parser.Range {
+	for _, r := range reqs {
+		if r.Name == name {
+			return r.loc
+		}
+	}
+	return nil
 }

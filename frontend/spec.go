@@ -42,12 +42,15 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 
 	pl.index = DefaultIndex
 	if v := buildArgs["GEOLAYER_INDEX_URL"]; v != "" {
+		if problem := instructions.CheckIndexURL(v); problem != "" {
+			return nil, errors.Errorf("invalid build arg GEOLAYER_INDEX_URL: %s", problem)
+		}
 		pl.index = v
 	}
 	primarySet := false
 	for _, ix := range spec.Indexes {
 		if ix.Secret.IsSet() {
-			return nil, located(errors.New("INDEX --secret is not supported yet: private indexes land with the native-builds work"), ix.Location())
+			pl.addIndexSecret(ix.URL.Value, ix.Secret.Value)
 		}
 		if ix.Extra {
 			pl.extraIndexes = append(pl.extraIndexes, ix.URL.Value)

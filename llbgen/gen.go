@@ -35,6 +35,9 @@ type Wheel struct {
 	URL      string
 	SHA256   string // hex
 	Tag      string // the tag it was chosen for, for people
+	// AuthSecret is the BuildKit secret whose value is the Authorization
+	// header for URL (INDEX --secret); the value never enters the graph.
+	AuthSecret string
 }
 
 // Target is what one platform's graph is built for.
@@ -60,6 +63,9 @@ type Target struct {
 	Glibc          string
 	LimitUnzipped  int64
 	LimitZipped    int64
+	// NoCache re-runs every step (--no-cache): each named step carries
+	// llb.IgnoreCache.
+	NoCache bool
 }
 
 // Gen generates LLB. Helper is a state whose filesystem has the static
@@ -93,7 +99,11 @@ func platformString(p ocispecs.Platform) string {
 func (t *Target) Name(format string, a ...any) llb.ConstraintsOpt { return t.name(format, a...) }
 
 func (t *Target) name(format string, a ...any) llb.ConstraintsOpt {
-	return llb.WithCustomName(fmt.Sprintf("[%s] ", platformString(t.Platform)) + fmt.Sprintf(format, a...))
+	name := llb.WithCustomName(fmt.Sprintf("[%s] ", platformString(t.Platform)) + fmt.Sprintf(format, a...))
+	if t.NoCache {
+		return constraints{name, llb.IgnoreCache}
+	}
+	return name
 }
 
 // helperExec runs the helper on the build host's own architecture: wheel-only

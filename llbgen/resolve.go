@@ -1,7 +1,9 @@
 package llbgen
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -10,34 +12,81 @@ import (
 // PipReport is where Resolve writes pip's installation report.
 const PipReport = "/report.json"
 
+// Index is a package index and, for a private one, the BuildKit secret that
+// holds its HTTP Authorization header value.
+type Index struct {
+	URL    string
+	Secret string
+}
+
+// pipAuthWrapper runs pip with credentials added to the index URLs named in
+// $GEOLAYER_PIP_AUTH ({"<argument index>": "<secret file>"}). The secret
+// files hold an Authorization header value; pip takes Basic credentials in
+// the URL, and redacts them in what it prints. The values exist only in this
+// process's memory: not in the graph, the cache key or any output.
+const pipAuthWrapper = `import base64, json, os, sys, urllib.parse
+args = sys.argv[1:]
+for i, f in json.loads(os.environ.pop("GEOLAYER_PIP_AUTH")).items():
+    v = open(f).read().strip()
+    scheme, _, cred = v.partition(" ")
+    if scheme.lower() != "basic":
+        sys.exit("geolayer: the index secret for pip must be a Basic Authorization header value (Basic <base64 of user:password>)")
+    user, _, pw = base64.b64decode(cred).decode().partition(":")
+    u = urllib.parse.urlsplit(args[int(i)])
+    netloc = urllib.parse.quote(user, safe="") + ":" + urllib.parse.quote(pw, safe="") + "@" + u.netloc
+    args[int(i)] = urllib.parse.urlunsplit(u._replace(netloc=netloc))
+os.execvp(args[0], args)
+`
+
 // Resolve runs pip's resolver (no install) inside the build image on the
 // build host's own architecture, asking for wheels of the target platform:
 // --platform for every acceptable manylinux tag, --python-version,
 // --implementation, --abi, --only-binary. The state holds pip's JSON report.
-func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, indexURL string, extra []string, requirements []string) llb.State {
+// indexes[0] is the primary index.
+func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, indexes []Index, requirements []string) llb.State {
 	req := strings.Join(requirements, "\n") + "\n"
 	in := llb.Scratch().File(llb.Mkfile("/requirements.txt", 0o644, []byte(req)), llb.WithCustomName("[internal] write requirements for pip"))
 	args := []string{"python3", "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
 		"--disable-pip-version-check", "--no-input",
 		"--report", "/out" + PipReport, "--target", "/tmp/geolayer-resolve",
 		"--only-binary=:all:", "--implementation", "cp",
-		"--python-version", strings.TrimPrefix(abi, "cp"), "--abi", abi,
-		"--index-url", indexURL}
-	for _, x := range extra {
-		args = append(args, "--extra-index-url", x)
+		"--python-version", strings.TrimPrefix(abi, "cp"), "--abi", abi}
+	auth := map[string]string{}
+	var secretMounts []llb.RunOption
+	for i, ix := range indexes {
+		flag := "--extra-index-url"
+		if i == 0 {
+			flag = "--index-url"
+		}
+		args = append(args, flag, ix.URL)
+		if ix.Secret != "" {
+			file := "/run/geolayer/index-secret-" + strconv.Itoa(i)
+			auth[strconv.Itoa(len(args)-1)] = file
+			secretMounts = append(secretMounts, llb.AddSecret(file, llb.SecretID(ix.Secret), llb.SecretFileOpt(0, 0, 0o400)))
+		}
 	}
 	for _, p := range platformTags {
 		args = append(args, "--platform", p)
 	}
 	args = append(args, "-r", "/in/requirements.txt")
-	cacheID := fmt.Sprintf("geolayer-pip-%s-%s-%s", buildImage, platformString(t.BuildPlatform), abi)
-	run := llb.Image(buildImage, append([]llb.ImageOption{llb.Platform(t.BuildPlatform)}, g.ImageOpt...)...).Run(
-		llb.Args(args),
+	opts := []llb.RunOption{
 		llb.AddEnv("PIP_BREAK_SYSTEM_PACKAGES", "1"),
 		llb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		llb.AddMount("/in", in, llb.Readonly),
+	}
+	if len(auth) > 0 {
+		// The wrapper's sys.argv[1:] is args, so positions stay as they are.
+		js, _ := json.Marshal(auth)
+		args = append([]string{"python3", "-c", pipAuthWrapper}, args...)
+		opts = append(opts, llb.AddEnv("GEOLAYER_PIP_AUTH", string(js)))
+		opts = append(opts, secretMounts...)
+	}
+	cacheID := fmt.Sprintf("geolayer-pip-%s-%s-%s", buildImage, platformString(t.BuildPlatform), abi)
+	opts = append(opts,
+		llb.Args(args),
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
 		t.name("resolve requirements with pip for %s", abi),
 	)
+	run := llb.Image(buildImage, append([]llb.ImageOption{llb.Platform(t.BuildPlatform)}, g.ImageOpt...)...).Run(opts...)
 	return run.AddMount("/out", llb.Scratch())
 }

@@ -204,3 +204,8 @@ func parseSize(s string) (int64, string) {
 	}
 	return total, ""
 }
+
+// CheckIndexURL validates an index URL given outside the Geolayerfile (the
+// GEOLAYER_INDEX_URL build arg): "" when it is fine, otherwise the problem,
+// never echoing credentials.
+func CheckIndexURL(s string) string { return checkIndexURL(s) }
