@@ -189,11 +189,11 @@ func TestFragmentIndexFormat(t *testing.T) {
 	if _, err := idx.WriteTo(&enc); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"format":"geolayer-layerzip-fragment/1","size":160,"count":4,"entries":[
-{"name":"a.py","crc32":907060870,"csize":5,"usize":5,"method":0,"flags":0,"mode":33188,"dostime":45482,"dosdate":22382,"offset":0},
+	want := `{"format":"geolayer-layerzip-fragment/2","size":160,"count":4,"entries":[
+{"name":"a.py","crc32":907060870,"csize":5,"usize":5,"method":0,"flags":0,"mode":33188,"dostime":45482,"dosdate":22382,"offset":0,"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
 {"name":"b/","crc32":0,"csize":0,"usize":0,"method":0,"flags":0,"mode":16877,"dostime":45482,"dosdate":22382,"offset":39},
 {"name":"c","crc32":2532021502,"csize":4,"usize":4,"method":0,"flags":0,"mode":41471,"dostime":45482,"dosdate":22382,"offset":71},
-{"name":"é.py","crc32":3264546374,"csize":19,"usize":2000,"method":8,"flags":2048,"mode":33261,"dostime":45482,"dosdate":22382,"offset":106}
+{"name":"é.py","crc32":3264546374,"csize":19,"usize":2000,"method":8,"flags":2048,"mode":33261,"dostime":45482,"dosdate":22382,"offset":106,"sha256":"75628d88c411e2c7a3e1cbb3f0eb5498e51455875142fedd62677987cdecf107"}
 ]}
 `
 	if enc.String() != want {
@@ -206,21 +206,83 @@ func TestFragmentIndexFormat(t *testing.T) {
 	if !reflect.DeepEqual(back, idx) {
 		t.Errorf("round trip: %+v != %+v", back, idx)
 	}
+	const sha = `"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"`
 	for name, bad := range map[string]string{
-		"format":   strings.Replace(want, "fragment/1", "fragment/2", 1),
-		"count":    strings.Replace(want, `"count":4`, `"count":3`, 1),
-		"size":     strings.Replace(want, `"size":160`, `"size":218`, 1),
-		"offset":   strings.Replace(want, `"offset":71`, `"offset":72`, 1),
-		"mode":     strings.Replace(want, `"mode":33188`, `"mode":33206`, 1),
-		"flags":    strings.Replace(want, `"flags":2048`, `"flags":0`, 1),
-		"method":   strings.Replace(want, `"method":8`, `"method":12`, 1),
-		"unknown":  strings.Replace(want, `"crc32":0,`, `"crc32":0,"x":1,`, 1),
-		"unsorted": strings.Replace(want, `"name":"c"`, `"name":"0"`, 1),
-		"truncate": want[:len(want)/2],
+		"format":     strings.Replace(want, "fragment/2", "fragment/3", 1),
+		"count":      strings.Replace(want, `"count":4`, `"count":3`, 1),
+		"size":       strings.Replace(want, `"size":160`, `"size":218`, 1),
+		"offset":     strings.Replace(want, `"offset":71`, `"offset":72`, 1),
+		"mode":       strings.Replace(want, `"mode":33188`, `"mode":33206`, 1),
+		"flags":      strings.Replace(want, `"flags":2048`, `"flags":0`, 1),
+		"method":     strings.Replace(want, `"method":8`, `"method":12`, 1),
+		"unknown":    strings.Replace(want, `"crc32":0,`, `"crc32":0,"x":1,`, 1),
+		"unsorted":   strings.Replace(want, `"name":"c"`, `"name":"0"`, 1),
+		"truncate":   want[:len(want)/2],
+		"no sha":     strings.Replace(want, ","+sha, "", 1),
+		"short sha":  strings.Replace(want, "9824\"", "982\"", 1),
+		"upper sha":  strings.Replace(want, "2cf24dba", "2CF24DBA", 1),
+		"dir sha":    strings.Replace(want, `"offset":39}`, `"offset":39,`+sha+`}`, 1),
+		"link elf":   strings.Replace(want, `"offset":71}`, `"offset":71,"elf":true}`, 1),
+		"soname":     strings.Replace(want, sha+"}", sha+`,"soname":"libx.so"}`, 1), // without elf
+		"bad soname": strings.Replace(want, sha+"}", sha+`,"elf":true,"soname":"a/b"}`, 1),
 	} {
 		if _, err := ReadFragmentIndex(strings.NewReader(bad)); err == nil {
 			t.Errorf("%s: corrupted index accepted", name)
 		}
+	}
+	elfOK := strings.Replace(want, sha+"}", sha+`,"elf":true,"soname":"libx.so.1"}`, 1)
+	if x, err := ReadFragmentIndex(strings.NewReader(elfOK)); err != nil || !x.Entries[0].ELF || x.Entries[0].Soname != "libx.so.1" {
+		t.Errorf("elf fields: %v", err)
+	}
+
+	// Format /1 (no hashes) is still read, and written back unchanged.
+	v1 := `{"format":"geolayer-layerzip-fragment/1","size":160,"count":4,"entries":[
+{"name":"a.py","crc32":907060870,"csize":5,"usize":5,"method":0,"flags":0,"mode":33188,"dostime":45482,"dosdate":22382,"offset":0},
+{"name":"b/","crc32":0,"csize":0,"usize":0,"method":0,"flags":0,"mode":16877,"dostime":45482,"dosdate":22382,"offset":39},
+{"name":"c","crc32":2532021502,"csize":4,"usize":4,"method":0,"flags":0,"mode":41471,"dostime":45482,"dosdate":22382,"offset":71},
+{"name":"é.py","crc32":3264546374,"csize":19,"usize":2000,"method":8,"flags":2048,"mode":33261,"dostime":45482,"dosdate":22382,"offset":106}
+]}
+`
+	old, err := ReadFragmentIndex(strings.NewReader(v1))
+	if err != nil {
+		t.Fatalf("format /1: %v", err)
+	}
+	if old.Format != IndexFormatV1 || old.hashed() {
+		t.Errorf("format /1 read as %q", old.Format)
+	}
+	var again bytes.Buffer
+	old.WriteTo(&again)
+	if again.String() != v1 {
+		t.Errorf("format /1 written back as:\n%s", again.String())
+	}
+	if _, err := ReadFragmentIndex(strings.NewReader(strings.Replace(v1, `"offset":0}`, `"offset":0,`+sha+`}`, 1))); err == nil {
+		t.Errorf("sha256 in a /1 index accepted")
+	}
+}
+
+// TestFragmentBytesUnchangedByIndexV2: the archive (and so fragment) bytes
+// are those the format /1 writer produced; the hashes were computed with
+// the code before index format /2 (commit 8bb8cba).
+func TestFragmentBytesUnchangedByIndexV2(t *testing.T) {
+	if got := sum(writeTree(t, sampleTree(t), "python/", Options{SpillThreshold: 64 << 10})); got != "03f30cb3998b59c33ced6ea7f912264660459bca29a897d018570cf64ebfa5a4" {
+		t.Errorf("sample tree: %s", got)
+	}
+	var buf bytes.Buffer
+	if err := WriteArchive(&buf, synthTree(6<<20), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum(buf.Bytes()); got != "6e3de0bf5201d8bdc887e08679f5dc4272694f83c7ff985cc91d34b06552a474" {
+		t.Errorf("synthetic tree: %s", got)
+	}
+	elfA := makeELF("libgdal-3a1b2c3d.so.33", randomBytes(3000, 5))
+	elfB := append(makeELF("", bytes.Repeat([]byte("abc"), 3000)), 1)
+	buf.Reset()
+	es := []Entry{FileEntry("a/libgdal-3a1b2c3d.so.33", 0o755, int64(len(elfA)), opener(string(elfA))), FileEntry("b/x.so", 0o644, int64(len(elfB)), opener(string(elfB)))}
+	if err := WriteArchive(&buf, es, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum(buf.Bytes()); got != "d8616c017c5526ba30024873ac4f6abc35d817453bee8c47a6f45dbb48d45016" {
+		t.Errorf("ELF entries: %s", got)
 	}
 }
 

@@ -1,8 +1,11 @@
 package layerzip
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 
@@ -59,12 +62,16 @@ type worker struct {
 	st  *settings
 	b   *budget
 	fw  *flate.Writer
+	sha hash.Hash
 	buf []byte
 }
 
 func newWorker(st *settings, b *budget) *worker {
-	return &worker{st: st, b: b, buf: make([]byte, 128<<10)}
+	return &worker{st: st, b: b, sha: sha256.New(), buf: make([]byte, 128<<10)}
 }
+
+// emptySHA256 is the SHA-256 of no bytes, the hash of every empty file.
+var emptySHA256 = func() string { h := sha256.Sum256(nil); return hex.EncodeToString(h[:]) }()
 
 // run computes the entry's record and, for a non-empty regular file, its
 // deflated data or the decision to store it.
@@ -86,6 +93,7 @@ func (w *worker) run(j *job) {
 	j.rec.UncompressedSize = uint64(e.Size)
 	j.rec.CompressedSize = uint64(e.Size)
 	if e.Size == 0 {
+		j.rec.SHA256 = emptySHA256
 		return
 	}
 	j.err = w.deflate(j)
@@ -122,6 +130,9 @@ func (w *worker) deflate(j *job) error {
 	defer r.Close()
 	var crc uint32
 	var n int64
+	var head [elfHeadLen]byte
+	nh := 0
+	w.sha.Reset()
 	gain := true
 	for {
 		k, rerr := r.Read(w.buf)
@@ -131,6 +142,10 @@ func (w *worker) deflate(j *job) error {
 				break
 			}
 			crc = crc32.Update(crc, crc32.IEEETable, w.buf[:k])
+			w.sha.Write(w.buf[:k])
+			if nh < len(head) {
+				nh += copy(head[nh:], w.buf[:k])
+			}
 			if gain {
 				if _, err := w.fw.Write(w.buf[:k]); err != nil {
 					if !errors.Is(err, errNoGain) {
@@ -154,6 +169,14 @@ func (w *worker) deflate(j *job) error {
 		return fmt.Errorf("layerzip: %s: size changed while archiving (expected %d bytes, got %d)", e.Name, e.Size, n)
 	}
 	j.rec.CRC32 = crc
+	var sum [sha256.Size]byte
+	j.rec.SHA256 = hex.EncodeToString(w.sha.Sum(sum[:0]))
+	if looksELFShared(head[:nh]) {
+		// Metadata only: a malformed ELF file just gets no soname.
+		ra, done := entryReaderAt(e, r)
+		j.rec.Soname, j.rec.ELF = elfSoname(ra, e.Size)
+		done()
+	}
 	if gain {
 		if err := w.fw.Close(); err != nil {
 			if !errors.Is(err, errNoGain) {

@@ -95,6 +95,7 @@ const (
 	sIFREG = 0o100000
 	sIFDIR = 0o040000
 	sIFLNK = 0o120000
+	sIFMT  = 0o170000 // type bits
 )
 
 // unixMode is the normalized Unix mode written for the entry.

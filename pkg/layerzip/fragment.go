@@ -67,7 +67,7 @@ func writeFragment(out *countWriter, entries []Entry, st *settings) (*FragmentIn
 		return nil, err
 	}
 	start := out.n
-	idx := &FragmentIndex{Entries: make([]IndexEntry, 0, len(sorted))}
+	idx := &FragmentIndex{Format: IndexFormat, Entries: make([]IndexEntry, 0, len(sorted))}
 	hdr := make([]byte, 0, 512)
 	buf := make([]byte, 128<<10)
 	emit := func(j *job) error {

@@ -126,7 +126,7 @@ func TestZip64SizesAndOffsets(t *testing.T) {
 	e1 := IndexEntry{Name: "small.py", CRC32: 0x3610A686, CompressedSize: 5, UncompressedSize: 5,
 		Method: methodStore, Mode: sIFREG | 0o644, ModTime: tm, ModDate: d}
 	e1.Offset = e0.localLen() + big
-	x := &FragmentIndex{Entries: []IndexEntry{e0, e1}, Size: e1.Offset + e1.localLen() + 5}
+	x := &FragmentIndex{Format: IndexFormatV1, Entries: []IndexEntry{e0, e1}, Size: e1.Offset + e1.localLen() + 5} // no hashes: a layout, not data
 	if err := x.Validate(); err != nil {
 		t.Fatal(err)
 	}
