@@ -1,0 +1,293 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+)
+
+// WriteText writes a plain-text summary of r for the build log: a header,
+// one table row per package (largest unzipped size first), a totals row,
+// the limits with the share used, and any warnings. Columns are aligned and
+// the table is at most 100 columns wide (long names and versions are
+// shortened); sizes use binary units with one decimal. The output depends
+// only on r.
+func WriteText(w io.Writer, r *Report) error {
+	if r == nil {
+		return errors.New("report: WriteText: nil report")
+	}
+	var b bytes.Buffer
+	first := true
+	for _, section := range textSections {
+		var s bytes.Buffer
+		section(&s, r)
+		if s.Len() == 0 {
+			continue
+		}
+		if !first {
+			b.WriteByte('\n')
+		}
+		first = false
+		b.Write(s.Bytes())
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// textSections are the blocks of WriteText, in order. Each writes
+// newline-terminated lines, or nothing when it does not apply; blocks are
+// separated by one blank line. A new optional part of the report gets its
+// own function here.
+var textSections = []func(b *bytes.Buffer, r *Report){
+	textHeader,
+	textPackages,
+	textLimits,
+	textNotes,
+}
+
+// Widths the package table keeps to, so that it fits in 100 columns.
+const (
+	textNameWidth    = 30
+	textVersionWidth = 16
+)
+
+func textHeader(b *bytes.Buffer, r *Report) {
+	var parts []string
+	for _, f := range []struct{ k, v string }{
+		{"platform", r.Platform},
+		{"profile", r.Profile},
+		{"runtime", r.Runtime},
+	} {
+		if f.v != "" {
+			parts = append(parts, f.k+" "+f.v)
+		}
+	}
+	b.WriteString("geolayer layer report")
+	if len(parts) > 0 {
+		b.WriteString(": " + strings.Join(parts, ", "))
+	}
+	b.WriteByte('\n')
+	if r.RuntimeImage != "" {
+		// Not shortened: a digest is only useful whole.
+		b.WriteString("runtime image: " + r.RuntimeImage + "\n")
+	}
+}
+
+func textPackages(b *bytes.Buffer, r *Report) {
+	pkgs := packagesBySize(r.Packages)
+	rows := [][]string{{"PACKAGE", "VERSION", "FILES", "UNZIPPED", "ZIPPED", "STRIP SAVED"}}
+	var saved int64
+	for _, p := range pkgs {
+		strip := "-"
+		if p.Strip != nil {
+			strip = humanBytes(p.Strip.SavedBytes)
+			saved += p.Strip.SavedBytes
+		}
+		rows = append(rows, []string{
+			shorten(p.Name, textNameWidth),
+			shorten(p.Version, textVersionWidth),
+			fmt.Sprint(p.Files),
+			humanBytes(p.Bytes),
+			bytesOrDash(p.ZippedBytes),
+			strip,
+		})
+	}
+	total := []string{
+		fmt.Sprintf("TOTAL (%d %s)", len(pkgs), plural(len(pkgs), "package", "packages")),
+		"",
+		fmt.Sprint(r.Totals.Files),
+		humanBytes(r.Totals.Unzipped),
+		bytesOrDash(r.Totals.Zipped),
+		humanBytes(saved),
+	}
+	rows = append(rows, total)
+	lines := alignTable(rows, []bool{false, false, true, true, true, true})
+
+	// A rule between the packages and the totals, as wide as the table.
+	width := 0
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l))
+	}
+	for i, l := range lines {
+		if i == len(lines)-1 {
+			b.WriteString(strings.Repeat("-", width) + "\n")
+		}
+		b.WriteString(l + "\n")
+	}
+}
+
+func textLimits(b *bytes.Buffer, r *Report) {
+	for _, l := range []struct {
+		name        string
+		used, limit int64
+	}{
+		{"unzipped", r.Totals.Unzipped, r.Limits.Unzipped},
+		{"zipped", r.Totals.Zipped, r.Limits.Zipped},
+	} {
+		fmt.Fprintf(b, "%-8s %s\n", l.name, limitLine(l.used, l.limit))
+	}
+}
+
+// limitLine is "212.4 MiB of 250.0 MiB (84%)", with the excess when over.
+func limitLine(used, limit int64) string {
+	if limit <= 0 {
+		return humanBytes(used) + " (no limit)"
+	}
+	s := fmt.Sprintf("%s of %s (%d%%)", humanBytes(used), humanBytes(limit), usedPercent(used, limit))
+	if used > limit {
+		s += ", OVER by " + humanBytes(used-limit)
+	}
+	return s
+}
+
+func textNotes(b *bytes.Buffer, r *Report) {
+	for _, p := range sortedByName(r.Packages) {
+		for _, w := range p.Warnings {
+			fmt.Fprintf(b, "warning: %s: %s\n", p.Name, oneLine(w))
+		}
+	}
+	for _, p := range sortedByName(r.Packages) {
+		if p.Strip == nil {
+			continue
+		}
+		for _, s := range p.Strip.Skipped {
+			fmt.Fprintf(b, "strip skipped: %s: %s: %s\n", p.Name, oneLine(s.Path), oneLine(s.Reason))
+		}
+	}
+}
+
+// alignTable lays rows out in columns two spaces apart. Cells of the
+// columns marked in right are right-aligned. Cell text is taken as is, so
+// callers keep it to one line.
+func alignTable(rows [][]string, right []bool) []string {
+	widths := make([]int, len(right))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		for i, c := range row {
+			if right[i] {
+				c = strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)) + c
+			}
+			if i > 0 {
+				tw.Write([]byte{'\t'})
+			}
+			tw.Write([]byte(c))
+		}
+		tw.Write([]byte{'\n'})
+	}
+	tw.Flush() // writes to a bytes.Buffer: cannot fail
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return lines
+}
+
+// humanBytes formats n with binary units and one decimal: "512 B",
+// "1.5 KiB", "212.4 MiB", "1.2 GiB". A value never shows as 1024.0 of a
+// unit; it moves up to the next one instead.
+func humanBytes(n int64) string {
+	if n > -1024 && n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v := float64(n) / 1024
+	u := 0
+	for math.Abs(math.Round(v*10)/10) >= 1024 && u < len(units)-1 {
+		v /= 1024
+		u++
+	}
+	return fmt.Sprintf("%.1f %s", v, units[u])
+}
+
+// usedPercent is used as a whole percentage of limit, rounded, except that
+// it shows 100 only when used is exactly the limit: 99 just under it and
+// 101 just over.
+func usedPercent(used, limit int64) int64 {
+	if limit <= 0 {
+		return 0
+	}
+	p := int64(math.Round(float64(used) / float64(limit) * 100))
+	switch {
+	case used < limit && p >= 100:
+		p = 99
+	case used > limit && p <= 100:
+		p = 101
+	}
+	return p
+}
+
+func bytesOrDash(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return humanBytes(n)
+}
+
+// packagesBySize returns a copy of pkgs, largest unzipped size first (ties
+// by name, then version) so the order does not depend on the input's.
+func packagesBySize(pkgs []Package) []Package {
+	out := slices.Clone(pkgs)
+	slices.SortStableFunc(out, func(a, b Package) int {
+		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Version, b.Version)
+	})
+	return out
+}
+
+func sortedByName(pkgs []Package) []Package {
+	out := slices.Clone(pkgs)
+	slices.SortStableFunc(out, func(a, b Package) int {
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Version, b.Version)
+	})
+	return out
+}
+
+// shorten cuts s to at most n runes, ending it with "..." when cut, and
+// makes it one line.
+func shorten(s string, n int) string {
+	s = oneLine(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-3]) + "..."
+}
+
+// oneLine replaces control characters (tabs and newlines would break the
+// table's columns) with spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
