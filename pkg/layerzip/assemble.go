@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -49,46 +50,111 @@ func SortFragments(frags []Fragment) {
 // through a symlink of another fragment). While copying it checks each local header against the index and
 // the fragment length; it does not re-verify CRCs of the data.
 // No fragments give a valid empty archive.
+//
+// Assemble is AssembleWith without deduplication, except that it keeps the
+// fragment order given (callers sort with SortFragments).
 func Assemble(w io.Writer, fragments []Fragment) error {
+	_, err := assembleFrags(w, fragments, AssembleOptions{})
+	return err
+}
+
+// AssembleWith is Assemble with options (deduplication, see
+// AssembleOptions) and a result: sizes, deduplication statistics and
+// near-duplicate libraries. It sorts (a copy of) fragments with
+// SortFragments first, so the output does not depend on the order they
+// are listed in.
+//
+// A deduplicated file's local header and data are skipped while copying
+// its fragment and a symlink entry (same name, flags and time) is written
+// in its place, so the archive is exactly what WriteTree writes for the
+// tree in which the duplicates are those symlinks. Nothing is
+// recompressed; fragment data is read once, sequentially (skipped ranges
+// are seeked over).
+func AssembleWith(w io.Writer, fragments []Fragment, opts AssembleOptions) (*AssembleResult, error) {
+	frags := slices.Clone(fragments)
+	SortFragments(frags)
+	return assembleFrags(w, frags, opts)
+}
+
+func assembleFrags(w io.Writer, fragments []Fragment, opts AssembleOptions) (*AssembleResult, error) {
 	var names nameSet
+	res := &AssembleResult{}
 	for _, f := range fragments {
 		if f.Index == nil {
-			return fmt.Errorf("layerzip: fragment %s has no index", f.Data)
+			return nil, fmt.Errorf("layerzip: fragment %s has no index", f.Data)
 		}
 		if err := f.Index.Validate(); err != nil {
-			return fmt.Errorf("%w (fragment %s)", err, f.Data)
+			return nil, fmt.Errorf("%w (fragment %s)", err, f.Data)
 		}
 		for i := range f.Index.Entries {
 			if err := names.add(f.Index.Entries[i].Name, f.Data); err != nil {
-				return err
+				return nil, err
+			}
+		}
+		if !f.Index.hashed() && len(f.Index.Entries) > 0 {
+			res.Unhashed = append(res.Unhashed, f.Data)
+		}
+	}
+	var links map[string]*dedupLink
+	if opts.Dedup {
+		minSize := opts.DedupMinSize
+		if minSize <= 0 {
+			minSize = DefaultDedupMinSize
+		}
+		var err error
+		if links, res.Dedup, err = planDedup(fragments, minSize); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkFragmentLinks(fragments, links); err != nil {
+		return nil, err
+	}
+	res.NearDuplicates = nearDuplicates(fragments, links)
+
+	bw := bufio.NewWriterSize(w, 256<<10)
+	out := &countWriter{w: bw}
+	for _, f := range fragments {
+		if err := copyFragment(out, f, links); err != nil {
+			return nil, err
+		}
+	}
+	records := func(yield func(*IndexEntry) bool) {
+		for _, f := range fragments {
+			for i := range f.Index.Entries {
+				e := &f.Index.Entries[i]
+				if l := links[e.Name]; l != nil {
+					e = &l.rec
+				}
+				if !yield(e) {
+					return
+				}
 			}
 		}
 	}
-	if err := checkFragmentLinks(fragments); err != nil {
-		return err
+	for e := range records {
+		res.Entries++
+		res.Unzipped += e.UncompressedSize
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
-	out := &countWriter{w: bw}
-	idx := make([]*FragmentIndex, len(fragments))
-	bases := make([]uint64, len(fragments))
-	for i, f := range fragments {
-		idx[i], bases[i] = f.Index, uint64(out.n)
-		if err := copyFragment(out, f); err != nil {
-			return err
-		}
+	if err := writeCentral(out, records); err != nil {
+		return nil, err
 	}
-	if err := writeCentral(out, idx, bases); err != nil {
-		return err
+	if err := bw.Flush(); err != nil {
+		return nil, err
 	}
-	return bw.Flush()
+	res.Size = uint64(out.n)
+	return res, nil
 }
 
 // checkFragmentLinks reads the targets of all symlinks (stored entries)
-// from the fragment files and checks that they resolve inside the archive,
-// following symlinks of every fragment.
-func checkFragmentLinks(fragments []Fragment) error {
+// from the fragment files and checks that they, and the deduplication
+// links, resolve inside the archive, following symlinks of every fragment.
+func checkFragmentLinks(fragments []Fragment, dedup map[string]*dedupLink) error {
 	var links []Entry
 	from := map[string]string{}
+	for _, l := range dedup {
+		links = append(links, SymlinkEntry(l.rec.Name, l.target))
+		from[l.rec.Name] = "(deduplication link)"
+	}
 	for _, f := range fragments {
 		es, err := fragmentLinks(f)
 		if err != nil {
@@ -135,8 +201,9 @@ func fragmentLinks(f Fragment) ([]Entry, error) {
 }
 
 // copyFragment streams the fragment data to out, checking every local
-// header against the one the index implies.
-func copyFragment(out *countWriter, f Fragment) error {
+// header against the one the index implies. Entries named in links are
+// replaced by their symlink: header and data skipped, the link written.
+func copyFragment(out *countWriter, f Fragment, links map[string]*dedupLink) error {
 	file, err := os.Open(f.Data)
 	if err != nil {
 		return fmt.Errorf("layerzip: %w", err)
@@ -161,6 +228,15 @@ func copyFragment(out *countWriter, f Fragment) error {
 		if !bytes.Equal(got, want) {
 			return fmt.Errorf("layerzip: fragment %s: local header of %s does not match the index", f.Data, e.Name)
 		}
+		if l := links[e.Name]; l != nil {
+			if err := skip(br, file, int64(e.CompressedSize)); err != nil {
+				return fmt.Errorf("layerzip: fragment %s: %s: %w", f.Data, e.Name, err)
+			}
+			want = appendLocal(want[:0], &l.rec)
+			out.Write(want)
+			io.WriteString(out, l.target)
+			continue
+		}
 		out.Write(got)
 		n, err := io.CopyN(out, br, int64(e.CompressedSize))
 		if err != nil {
@@ -176,19 +252,37 @@ func copyFragment(out *countWriter, f Fragment) error {
 	return out.err
 }
 
-// writeCentral writes the central directory for the fragments whose data
-// starts at bases, then the end records.
-func writeCentral(out *countWriter, frags []*FragmentIndex, bases []uint64) error {
+// skip advances br, which reads file, by n bytes: discarding what is
+// buffered, seeking past the rest.
+func skip(br *bufio.Reader, file *os.File, n int64) error {
+	if n <= int64(br.Buffered()) {
+		_, err := br.Discard(int(n))
+		return err
+	}
+	n -= int64(br.Buffered())
+	br.Discard(br.Buffered())
+	if _, err := file.Seek(n, io.SeekCurrent); err != nil {
+		return err
+	}
+	br.Reset(file)
+	return nil
+}
+
+// writeCentral writes the central directory for records, whose local
+// headers and data were written contiguously from offset 0 of out in this
+// order, then the end records.
+func writeCentral(out *countWriter, records iter.Seq[*IndexEntry]) error {
 	start := out.n
-	var count uint64
+	var count, off uint64
 	buf := make([]byte, 0, 1024)
-	for i, x := range frags {
-		for k := range x.Entries {
-			e := &x.Entries[k]
-			buf = appendCentral(buf[:0], e, bases[i]+e.Offset)
-			out.Write(buf)
-			count++
-		}
+	for e := range records {
+		buf = appendCentral(buf[:0], e, off)
+		out.Write(buf)
+		off += e.localLen() + e.CompressedSize
+		count++
+	}
+	if off != uint64(start) {
+		return fmt.Errorf("layerzip: internal error: entries end at %d, data at %d", off, start)
 	}
 	size := uint64(out.n - start)
 	out.Write(appendEnd(buf[:0], count, size, uint64(start)))

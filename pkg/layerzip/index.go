@@ -138,6 +138,15 @@ func (x *FragmentIndex) format() string {
 	return x.Format
 }
 
+// records yields pointers to the entries, in order.
+func (x *FragmentIndex) records(yield func(*IndexEntry) bool) {
+	for i := range x.Entries {
+		if !yield(&x.Entries[i]) {
+			return
+		}
+	}
+}
+
 // hashed reports whether the entries carry content hashes (format /2).
 func (x *FragmentIndex) hashed() bool { return x.format() == IndexFormat }
 

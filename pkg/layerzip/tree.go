@@ -22,7 +22,7 @@ func WriteArchive(w io.Writer, entries []Entry, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := writeCentral(out, []*FragmentIndex{idx}, []uint64{0}); err != nil {
+	if err := writeCentral(out, idx.records); err != nil {
 		return err
 	}
 	return bw.Flush()

@@ -132,7 +132,7 @@ func TestZip64SizesAndOffsets(t *testing.T) {
 	}
 	var cd bytes.Buffer
 	out := &countWriter{w: &cd, n: int64(x.Size)}
-	if err := writeCentral(out, []*FragmentIndex{x}, []uint64{0}); err != nil {
+	if err := writeCentral(out, x.records); err != nil {
 		t.Fatal(err)
 	}
 	v := &sparse{size: int64(x.Size) + int64(cd.Len()), segs: []segment{
