@@ -24,6 +24,26 @@
 // the entry count is >= 0xFFFF or the directory size or offset does not
 // fit in 32 bits.
 //
+// Index format /2 (IndexFormat) records, per regular file, the SHA-256 of
+// its content and, for ELF shared objects, DT_SONAME (read with debug/elf;
+// malformed ELF files just get none); the fragment data is unchanged and /1
+// indexes are still read, without hashes.
+//
+// AssembleWith(w, frags, AssembleOptions{Dedup: true}) sorts the fragments
+// and stores regular files with identical size, SHA-256 and mode once:
+// the copy whose name sorts first is kept, every other becomes a stored
+// symlink entry (S_IFLNK|0777) with a relative target to it, written in
+// place of the copy's local header and data, which are skipped without
+// recompressing anything. Files under *.dist-info/ and *.egg-info/, files
+// below AssembleOptions.DedupMinSize (4 KiB) and files of /1 fragments are
+// never deduplicated. The archive equals WriteTree of the tree in which
+// the copies are those symlinks. AssembleResult reports the groups and
+// bytes saved, the unzipped size as Lambda counts it (a link counts its
+// target length), and near-duplicate libraries: ELF files with the same
+// soname or file name after removing the auditwheel hash
+// ("libgdal-3a1b2c3d.so.33" -> "libgdal.so.33") but different contents,
+// with Total - Largest as the estimate a shared build would save.
+//
 // Compression runs in parallel with bounded memory; results are written in
 // entry order, so neither GOMAXPROCS nor the memory settings change the
 // output. The package does not import BuildKit. See README.md for the

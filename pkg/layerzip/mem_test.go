@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -157,4 +158,62 @@ func (s *stallingDiscard) Write(p []byte) (int, error) {
 	}
 	s.n += int64(len(p))
 	return len(p), nil
+}
+
+// TestAssembleDedupMemory assembles, with Dedup, fragments of a generated
+// layer in which a third of the files (by count; libraries up to 32 MiB
+// included) are copies in another package, and checks that the peak Go
+// heap stays near the indexes (a few hundred bytes per entry) plus the
+// fixed copy buffers: data is streamed and skipped, never held.
+func TestAssembleDedupMemory(t *testing.T) {
+	mb := int64(200)
+	if testing.Short() || raceEnabled {
+		mb = 60
+	}
+	es := synthTree(mb << 20)
+	var dups []Entry
+	for i, e := range es {
+		if i%3 == 0 && e.Size >= DefaultDedupMinSize {
+			d := e
+			d.Name = "python/vendored/" + e.Name
+			dups = append(dups, d)
+		}
+	}
+	es = append(es, dups...)
+	slices.SortFunc(es, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
+	var cuts []int
+	for i := 1; i < len(es); i++ {
+		if strings.SplitN(es[i].Name, "/", 3)[1] != strings.SplitN(es[i-1].Name, "/", 3)[1] {
+			cuts = append(cuts, i)
+		}
+	}
+	frags := fragmentsOf(t, es, cuts, Options{Level: 1})
+	var idxHeap uint64
+	{
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		idxHeap = m.HeapAlloc
+	}
+	var res *AssembleResult
+	var err error
+	out := &stallingDiscard{}
+	start := time.Now()
+	before, hwm, reset, heap := measurePeak(func() {
+		res, err = AssembleWith(out, frags, AssembleOptions{Dedup: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d entries in %d fragments, %d deduplicated (%d MiB unzipped, %d MiB zipped saved) -> %d MiB archive in %v",
+		res.Entries, len(frags), res.Dedup.Files, res.Dedup.SavedUnzipped>>20, res.Dedup.SavedZipped>>20, out.n>>20, time.Since(start).Round(time.Millisecond))
+	t.Logf("heap with indexes loaded %d MiB; RSS before %d MiB, peak (reset=%v) %d MiB; peak Go heap %d MiB",
+		idxHeap>>20, before>>20, reset, hwm>>20, heap>>20)
+	if res.Dedup.Files != len(dups) {
+		t.Errorf("%d files deduplicated, want %d", res.Dedup.Files, len(dups))
+	}
+	// Indexes and plan: well under 1 KiB per entry; buffers: 256 KiB each.
+	if limit := idxHeap + uint64(res.Entries)*1024 + 8<<20; heap > limit {
+		t.Errorf("peak heap %d MiB, want < %d MiB", heap>>20, limit>>20)
+	}
 }
