@@ -375,7 +375,7 @@ func (c *checker) checkFile(f layerFile) {
 		return
 	}
 	if o.err != nil {
-		c.add(f.rel, problem{sev: Error, kind: KindMalformed, detail: "dynamic segment: " + o.err.Error(),
+		c.add(f.rel, problem{sev: Error, kind: KindMalformed, detail: o.err.Error(),
 			fix: "re-download or rebuild the file; a post-processing step (strip, patchelf) may have damaged it"})
 		return
 	}
