@@ -109,7 +109,7 @@ var (
 )
 
 // getFixtures compiles the fixtures once per test binary.
-func getFixtures(t *testing.T) *fixtures {
+func getFixtures(t testing.TB) *fixtures {
 	t.Helper()
 	fixOnce.Do(func() {
 		ft := &onceT{}

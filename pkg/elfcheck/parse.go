@@ -21,6 +21,9 @@ const (
 	maxDynEntries  = 1 << 16
 	maxVerEntries  = 1 << 14
 	maxStringBytes = 1 << 16
+	// Total string bytes read per file: bounds the work a crafted file can
+	// cause with many long strings.
+	maxStringTotal = 16 << 20
 )
 
 // header is the part of the ELF header the loader looks at before it maps
@@ -69,9 +72,10 @@ type verAux struct {
 // walking version chains and string tables does not cost a system call
 // per field.
 type pageReader struct {
-	r     io.ReaderAt
-	size  int64
-	pages map[int64][]byte
+	r       io.ReaderAt
+	size    int64
+	pages   map[int64][]byte
+	strRead int // bytes scanned by cstring
 }
 
 const (
@@ -133,6 +137,9 @@ func (p *pageReader) cstring(off, limit uint64) (string, error) {
 			return "", fmt.Errorf("unterminated string at %#x", off)
 		}
 		n := min(uint64(len(chunk)), limit-off, uint64(p.size)-off)
+		if p.strRead += int(n); p.strRead > maxStringTotal {
+			return "", fmt.Errorf("more than %d bytes of strings", maxStringTotal)
+		}
 		if err := p.readAt(chunk[:n], off); err != nil {
 			return "", err
 		}
