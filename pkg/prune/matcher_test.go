@@ -143,7 +143,7 @@ func TestAgainstGit(t *testing.T) {
 		"pyproj/proj_dir/share/proj/us_noaa.tif", "pyproj/proj_dir/share/proj/proj.db",
 		"share/proj/x/y.tif", "proj/z.tif",
 		"name", "q/name", "q2/name/r", "q/names",
-		"dironly/f", "q/dironly/f", "q/dironlyfile",
+		"dironly/f", "q/dironly/f", "q/dironlyfile", "r/dironly", "s/tests",
 		"xay/z", "xay/w/z",
 		"pkg/docs/index.rst", "pkg/sub/docs/a.png", "docs/conf.py",
 	}

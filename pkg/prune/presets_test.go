@@ -1,6 +1,8 @@
 package prune
 
 import (
+	"os"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -467,5 +469,37 @@ func TestBuiltinRulesAreDocumented(t *testing.T) {
 	}
 	if _, ok := Builtin("nope"); ok {
 		t.Error("Builtin(nope) ok")
+	}
+}
+
+// TestDocMentionsEveryBuiltinRule keeps doc.go's tables in step with the
+// rule tables.
+func TestDocMentionsEveryBuiltinRule(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	for _, name := range append([]string{"protect", "default"}, PresetNames()...) {
+		rules, _ := Builtin(name)
+		for _, r := range rules {
+			p := r.Pattern
+			for _, dir := range []string{"**/proj_data/", "**/share/proj/", "**/gdal_data/", "**/share/gdal/"} {
+				if strings.HasPrefix(p, dir) && p != dir+"**/proj.db" && p != dir+"gdalvrt.xsd" {
+					p = strings.TrimPrefix(p, dir)
+				}
+			}
+			if !strings.Contains(text, p) && !strings.Contains(text, path.Base(p)) {
+				t.Errorf("doc.go does not mention %s rule %q", name, r.Pattern)
+			}
+			for _, proj := range append(slices.Clone(r.Projects), r.Except...) {
+				if !strings.Contains(text, proj) {
+					t.Errorf("doc.go does not mention project %q of rule %q", proj, r.Pattern)
+				}
+			}
+		}
+	}
+	if !strings.Contains(text, "--preset=geo-cli") {
+		t.Error("doc.go does not explain geo-cli")
 	}
 }
