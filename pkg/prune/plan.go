@@ -313,7 +313,8 @@ func scan(root string) ([]*entry, error) {
 // Apply removes, in place, what r says from the tree at root, which must
 // not have changed since Plan: files first, then the emptied directories
 // (deepest first). A directory that is not empty then is an error, never
-// removed recursively.
+// removed recursively. r must come from Plan or Copy; a Result decoded
+// from JSON does not carry the directory set, so only files would go.
 func Apply(root string, r *Result) error {
 	for _, f := range r.Removed {
 		if err := os.Remove(filepath.Join(root, filepath.FromSlash(f.Path))); err != nil {
