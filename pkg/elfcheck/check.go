@@ -560,8 +560,11 @@ func (c *checker) versionProblems(d *dynInfo, origin string, found map[string]re
 			if m.sev == Warning {
 				detail += " (weak need: ld.so only warns)"
 			}
-			out = append(out, problem{sev: m.sev, kind: KindMissingSymbolVersion, detail: detail,
-				fix: fmt.Sprintf("the loader picks an older %s than the file was built against: ship a newer one in the layer where it wins the search (an $ORIGIN DT_RPATH, or lib/ if the runtime copy does not shadow it), or pick a build linked against an older toolchain", vn.file)})
+			fix := fmt.Sprintf("the loader picks an older %s than the file was built against: ship a newer one in the layer where it wins the search (an $ORIGIN DT_RPATH, or lib/ if the runtime copy does not shadow it), or pick a build linked against an older version", vn.file)
+			if isGlibc(vn.file) {
+				fix = "glibc cannot be shipped in a layer: pick a wheel with an older manylinux tag or BUILD it from source in the target build image"
+			}
+			out = append(out, problem{sev: m.sev, kind: KindMissingSymbolVersion, detail: detail, fix: fix})
 		}
 	}
 	return out

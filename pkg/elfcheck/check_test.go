@@ -39,7 +39,7 @@ func hostMaxGlibc(t *testing.T, p string) string {
 	}
 	defer f.Close()
 	needs, err := f.DynamicVersionNeeds()
-	if err != nil {
+	if err != nil && !strings.Contains(err.Error(), "missing version table") {
 		t.Fatal(err)
 	}
 	best := ""

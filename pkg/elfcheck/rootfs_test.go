@@ -1,0 +1,348 @@
+package elfcheck
+
+import (
+	"debug/elf"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Tests against the dev world's Debian root file systems: real glibc,
+// libstdc++, libexpat and python extension modules, for amd64 and arm64.
+
+// debianConfig is a Debian runtime (Azure's python images are Debian 12)
+// with the layer at /opt and /opt/lib on LD_LIBRARY_PATH.
+func debianConfig(m elf.Machine, triplet, layer, runtime string) Config {
+	return Config{
+		Machine:      m,
+		LayerRoot:    layer,
+		MountPoint:   "/opt",
+		RuntimeRoot:  runtime,
+		LibraryPath:  []string{"/opt/lib"},
+		SystemDirs:   []string{"/lib/" + triplet, "/usr/lib/" + triplet, "/lib", "/usr/lib"},
+		GlibcCeiling: "2.36", // bookworm
+	}
+}
+
+// copyDynload copies the python extension modules of a root into
+// layer/python/lib-dynload and returns their layer paths.
+func copyDynload(t *testing.T, root, pyver, layer string) []string {
+	t.Helper()
+	mods, err := filepath.Glob(filepath.Join(root, "usr/lib", pyver, "lib-dynload", "*.so"))
+	if err != nil || len(mods) < 20 {
+		t.Fatalf("lib-dynload modules in %s: %d, %v", root, len(mods), err)
+	}
+	var rels []string
+	for _, m := range mods {
+		rel := "python/lib-dynload/" + filepath.Base(m)
+		layout(t, layer, map[string]string{rel: "file:" + m})
+		rels = append(rels, rel)
+	}
+	return rels
+}
+
+// neededBy lists the layer files whose DT_NEEDED includes soname
+// (debug/elf, independently of this package).
+func neededBy(t *testing.T, layer string, rels []string, soname string) []string {
+	t.Helper()
+	var out []string
+	for _, rel := range rels {
+		f, err := elf.Open(filepath.Join(layer, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		libs, err := f.ImportedLibraries()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(libs, soname) {
+			out = append(out, rel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func filesWith(r *Result, kind Kind) []string {
+	var out []string
+	for _, f := range r.Findings {
+		if f.Kind == kind {
+			out = append(out, f.File)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// The amd64 bookworm runtime: python's own extension modules and
+// gcc-built C and C++ libraries linked against the runtime's libexpat and
+// the host libstdc++ all load; then libexpat is declared absent, vendored,
+// shadowed, and the glibc ceiling lowered.
+func TestBookwormAMD64(t *testing.T) {
+	root := runtimeRoot(t, "bookworm-amd64-runtime.tar", "x86_64-linux-gnu")
+	const libdir = "usr/lib/x86_64-linux-gnu"
+
+	// The runtime's absolute link /usr/lib64/ld-linux-x86-64.so.2 ->
+	// /lib/x86_64-linux-gnu/... resolves inside the root, through /lib64
+	// -> usr/lib64 and /lib -> usr/lib.
+	v := newVFS("/opt", t.TempDir(), root)
+	if n := v.lookup("/lib64/ld-linux-x86-64.so.2"); n.err != nil || n.path != "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" {
+		t.Fatalf("ld.so: %+v", n)
+	}
+
+	build := t.TempDir()
+	if err := os.Symlink(filepath.Join(root, libdir, "libexpat.so.1.8.10"), filepath.Join(build, "libexpat.so")); err != nil {
+		t.Fatal(err)
+	}
+	xml := compile(t, "gcc", build, "_xml.so", "int XML_ParserCreate(const char *);\nint x(void) { return XML_ParserCreate(0) != 0; }\n",
+		"-shared", "-fPIC", "-L"+build, "-Wl,--no-as-needed", "-lexpat")
+	cxx := compile(t, "g++", build, "_cxx.so", "#include <string>\n#include <sstream>\nstd::string f(int i) { std::ostringstream o; o << i; return o.str() + std::to_string(i); }\n",
+		"-shared", "-fPIC", "-O1")
+
+	layer := t.TempDir()
+	rels := copyDynload(t, root, "python3.11", layer)
+	layout(t, layer, map[string]string{"python/xml/_xml.so": "file:" + xml, "python/cxx/_cxx.so": "file:" + cxx})
+	rels = append(rels, "python/xml/_xml.so", "python/cxx/_cxx.so")
+	cfg := debianConfig(elf.EM_X86_64, "x86_64-linux-gnu", layer, root)
+
+	r := check(t, cfg)
+	noFindings(t, r)
+	if len(r.Files) != len(rels) {
+		t.Fatalf("%d files, want %d", len(r.Files), len(rels))
+	}
+	for _, f := range r.Files {
+		if want := hostMaxGlibc(t, filepath.Join(layer, f.Path)); f.MaxGlibc != want {
+			t.Errorf("%s: MaxGlibc %q, debug/elf %q", f.Path, f.MaxGlibc, want)
+		}
+		for _, n := range f.Needed {
+			if n.From != "system" || !strings.HasPrefix(n.Path, "/lib/x86_64-linux-gnu/") || !strings.HasPrefix(n.Real, "/usr/lib/x86_64-linux-gnu/") {
+				t.Errorf("%s: %+v", f.Path, n)
+			}
+		}
+	}
+	want := Resolution{Soname: "libexpat.so.1", Path: "/lib/x86_64-linux-gnu/libexpat.so.1", Real: "/usr/lib/x86_64-linux-gnu/libexpat.so.1.8.10", From: "system"}
+	if got := need(t, fileOf(t, r, "python/xml/_xml.so"), "libexpat.so.1"); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if got := need(t, fileOf(t, r, "python/cxx/_cxx.so"), "libstdc++.so.6"); got.Real != "/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30" {
+		t.Fatalf("libstdc++: %+v", got)
+	}
+
+	// libexpat absent on the platform: exactly its direct users fail.
+	expatUsers := neededBy(t, layer, rels, "libexpat.so.1")
+	if !slices.Contains(expatUsers, "python/xml/_xml.so") {
+		t.Fatalf("libexpat users: %q", expatUsers)
+	}
+	const why = "absent on the real AL2023 Lambda runtime (eoapi-cdk#181)"
+	cfg.Absent = map[string]string{"libexpat.so.1": why}
+	r = check(t, cfg)
+	if got := filesWith(r, KindAbsentOnPlatform); !slices.Equal(got, expatUsers) {
+		t.Fatalf("absent-on-platform for %q, want %q", got, expatUsers)
+	}
+	if len(r.Findings) != len(expatUsers) {
+		t.Fatalf("%+v", r.Findings)
+	}
+	wantContains(t, "detail", r.Findings[0].Detail, why, "/lib/x86_64-linux-gnu/libexpat.so.1")
+
+	// Vendored into the layer's lib/ (on LD_LIBRARY_PATH): fine again.
+	layout(t, layer, map[string]string{
+		"lib/libexpat.so.1.8.10": "file:" + filepath.Join(root, libdir, "libexpat.so.1.8.10"),
+		"lib/libexpat.so.1":      "link:libexpat.so.1.8.10",
+	})
+	r = check(t, cfg)
+	noFindings(t, r)
+	if got := need(t, fileOf(t, r, "python/xml/_xml.so"), "libexpat.so.1"); got.Path != "/opt/lib/libexpat.so.1" || got.From != "ld_library_path" {
+		t.Fatalf("vendored: %+v", got)
+	}
+
+	// Without Absent, a runtime directory before /opt/lib on
+	// LD_LIBRARY_PATH shadows the vendored copy.
+	cfg.Absent = nil
+	cfg.LibraryPath = []string{"/lib/x86_64-linux-gnu", "/opt/lib"}
+	r = check(t, cfg)
+	s := one(t, r, KindShadowed, "lib/libexpat.so.1")
+	wantContains(t, "detail", s.Detail, "/lib/x86_64-linux-gnu/libexpat.so.1", "/opt/lib/libexpat.so.1", "/opt/python/xml/_xml.so")
+	noErrors(t, r)
+
+	// A glibc ceiling below what the modules need.
+	cfg.LibraryPath = []string{"/opt/lib"}
+	cfg.GlibcCeiling = "2.17"
+	r = check(t, cfg)
+	var over []string
+	for _, f := range r.Files {
+		if f.MaxGlibc != "" && compareVersions(f.MaxGlibc, "2.17") > 0 {
+			over = append(over, f.Path)
+		}
+	}
+	if len(over) == 0 || len(over) == len(r.Files) {
+		t.Fatalf("the ceiling should split the modules: %q", over)
+	}
+	if got := filesWith(r, KindGlibcTooNew); !slices.Equal(got, over) {
+		t.Fatalf("glibc-too-new for %q, want %q", got, over)
+	}
+
+	// Every ELF file of the runtime parses like debug/elf reads it.
+	libs, _ := filepath.Glob(filepath.Join(root, libdir, "*.so*"))
+	n := 0
+	for _, p := range libs {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && !isLinkerScript(p) {
+			crossCheck(t, p)
+			n++
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d runtime libraries", n)
+	}
+}
+
+// Modules built on a newer distribution (trixie, glibc 2.41) checked
+// against the bookworm runtime (glibc 2.36): the GLIBC versions the old
+// libc lacks are reported, both by the ceiling and by the verdef check.
+func TestNewerDistroOnOlderRuntime(t *testing.T) {
+	root := runtimeRoot(t, "bookworm-amd64-runtime.tar", "x86_64-linux-gnu")
+	newer := extractOnce(t, "trixie-amd64-runtime.tar", func(p string) bool {
+		return strings.HasPrefix(p, "usr/lib/python3.") && strings.Contains(p, "/lib-dynload/")
+	})
+	layer := t.TempDir()
+	mods, _ := filepath.Glob(filepath.Join(newer, "usr/lib/python3.*/lib-dynload"))
+	if len(mods) != 1 {
+		t.Fatalf("lib-dynload in the trixie rootfs: %q", mods)
+	}
+	copyDynload(t, newer, path.Base(filepath.Dir(mods[0])), layer)
+	r := check(t, debianConfig(elf.EM_X86_64, "x86_64-linux-gnu", layer, root))
+	var over []string
+	for _, f := range r.Files {
+		if compareVersions(hostMaxGlibc(t, filepath.Join(layer, f.Path)), "2.36") > 0 {
+			over = append(over, f.Path)
+		}
+	}
+	if len(over) == 0 {
+		t.Fatal("no trixie module needs more than glibc 2.36; pick another pair of releases")
+	}
+	if got := filesWith(r, KindGlibcTooNew); !slices.Equal(got, over) {
+		t.Fatalf("glibc-too-new for %q, want %q", got, over)
+	}
+	for _, p := range over {
+		var hit bool
+		for _, f := range findings(r, KindMissingSymbolVersion, p) {
+			if strings.Contains(f.Detail, "/lib/x86_64-linux-gnu/") && strings.Contains(f.Detail, "newest there: GLIBC_2.36") {
+				hit = true
+			}
+		}
+		if !hit {
+			t.Errorf("%s: no missing-symbol-version against bookworm's glibc: %+v", p, findings(r, "", p))
+		}
+	}
+	// Without the ceiling the verdef check alone still fails them.
+	cfg := debianConfig(elf.EM_X86_64, "x86_64-linux-gnu", layer, root)
+	cfg.GlibcCeiling = ""
+	r = check(t, cfg)
+	if got := filesWith(r, KindMissingSymbolVersion); len(got) < len(over) {
+		t.Fatalf("missing-symbol-version for %q, want at least %q", got, over)
+	}
+}
+
+// arm64: real aarch64 modules resolve against a real aarch64 runtime root
+// on an amd64 host, and machine mismatches are caught both ways.
+func TestBookwormARM64(t *testing.T) {
+	root := runtimeRoot(t, "bookworm-arm64-runtime.tar", "aarch64-linux-gnu")
+	layer := t.TempDir()
+	rels := copyDynload(t, root, "python3.11", layer)
+	cfg := debianConfig(elf.EM_AARCH64, "aarch64-linux-gnu", layer, root)
+
+	r := check(t, cfg)
+	noFindings(t, r)
+	var usesGlibc []string
+	for _, f := range r.Files {
+		want := hostMaxGlibc(t, filepath.Join(layer, f.Path))
+		if f.MaxGlibc != want || want != "" && compareVersions(want, "2.17") < 0 {
+			t.Errorf("%s: MaxGlibc %q, debug/elf %q (aarch64 starts at 2.17)", f.Path, f.MaxGlibc, want)
+		}
+		if want != "" {
+			usesGlibc = append(usesGlibc, f.Path)
+			if need(t, f, "libc.so.6").Real != "/usr/lib/aarch64-linux-gnu/libc.so.6" {
+				t.Errorf("%s: %+v", f.Path, f.Needed)
+			}
+		}
+	}
+	if len(usesGlibc) < 10 {
+		t.Fatalf("only %d modules use glibc", len(usesGlibc))
+	}
+	// _ssl: two libraries from the runtime, each with its own needs.
+	ssl := "python/lib-dynload/_ssl.cpython-311-aarch64-linux-gnu.so"
+	if got := need(t, fileOf(t, r, ssl), "libcrypto.so.3"); got.Real != "/usr/lib/aarch64-linux-gnu/libcrypto.so.3" || got.From != "system" {
+		t.Fatalf("%+v", got)
+	}
+	bz2 := "python/lib-dynload/_bz2.cpython-311-aarch64-linux-gnu.so"
+	want := Resolution{Soname: "libbz2.so.1.0", Path: "/lib/aarch64-linux-gnu/libbz2.so.1.0", Real: "/usr/lib/aarch64-linux-gnu/libbz2.so.1.0.4", From: "system"}
+	if got := need(t, fileOf(t, r, bz2), "libbz2.so.1.0"); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+
+	cfg.Absent = map[string]string{"libbz2.so.1.0": "test reason"}
+	r = check(t, cfg)
+	if got := filesWith(r, KindAbsentOnPlatform); !slices.Equal(got, []string{bz2}) || len(r.Findings) != 1 {
+		t.Fatalf("absent-on-platform for %q: %+v", got, r.Findings)
+	}
+	wantContains(t, "detail", r.Findings[0].Detail, "test reason", "/lib/aarch64-linux-gnu/libbz2.so.1.0")
+
+	// An amd64 copy vendored first on the search path is skipped by the
+	// arm64 loader (and is itself the wrong architecture).
+	cfg.Absent = nil
+	layout(t, layer, map[string]string{"lib/libbz2.so.1.0": "file:" + getFixtures(t).provNew})
+	r = check(t, cfg)
+	one(t, r, KindWrongArchitecture, "lib/libbz2.so.1.0")
+	if got := need(t, fileOf(t, r, bz2), "libbz2.so.1.0"); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if len(r.Findings) != 1 {
+		t.Fatalf("%+v", r.Findings)
+	}
+	if err := os.Remove(filepath.Join(layer, "lib/libbz2.so.1.0")); err != nil {
+		t.Fatal(err)
+	}
+
+	// aarch64 glibc starts at 2.17: a lower ceiling fails every module
+	// that uses glibc.
+	cfg.GlibcCeiling = "2.16"
+	r = check(t, cfg)
+	if got := filesWith(r, KindGlibcTooNew); !slices.Equal(got, usesGlibc) {
+		t.Fatalf("glibc-too-new for %q, want %q", got, usesGlibc)
+	}
+
+	// The arm64 layer checked as amd64, and an amd64 layer checked as
+	// arm64 against the arm64 runtime.
+	cfg.GlibcCeiling = ""
+	cfg.Machine = elf.EM_X86_64
+	r = check(t, cfg)
+	if got := filesWith(r, KindWrongArchitecture); len(got) != len(rels) || len(r.Findings) != len(rels) {
+		t.Fatalf("wrong-architecture for %d of %d: %+v", len(got), len(rels), r.Findings)
+	}
+	fx := getFixtures(t)
+	amd := layout(t, t.TempDir(), map[string]string{
+		"python/foo/_ext.so":           "file:" + fx.extRPath,
+		"python/foo.libs/libprov.so.1": "file:" + fx.provNew,
+	})
+	r = check(t, debianConfig(elf.EM_AARCH64, "aarch64-linux-gnu", amd, root))
+	if got := filesWith(r, KindWrongArchitecture); !slices.Equal(got, []string{"python/foo.libs/libprov.so.1", "python/foo/_ext.so"}) || len(r.Findings) != 2 {
+		t.Fatalf("%+v", r.Findings)
+	}
+	wantContains(t, "fix", r.Findings[0].Fix, "aarch64")
+
+	// The aarch64 libraries parse like debug/elf reads them.
+	libs, _ := filepath.Glob(filepath.Join(root, "usr/lib/aarch64-linux-gnu", "*.so*"))
+	n := 0
+	for _, p := range libs {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && !isLinkerScript(p) {
+			crossCheck(t, p)
+			n++
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d runtime libraries", n)
+	}
+}
