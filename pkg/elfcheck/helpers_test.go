@@ -357,16 +357,20 @@ func wantContains(t *testing.T, what, s string, subs ...string) {
 
 // ---- Debian root file systems of the dev world ----
 
+// devHome is the dev world's state directory.
+func devHome() string {
+	if home := os.Getenv("GEOLAYER_DEV_HOME"); home != "" {
+		return home
+	}
+	return "/var/tmp/geolayer-dev"
+}
+
 // rootfsTar returns the path of a dev-world rootfs tarball. Missing
 // tarballs fail the test (make dev-up builds them) unless
 // GEOLAYER_ELFSTRIP_NO_ROOTFS is set, as in pkg/elfstrip.
 func rootfsTar(t *testing.T, name string) string {
 	t.Helper()
-	home := os.Getenv("GEOLAYER_DEV_HOME")
-	if home == "" {
-		home = "/var/tmp/geolayer-dev"
-	}
-	p := filepath.Join(home, "rootfs", name)
+	p := filepath.Join(devHome(), "rootfs", name)
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("GEOLAYER_ELFSTRIP_NO_ROOTFS") != "" {
 			t.Skipf("GEOLAYER_ELFSTRIP_NO_ROOTFS is set and %s is missing: %v", name, err)
@@ -415,7 +419,7 @@ func extractOnce(t *testing.T, name string, keep func(string) bool) string {
 // extractTar writes the directories, regular files, symbolic links and
 // hard links whose cleaned name satisfies keep under dest, and returns how
 // many it wrote.
-func extractTar(t *testing.T, tarball, dest string, keep func(string) bool) int {
+func extractTar(t testing.TB, tarball, dest string, keep func(string) bool) int {
 	t.Helper()
 	f, err := os.Open(tarball)
 	if err != nil {

@@ -231,6 +231,7 @@ func TestNewerDistroOnOlderRuntime(t *testing.T) {
 		for _, f := range findings(r, KindMissingSymbolVersion, p) {
 			if strings.Contains(f.Detail, "/lib/x86_64-linux-gnu/") && strings.Contains(f.Detail, "newest there: GLIBC_2.36") {
 				hit = true
+				wantContains(t, "fix", f.Fix, "glibc cannot be shipped")
 			}
 		}
 		if !hit {
@@ -344,5 +345,95 @@ func TestBookwormARM64(t *testing.T) {
 	}
 	if n < 50 {
 		t.Fatalf("only %d runtime libraries", n)
+	}
+}
+
+// linkTree mirrors dir's entries into dest: regular files as hard links
+// (no copying), symbolic links as the same links.
+func linkTree(t testing.TB, dir, dest string) int {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		from, to := filepath.Join(dir, e.Name()), filepath.Join(dest, e.Name())
+		switch {
+		case e.Type()&os.ModeSymlink != 0:
+			target, err := os.Readlink(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = os.Symlink(target, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+		case e.Type().IsRegular():
+			if err := os.Link(from, to); err != nil {
+				if err := copyFile(from, to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// A whole distribution library directory as a layer (lib/, on
+// LD_LIBRARY_PATH), without a runtime root: every library resolves inside
+// the layer, including glibc itself, and the only findings are the
+// GLIBC_PRIVATE needs between glibc's own libraries.
+func TestLibDirAsLayer(t *testing.T) {
+	root := runtimeRoot(t, "bookworm-amd64-runtime.tar", "x86_64-linux-gnu")
+	layer := t.TempDir()
+	n := linkTree(t, filepath.Join(root, "usr/lib/x86_64-linux-gnu"), filepath.Join(layer, "lib"))
+	cfg := lambdaConfig(layer, "")
+	r := check(t, cfg)
+	noErrors(t, r)
+	if len(r.Files) < 50 || len(r.Files) > n {
+		t.Fatalf("%d files of %d", len(r.Files), n)
+	}
+	for _, f := range r.Findings {
+		if f.Kind != KindGlibcPrivate {
+			t.Errorf("%+v", f)
+		}
+	}
+	one(t, r, KindGlibcPrivate, "lib/libm.so.6")
+	for _, f := range r.Files {
+		for _, nd := range f.Needed {
+			if !strings.HasPrefix(nd.Path, "/opt/lib/") || nd.From != "ld_library_path" {
+				t.Errorf("%s: %+v", f.Path, nd)
+			}
+		}
+	}
+}
+
+// BenchmarkCheck checks the bookworm library directory as a layer against
+// the bookworm runtime root.
+func BenchmarkCheck(b *testing.B) {
+	root := filepath.Join(scratch, "bench-root")
+	layer := filepath.Join(scratch, "bench-layer")
+	if _, err := os.Stat(layer); err != nil {
+		tarball := filepath.Join(devHome(), "rootfs", "bookworm-amd64-runtime.tar")
+		if _, err := os.Stat(tarball); err != nil {
+			b.Skip(err)
+		}
+		extractTar(b, tarball, root, func(p string) bool {
+			dir := path.Dir(p)
+			return dir == "." || dir == "usr/lib/x86_64-linux-gnu" || dir == "usr/lib64"
+		})
+		linkTree(b, filepath.Join(root, "usr/lib/x86_64-linux-gnu"), filepath.Join(layer, "python/lib"))
+	}
+	cfg := debianConfig(elf.EM_X86_64, "x86_64-linux-gnu", layer, root)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Check(cfg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
