@@ -3,6 +3,7 @@ package elfcheck
 import (
 	"debug/elf"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -194,7 +195,9 @@ func (c *checker) try(r *resolved, sd searchDir, name, requester string) bool {
 		return found()
 	case !c.matches(o.hdr):
 		// ld.so skips objects of another class or machine and goes on.
-		r.skipped = append(r.skipped, cleanRun(cand))
+		if !slices.Contains(r.skipped, cleanRun(cand)) {
+			r.skipped = append(r.skipped, cleanRun(cand))
+		}
 		return false
 	case !o.hdr.loadable():
 		r.bad = "only ET_DYN and ET_EXEC can be loaded, this is " + elf.Type(o.hdr.typ).String()

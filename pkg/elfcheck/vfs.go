@@ -137,6 +137,9 @@ func (v *vfs) resolve(p string) node {
 			if links++; links > maxSymlinks {
 				return node{path: next, err: errLoop}
 			}
+			if e.target == "" {
+				return node{path: next, err: errNotExist}
+			}
 			if path.IsAbs(e.target) {
 				cur = "/"
 			}
