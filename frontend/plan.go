@@ -39,6 +39,7 @@ type plan struct {
 	env          map[string]string
 	epoch        int64
 	stripMode    string
+	prune        string         // pkg/prune options as JSON, "" for none
 	budget       profile.Limits // BUDGET, defaulting to the profile's limits
 	budgetLoc    []parser.Range
 	noCache      bool // --no-cache: every step re-runs
@@ -71,11 +72,15 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 			Headers:      l.Data + "/include",
 			MountPoint:   rt.MountPoint,
 		},
-		Interpreter:    "/usr/bin/env python3",
-		RuntimeImage:   rt.RuntimeImage,
-		Env:            rt.Env,
-		SysPath:        sysPath(rt),
-		StripMode:      pl.stripMode,
+		Interpreter:  "/usr/bin/env python3",
+		RuntimeImage: rt.RuntimeImage,
+		Env:          rt.Env,
+		SysPath:      sysPath(rt),
+		StripMode:    pl.stripMode,
+		Prune:        pl.prune,
+		// Lambda unpacks layer symlinks as symlinks; the other platforms'
+		// upload paths are not documented to, so they get plain copies.
+		Dedup:          rt.Profile == "aws-lambda",
 		BudgetLocation: toPBRanges(pl.budgetLoc),
 		Epoch:          pl.epoch,
 		ProfileName:    pl.spec.Target.Profile.Value,

@@ -114,8 +114,8 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			pl.budget.Zipped = b.Zipped.Bytes
 		}
 	}
-	for _, c := range []instructions.Command{spec.Bytecode, spec.Check} {
-		_ = c // parsed and validated; behaviour lands with the slimming and check work
+	if pl.prune, err = pruneOptions(spec, spec.Bytecode != nil); err != nil {
+		return nil, err
 	}
 	for _, b := range spec.Builds {
 		return nil, located(errors.New("BUILD (compiling from source) is not supported yet"), b.Location())

@@ -53,6 +53,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
 	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
 	runtimeImage := fs.String("runtime-image", "", "the runtime image (digest-pinned) tests ran in")
+	dedup := fs.Bool("dedup", false, "store files identical across packages once (the copies become relative symlinks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,7 +86,8 @@ func runAssemble(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := layerzip.Assemble(zf, frags); err != nil {
+	res, err := layerzip.AssembleWith(zf, frags, layerzip.AssembleOptions{Dedup: *dedup})
+	if err != nil {
 		zf.Close()
 		os.Remove(zpath)
 		return err
@@ -123,6 +125,12 @@ func runAssemble(args []string, stdout io.Writer) error {
 	}
 	rep.Sort()
 	rep.Totals.Zipped = st.Size()
+	rep.Dedup = dedupReport(res, *dedup)
+	if rep.Dedup != nil {
+		// What the platform unpacks: a deduplicated copy is its link text.
+		rep.Totals.Unzipped = int64(res.Unzipped)
+	}
+	rep.Environment = envAdvice(rep.Packages)
 	if err := checkBudget(rep, frags); err != nil {
 		return err
 	}
@@ -134,6 +142,60 @@ func runAssemble(args []string, stdout io.Writer) error {
 	if err := report.Write(rf, rep); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "layer.zip: %d files, %d bytes unzipped, %d bytes zipped\n", rep.Totals.Files, rep.Totals.Unzipped, rep.Totals.Zipped)
-	return nil
+	return report.WriteText(stdout, rep)
+}
+
+// dedupReport converts the assembly's deduplication result for report.json.
+func dedupReport(res *layerzip.AssembleResult, on bool) *report.Dedup {
+	if res == nil || (!on && len(res.NearDuplicates) == 0) {
+		return nil
+	}
+	d := &report.Dedup{Files: res.Dedup.Files, SavedUnzipped: int64(res.Dedup.SavedUnzipped), SavedZipped: int64(res.Dedup.SavedZipped)}
+	for _, g := range res.Dedup.Groups {
+		d.Groups = append(d.Groups, report.DedupGroup{Kept: g.Kept, Duplicates: g.Duplicates, Size: int64(g.Size)})
+	}
+	for _, n := range res.NearDuplicates {
+		nd := report.NearDuplicate{Key: n.Key, Bytes: int64(n.Total), Saving: int64(n.Saving)}
+		for _, f := range n.Files {
+			nd.Files = append(nd.Files, f.Path)
+		}
+		d.NearDuplicates = append(d.NearDuplicates, nd)
+	}
+	return d
+}
+
+// envAdvice says, per data variable, which folders the packages bundle and
+// whether one global value is safe: with two packages bundling their own
+// PROJ data (pyproj and rasterio, say, built against different PROJ
+// versions), a global PROJ_DATA points one of them at the other's proj.db
+// (lambgeo/docker-lambda#86); each package finds its own copy when the
+// variable is unset.
+func envAdvice(pkgs []report.Package) []report.EnvAdvice {
+	byVar := map[string][]report.DataDirOf{}
+	for _, p := range pkgs {
+		for _, d := range p.DataDirs {
+			byVar[d.Variable] = append(byVar[d.Variable], report.DataDirOf{Package: p.Name, Path: d.Path, Version: d.Version})
+		}
+	}
+	var out []report.EnvAdvice
+	for _, v := range sortedKeys(byVar) {
+		vals := byVar[v]
+		a := report.EnvAdvice{Variable: v, Values: vals, Safe: len(vals) == 1}
+		if a.Safe {
+			a.Advice = fmt.Sprintf("only %s bundles %s data: %s=<mount point>/%s is safe to set", vals[0].Package, v, v, vals[0].Path)
+		} else {
+			a.Advice = fmt.Sprintf("%d packages bundle their own %s data: leave %s unset so each finds its own copy (a global value would make the others read data of another version)", len(vals), v, v)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

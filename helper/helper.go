@@ -20,7 +20,7 @@ type command struct {
 
 var commands = []command{
 	{"install", "install one wheel into a layer tree", runInstall},
-	{"strip", "copy a package tree, stripping ELF files safely", runStrip},
+	{"slim", "copy a package tree without pruned files, stripping ELF files safely", runSlim},
 	{"fragment", "compress a package tree into a zip fragment", runFragment},
 	{"assemble", "assemble fragments into layer.zip and report.json", runAssemble},
 }

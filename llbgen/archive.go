@@ -38,6 +38,9 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State) llb.State {
 		"--limit-zipped", strconv.FormatInt(t.LimitZipped, 10),
 		"--runtime-image", t.runtimeImage(),
 	}
+	if t.Dedup {
+		args = append(args, "--dedup")
+	}
 	opts := []llb.RunOption{
 		llb.AddMount("/frags", frags, llb.Readonly),
 		llb.AddMount("/meta", metas, llb.Readonly),

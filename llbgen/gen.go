@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -55,6 +54,13 @@ type Target struct {
 	Epoch           int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
 	Level           int               // deflate level; 0 = helper default
 	StripMode       string            // "unneeded", "debug" or "none"
+	// Prune is the PRUNE/KEEP options as JSON (pkg/prune.Options without
+	// Package), "" when nothing is pruned.
+	Prune string
+	// Dedup stores files identical across packages once in layer.zip (the
+	// copies become relative symlinks): on where the platform keeps
+	// symlinks of a layer (Lambda).
+	Dedup bool
 	// BudgetLocation is where the size budget comes from (BUDGET, or TARGET
 	// for the profile's limits): an over-budget failure points there.
 	BudgetLocation []*pb.Range
@@ -167,10 +173,8 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		p := &Package{Wheel: w}
 		p.File = g.fetch(t, w)
 		p.Tree, p.Meta = g.install(t, p)
-		// A platform-independent wheel (…-any.whl) carries no native code:
-		// skip the strip step and its copy of the tree.
-		if t.StripMode != "" && t.StripMode != "none" && !strings.HasSuffix(w.Filename, "-any.whl") {
-			p.Tree, p.Meta = g.strip(t, p)
+		if t.slims(w) {
+			p.Tree, p.Meta = g.slim(t, p)
 		}
 		p.Fragment = g.fragment(t, p)
 		l.Packages = append(l.Packages, p)

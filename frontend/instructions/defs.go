@@ -68,10 +68,10 @@ func init() {
 			flags: []flagDef{
 				{name: "lock", kind: valueFlag, usage: "--lock=<pylock.toml>"},
 			}, load: (*loader).loadRequire},
-		{name: "PRUNE", usage: "PRUNE [--no-defaults] [--preset=geo] <pattern>...",
+		{name: "PRUNE", usage: "PRUNE [--no-defaults] [--preset=geo|geo-cli] <pattern>...",
 			flags: []flagDef{
 				{name: "no-defaults", kind: boolFlag, usage: "--no-defaults"},
-				{name: "preset", kind: valueFlag, enum: []string{"geo"}, usage: "--preset=geo"},
+				{name: "preset", kind: valueFlag, enum: []string{"geo", "geo-cli"}, usage: "--preset=geo|geo-cli"},
 			}, load: (*loader).loadPrune},
 		{name: "KEEP", usage: "KEEP <pattern>...", load: (*loader).loadKeep},
 		{name: "STRIP", usage: "STRIP [--mode=debug|unneeded|none]",

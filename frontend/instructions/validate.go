@@ -95,13 +95,11 @@ func contextPath(p string) (string, string) {
 
 func pathBase(p string) string { return path.Base(p) }
 
-// checkPattern validates a PRUNE/KEEP glob (relative to the layer root).
+// checkPattern validates a PRUNE/KEEP glob (gitignore syntax, relative to
+// site-packages; a leading '/' anchors it there). pkg/prune checks the rest.
 func checkPattern(p string) string {
 	if p == "" {
 		return "the pattern is empty"
-	}
-	if strings.HasPrefix(p, "/") {
-		return "patterns are relative to the layer root; drop the leading '/'"
 	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == ".." {

@@ -247,9 +247,19 @@ for _name, _code in ALONE.items():
                  "if '.libs/' in l})))")
         out = subprocess.run([sys.executable, "-c", probe], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         expect(out.returncode == 0, out.stdout.strip().splitlines()[-1] if out.stdout.strip() else f"exit {out.returncode}")
-        libs = {os.path.basename(os.path.dirname(p)) for p in out.stdout.split()}
         site = os.path.dirname(pkg_dir(MODS[name]))
         own = {d for d in os.listdir(site) if d.lower() == f"{name}.libs"}  # e.g. Fiona.libs (1.9) / fiona.libs
+        # A layer builder may store byte-identical libraries once and link
+        # the copies (geolayer's dedup): the kernel then maps the file the
+        # link resolves to. Such a library still belongs to this wheel.
+        linked = {}
+        for d in own | {"numpy.libs"}:
+            if os.path.isdir(os.path.join(site, d)):
+                for f in os.listdir(os.path.join(site, d)):
+                    p = os.path.join(site, d, f)
+                    if os.path.islink(p):
+                        linked[os.path.realpath(p)] = d
+        libs = {linked.get(os.path.realpath(p), os.path.basename(os.path.dirname(p))) for p in out.stdout.split()}
         foreign = libs - own - {"numpy.libs"}  # numpy is a dependency of them all
         expect(not foreign, f"loaded libraries from other wheels: {sorted(foreign)}")
         return f"native libraries from {', '.join(sorted(libs)) or 'no .libs (none needed)'}"

@@ -22,9 +22,58 @@ type Package struct {
 	Bytes int64 `json:"bytes"`
 	// ZippedBytes is the size of the package's compressed fragment.
 	ZippedBytes int64 `json:"zippedBytes,omitempty"`
+	// Installed is the package as its wheel installed it, before slimming.
+	Installed *Size `json:"installed,omitempty"`
+	// Prune says what the prune step removed (nil when it did not run).
+	Prune *Prune `json:"prune,omitempty"`
 	// Strip says what the strip step did (nil when it did not run).
-	Strip    *Strip   `json:"strip,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	Strip *Strip `json:"strip,omitempty"`
+	// Licenses are the package's license files, kept in the layer.
+	Licenses []string `json:"licenses,omitempty"`
+	// DataDirs are data folders the package bundles for a native library
+	// that reads an environment variable (PROJ_DATA, GDAL_DATA).
+	DataDirs []DataDir `json:"dataDirs,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// Size is a file count and byte total.
+type Size struct {
+	Files int   `json:"files"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Prune is what the prune step removed from one package.
+type Prune struct {
+	Files      int   `json:"files"`
+	SavedBytes int64 `json:"savedBytes"`
+	// Rules are the rules that removed something, with what each removed.
+	Rules []PruneRule `json:"rules,omitempty"`
+	// Removed lists every removed path (relative to site-packages) and the
+	// pattern that removed it.
+	Removed []Removed `json:"removed,omitempty"`
+}
+
+// PruneRule is one PRUNE rule's effect on a package.
+type PruneRule struct {
+	Pattern string `json:"pattern"`
+	Source  string `json:"source"`
+	Files   int    `json:"files"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// Removed is one removed file.
+type Removed struct {
+	Path    string `json:"path"`
+	Pattern string `json:"pattern"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// DataDir is a bundled data folder and the variable that points a native
+// library at it.
+type DataDir struct {
+	Variable string `json:"variable"` // PROJ_DATA, GDAL_DATA
+	Path     string `json:"path"`     // run-time path, e.g. /opt/python/pyproj/proj_dir/share/proj
+	Version  string `json:"version,omitempty"`
 }
 
 // Strip is what the strip step did to one package.
@@ -65,8 +114,59 @@ type Report struct {
 	// RuntimeImage is the runtime image, pinned by digest, that TEST ran in.
 	RuntimeImage string    `json:"runtimeImage,omitempty"`
 	Packages     []Package `json:"packages"`
-	Totals       Totals    `json:"totals"`
-	Limits       Limits    `json:"limits"`
+	// Dedup is what cross-package deduplication stored once.
+	Dedup *Dedup `json:"dedup,omitempty"`
+	// Environment advises on data variables (GDAL_DATA, PROJ_DATA): which
+	// values match each package's own data, and whether setting one
+	// globally would shadow another package's copy.
+	Environment []EnvAdvice `json:"environment,omitempty"`
+	Totals      Totals      `json:"totals"`
+	Limits      Limits      `json:"limits"`
+}
+
+// Dedup is the deduplication summary of a layer.
+type Dedup struct {
+	Files         int          `json:"files"`
+	SavedUnzipped int64        `json:"savedUnzipped"`
+	SavedZipped   int64        `json:"savedZipped"`
+	Groups        []DedupGroup `json:"groups,omitempty"`
+	// NearDuplicates are libraries with the same soname in several places
+	// and different bytes: a shared build (BUILD --shared-libs) would keep
+	// one.
+	NearDuplicates []NearDuplicate `json:"nearDuplicates,omitempty"`
+}
+
+// DedupGroup is one file stored once; the duplicates became symlinks.
+type DedupGroup struct {
+	Kept       string   `json:"kept"`
+	Duplicates []string `json:"duplicates"`
+	Size       int64    `json:"size"`
+}
+
+// NearDuplicate is a library present several times with different bytes.
+type NearDuplicate struct {
+	Key    string   `json:"key"`
+	Files  []string `json:"files"`
+	Bytes  int64    `json:"bytes"`
+	Saving int64    `json:"saving"`
+}
+
+// EnvAdvice is one data variable's advice.
+type EnvAdvice struct {
+	Variable string `json:"variable"`
+	// Values lists each candidate with the package that bundles it.
+	Values []DataDirOf `json:"values"`
+	// Safe is true when a single global value cannot shadow another
+	// package's data (one candidate only).
+	Safe   bool   `json:"safe"`
+	Advice string `json:"advice"`
+}
+
+// DataDirOf is a data folder with its package.
+type DataDirOf struct {
+	Package string `json:"package"`
+	Path    string `json:"path"`
+	Version string `json:"version,omitempty"`
 }
 
 // SchemaV1 names this format.

@@ -1,0 +1,186 @@
+package helper
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/geolayer/geolayer/pkg/elfstrip"
+	"github.com/geolayer/geolayer/pkg/prune"
+	"github.com/geolayer/geolayer/pkg/report"
+)
+
+// runSlim copies one package's installed tree without the files the PRUNE
+// rules remove (pkg/prune, relative to site-packages), stripping ELF files
+// on the way (pkg/elfstrip), and carries the package's report forward with
+// what each step removed. One pass, one copy: its cache key is the
+// installed tree and the options only.
+func runSlim(args []string, stdout io.Writer) error {
+	fl := newFlags("slim")
+	in := fl.String("in", "", "installed package tree (relative to the layer root)")
+	out := fl.String("out", "", "output tree")
+	mode := fl.String("strip", "unneeded", "strip mode: debug, unneeded or none")
+	pruneJSON := fl.String("prune", "", "prune options as JSON (pkg/prune.Options); empty: no pruning")
+	site := fl.String("site-packages", "", "site-packages folder relative to the layer root")
+	metaIn := fl.String("meta-in", "", "the package's report JSON from install")
+	metaOut := fl.String("meta-out", "", "where to write the updated report JSON")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fl, "in", "out", "meta-in", "meta-out", "site-packages"); err != nil {
+		return err
+	}
+	m, err := elfstrip.ParseMode(*mode)
+	if err != nil {
+		return err
+	}
+	pkg, err := report.ReadPackage(*metaIn)
+	if err != nil {
+		return err
+	}
+	pkg.Installed = &report.Size{Files: pkg.Files, Bytes: pkg.Bytes}
+	sitePrefix := path.Clean(*site) + "/"
+
+	var plan *prune.Result
+	if *pruneJSON != "" {
+		var opts prune.Options
+		if err := json.Unmarshal([]byte(*pruneJSON), &opts); err != nil {
+			return fmt.Errorf("--prune: %w", err)
+		}
+		opts.Package = pkg.Name
+		matcher, err := prune.Compile(opts)
+		if err != nil {
+			return err
+		}
+		root := filepath.Join(*in, filepath.FromSlash(*site))
+		if _, err := os.Stat(root); err == nil {
+			if plan, err = prune.Plan(root, matcher); err != nil {
+				return err
+			}
+		}
+	}
+	removed := func(rel string) bool {
+		rel = filepath.ToSlash(rel)
+		return plan != nil && strings.HasPrefix(rel, sitePrefix) && plan.IsRemoved(strings.TrimPrefix(rel, sitePrefix))
+	}
+
+	st := &report.Strip{Mode: m.String()}
+	var dirs []string
+	err = filepath.WalkDir(*in, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(*in, p)
+		if rel != "." && removed(rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		dst := filepath.Join(*out, rel)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			dirs = append(dirs, rel)
+			return os.MkdirAll(dst, 0o755)
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, dst)
+		case info.Mode().IsRegular():
+			return stripCopy(p, dst, rel, info, m, st)
+		default:
+			return fmt.Errorf("%s: unexpected file type %v", rel, info.Mode().Type())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	// Directories pruning emptied go too; keep directory times as install
+	// set them (deterministic trees).
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	for _, d := range dirs {
+		dst := filepath.Join(*out, d)
+		if d != "." {
+			if ents, err := os.ReadDir(dst); err == nil && len(ents) == 0 {
+				if src, err := os.ReadDir(filepath.Join(*in, d)); err == nil && len(src) > 0 {
+					if err := os.Remove(dst); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+		}
+		if info, err := os.Stat(filepath.Join(*in, d)); err == nil {
+			_ = os.Chtimes(dst, info.ModTime(), info.ModTime())
+		}
+	}
+
+	if plan != nil && plan.Files > 0 {
+		pr := &report.Prune{Files: plan.Files, SavedBytes: plan.Bytes}
+		for _, r := range plan.Rules {
+			pr.Rules = append(pr.Rules, report.PruneRule{Pattern: r.Rule.Pattern, Source: r.Rule.Source, Files: r.Files, Bytes: r.Bytes})
+		}
+		for _, r := range plan.Removed {
+			pr.Removed = append(pr.Removed, report.Removed{Path: r.Path, Pattern: r.Rule.Pattern, Bytes: r.Size})
+		}
+		for _, w := range plan.Warnings {
+			pkg.Warnings = append(pkg.Warnings, w.Message)
+		}
+		pkg.Prune = pr
+		pkg.Files -= plan.Files
+		pkg.Bytes -= plan.Bytes
+	}
+	if m != elfstrip.None {
+		pkg.Bytes -= st.SavedBytes
+		pkg.Strip = st
+	}
+	pkg.Licenses, pkg.DataDirs = scanKept(*out, sitePrefix)
+	if err := os.MkdirAll(filepath.Dir(*metaOut), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(*metaOut)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return report.Write(f, pkg)
+}
+
+// scanKept lists the license files the package keeps and the data folders
+// it bundles for PROJ (proj.db) and GDAL (gdalvrt.xsd), as paths relative
+// to the layer root.
+func scanKept(root, sitePrefix string) (licenses []string, data []report.DataDir) {
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		base := strings.ToLower(d.Name())
+		dir := path.Dir(rel)
+		switch {
+		case strings.Contains(rel, ".dist-info/licenses/"),
+			strings.Contains(dir, ".dist-info") && (strings.HasPrefix(base, "license") || strings.HasPrefix(base, "licence") || strings.HasPrefix(base, "copying") || strings.HasPrefix(base, "notice")):
+			licenses = append(licenses, rel)
+		case base == "proj.db":
+			data = append(data, report.DataDir{Variable: "PROJ_DATA", Path: dir})
+		case base == "gdalvrt.xsd":
+			data = append(data, report.DataDir{Variable: "GDAL_DATA", Path: dir})
+		}
+		return nil
+	})
+	_ = sitePrefix
+	return licenses, data
+}
