@@ -42,7 +42,9 @@ type plan struct {
 	prune        string         // pkg/prune options as JSON, "" for none
 	budget       profile.Limits // BUDGET, defaulting to the profile's limits
 	budgetLoc    []parser.Range
-	noCache      bool // --no-cache: every step re-runs
+	noCache      bool   // --no-cache: every step re-runs
+	checkMode    string // CHECK: error, warn, off
+	checkLoc     []parser.Range
 }
 
 type requireFileKind int

@@ -114,6 +114,10 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			pl.budget.Zipped = b.Zipped.Bytes
 		}
 	}
+	pl.checkMode, pl.checkLoc = checkMode(spec), tc.Location()
+	if spec.Check != nil {
+		pl.checkLoc = spec.Check.Location()
+	}
 	if pl.prune, err = pruneOptions(spec, spec.Bytecode != nil); err != nil {
 		return nil, err
 	}

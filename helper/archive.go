@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geolayer/geolayer/pkg/elfcheck"
 	"github.com/geolayer/geolayer/pkg/layerzip"
 	"github.com/geolayer/geolayer/pkg/report"
 )
@@ -53,6 +55,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
 	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
 	runtimeImage := fs.String("runtime-image", "", "the runtime image (digest-pinned) tests ran in")
+	checkPath := fs.String("check", "", "check.json of the static check, for the report")
 	dedup := fs.Bool("dedup", false, "store files identical across packages once (the copies become relative symlinks)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -131,6 +134,11 @@ func runAssemble(args []string, stdout io.Writer) error {
 		rep.Totals.Unzipped = int64(res.Unzipped)
 	}
 	rep.Environment = envAdvice(rep.Packages)
+	if *checkPath != "" {
+		if rep.Check, err = readCheck(*checkPath); err != nil {
+			return err
+		}
+	}
 	if err := checkBudget(rep, frags); err != nil {
 		return err
 	}
@@ -198,4 +206,25 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func readCheck(p string) (*report.Check, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var res elfcheck.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	c := &report.Check{Files: len(res.Files)}
+	for _, f := range res.Findings {
+		if f.Severity == elfcheck.Error {
+			c.Errors++
+		} else {
+			c.Warnings++
+		}
+		c.Findings = append(c.Findings, report.CheckFinding{Severity: f.Severity.String(), Kind: string(f.Kind), File: f.File, Package: f.Package, Detail: f.Detail, Fix: f.Fix})
+	}
+	return c, nil
 }

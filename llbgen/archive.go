@@ -26,7 +26,7 @@ func (g *Gen) fragment(t *Target, p *Package) llb.State {
 
 // assemble concatenates the fragments, writes the central directory and
 // report.json. It only copies compressed bytes, so it is I/O-bound.
-func (g *Gen) assemble(t *Target, frags, metas llb.State) llb.State {
+func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) llb.State {
 	args := []string{"assemble",
 		"--fragments", "/frags",
 		"--meta", "/meta",
@@ -45,6 +45,10 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State) llb.State {
 		llb.AddMount("/frags", frags, llb.Readonly),
 		llb.AddMount("/meta", metas, llb.Readonly),
 		t.name("assemble layer.zip"),
+	}
+	if check != nil {
+		args = append(args, "--check", "/check"+CheckJSON)
+		opts = append(opts, llb.AddMount("/check", *check, llb.Readonly))
 	}
 	if g.SourceMap != nil && len(t.BudgetLocation) > 0 {
 		opts = append(opts, g.SourceMap.Location(t.BudgetLocation))

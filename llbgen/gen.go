@@ -61,6 +61,12 @@ type Target struct {
 	// copies become relative symlinks): on where the platform keeps
 	// symlinks of a layer (Lambda).
 	Dedup bool
+	// CheckMode is CHECK: "error", "warn" or "off"; CheckConfig is the
+	// helper's CheckOptions as JSON; CheckLocation is where CHECK (or
+	// TARGET) is, for failures.
+	CheckMode     string
+	CheckConfig   string
+	CheckLocation []*pb.Range
 	// BudgetLocation is where the size budget comes from (BUDGET, or TARGET
 	// for the profile's limits): an over-budget failure points there.
 	BudgetLocation []*pb.Range
@@ -183,7 +189,13 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		frags = append(frags, p.Fragment)
 	}
 	l.Tree = g.merge(trees, t.name("compose layer tree"))
-	l.Archive = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")))
+	var check *llb.State
+	if t.CheckMode != "" && t.CheckMode != "off" {
+		c, gate := g.check(t, l.Tree)
+		check = &c
+		l.Gate = append(l.Gate, gate)
+	}
+	l.Archive = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")), check)
 	return l
 }
 

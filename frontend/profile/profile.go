@@ -46,7 +46,11 @@ type Runtime struct {
 	Env map[string]string
 	// SysLibDirs are the runtime's system library directories.
 	SysLibDirs []string
-	Limits     Limits
+	// Absent lists libraries (by soname) that the public runtime image has
+	// but the real platform does not, with the reason and its source: the
+	// static check then does not count the image's copy.
+	Absent map[string]string
+	Limits Limits
 }
 
 // Layout is the directory layout inside the archive, relative to its root
@@ -255,6 +259,7 @@ func (rt *Runtime) clone() *Runtime {
 	c := *rt
 	c.Platforms = slices.Clone(rt.Platforms)
 	c.SysLibDirs = slices.Clone(rt.SysLibDirs)
+	c.Absent = maps.Clone(rt.Absent)
 	c.Env = maps.Clone(rt.Env)
 	return &c
 }

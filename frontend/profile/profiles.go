@@ -97,6 +97,7 @@ func lambda(pyver, osName, glibc string) Runtime {
 		},
 		// The system directories on LD_LIBRARY_PATH above.
 		SysLibDirs: []string{"/lib64", "/usr/lib64"},
+		Absent:     lambdaAbsent(osName),
 		// "Deployment package (.zip) size: 50 MB (zipped, for direct upload);
 		// 250 MB (unzipped) ... applies to all the files you upload, including
 		// layers", MB = 1024² bytes — awsdocs doc_source/gettingstarted-limits.md.
@@ -235,4 +236,18 @@ func mountPointFor(layout string) string {
 		return "/workspace"
 	}
 	return ""
+}
+
+// lambdaAbsent: libraries the public Lambda base image carries that the
+// real runtime lacks. "public.ecr.aws/lambda/python:3.12 contains
+// libexpat.so.1, the real AL2023 runtime does not": rasterio/fiona wheels
+// linking it failed at import on Lambda while an import test in the image
+// passed (developmentseed/eoapi-cdk#181, Toblerity/Fiona#1078).
+func lambdaAbsent(osName string) map[string]string {
+	if osName != osAL2023 {
+		return nil
+	}
+	return map[string]string{
+		"libexpat.so.1": "present in the public.ecr.aws/lambda/python image but absent from the real AL2023 Lambda runtime (developmentseed/eoapi-cdk#181, Toblerity/Fiona#1078)",
+	}
 }

@@ -120,8 +120,28 @@ type Report struct {
 	// values match each package's own data, and whether setting one
 	// globally would shadow another package's copy.
 	Environment []EnvAdvice `json:"environment,omitempty"`
-	Totals      Totals      `json:"totals"`
-	Limits      Limits      `json:"limits"`
+	// Check is the static check's summary (nil when CHECK off).
+	Check  *Check `json:"check,omitempty"`
+	Totals Totals `json:"totals"`
+	Limits Limits `json:"limits"`
+}
+
+// Check summarizes the static ABI check of the layer's ELF files.
+type Check struct {
+	Files    int            `json:"files"`
+	Errors   int            `json:"errors"`
+	Warnings int            `json:"warnings"`
+	Findings []CheckFinding `json:"findings,omitempty"`
+}
+
+// CheckFinding is one problem the check found.
+type CheckFinding struct {
+	Severity string `json:"severity"`
+	Kind     string `json:"kind"`
+	File     string `json:"file"`
+	Package  string `json:"package,omitempty"`
+	Detail   string `json:"detail"`
+	Fix      string `json:"fix,omitempty"`
 }
 
 // Dedup is the deduplication summary of a layer.

@@ -1,0 +1,28 @@
+package llbgen
+
+import (
+	"github.com/moby/buildkit/client/llb"
+)
+
+// CheckJSON is where the check step writes its findings.
+const CheckJSON = "/check.json"
+
+// check runs the static ABI check (helper check, pkg/elfcheck) on the
+// unpacked layer against the runtime image's file system, mounted read-only
+// for the target platform but never executed: the step runs on the build
+// host's architecture, so an arm64 layer needs no emulation. CHECK error
+// fails the step (and so the build) on errors; the output holds check.json.
+// The gate is an empty state that exists only when the check passed.
+func (g *Gen) check(t *Target, tree llb.State) (out, gate llb.State) {
+	rt := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...)
+	opts := []llb.RunOption{
+		llb.AddMount("/layer", tree, llb.Readonly),
+		llb.AddMount("/runtime", rt, llb.Readonly),
+		t.name("check the layer against %s (static, CHECK %s)", t.RuntimeImage, t.CheckMode),
+	}
+	if g.SourceMap != nil && len(t.CheckLocation) > 0 {
+		opts = append(opts, g.SourceMap.Location(t.CheckLocation))
+	}
+	run := g.helperExec(t, []string{"check", "--layer", "/layer", "--runtime", "/runtime", "--config", t.CheckConfig, "--out", "/out"}, opts...)
+	return run.AddMount("/out", llb.Scratch()), run.AddMount("/geolayer-check-ok", llb.Scratch())
+}
