@@ -59,6 +59,10 @@ TEST import numpy, shapely, pyproj, rasterio, fiona; \
 				t.Errorf("%s: %s missing from the layer: %v", arch, want, names)
 			}
 		}
+		// The static check ran against the runtime stand-in and passed.
+		if rep.Check == nil || rep.Check.Errors != 0 || rep.Check.Files < 200 {
+			t.Errorf("%s: static check summary %+v: want every one of the ~300 ELF files checked, no errors", arch, rep.Check)
+		}
 		t.Logf("%s: geo layer %d packages, %d files, %.1f MB unzipped, %.1f MB zipped", arch,
 			len(rep.Packages), rep.Totals.Files, float64(rep.Totals.Unzipped)/1e6, float64(rep.Totals.Zipped)/1e6)
 		unzipTo(t, filepath.Join(out, "linux_"+arch, "layer.zip"), filepath.Join(ctx, "layer-"+arch))
@@ -81,5 +85,26 @@ RUN cat /check.log
 		"--platform", "linux/amd64,linux/arm64", ".")
 	if strings.Count(o, "0 failed") < 2 {
 		t.Errorf("check_geo.py did not pass on both platforms:\n%s", tail(o, 60))
+	}
+}
+
+// The same geo layer with one vendored library pruned fails the static
+// check, before anything runs, on both platforms, naming the library, the
+// file that needs it and the package.
+func TestGeoCheckCatchesMissingVendoredLibrary(t *testing.T) {
+	dir := project(t, `TARGET aws-lambda python3.11 --glibc=2.36
+PLATFORM linux/amd64 linux/arm64
+REQUIRE numpy shapely pyproj rasterio fiona
+BUDGET unzipped=1GiB zipped=1GiB
+PRUNE "rasterio.libs/libproj-*"
+`, nil)
+	out := buildx(t, dir, true, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{"missing-library", "libproj-", "rasterio.libs/libgdal-", "[rasterio]", "static check against the runtime failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the failed check should mention %q:\n%s", want, tail(out, 40))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Errorf("a failed check exported something")
 	}
 }
