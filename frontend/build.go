@@ -146,7 +146,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			t.RuntimeImageRef = pinned
 		}
 		layer := gen.Build(t, wheels)
-		gen.AddTests(layer, pl.tests, src.SourceMap)
+		tests, err := runnableTests(ctx, c, src, pl, plat)
+		if err != nil {
+			return nil, err
+		}
+		gen.AddTests(layer, tests, src.SourceMap)
 
 		var st llb.State
 		img := &dockerspec.DockerOCIImage{}

@@ -91,7 +91,7 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	}
 
 	for _, tc := range spec.Tests {
-		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location())})
+		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required})
 	}
 	pl.env = map[string]string{}
 	for _, ec := range spec.Env {

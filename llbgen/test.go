@@ -13,6 +13,10 @@ import (
 type Test struct {
 	Code     string
 	Location []*pb.Range
+	// Required: the test must run even when the builder cannot run the
+	// target platform (TEST --required); otherwise such a test is skipped
+	// with a warning.
+	Required bool
 }
 
 // AddTests runs each TEST in the runtime image of the target platform, with

@@ -108,6 +108,12 @@ func TestZipIsByteIdenticalAcrossDaemons(t *testing.T) {
 // world's registry mirrors, and only the given platforms; it returns its
 // address.
 func startDaemon(t *testing.T, plats []string) string {
+	return startDaemonWith(t, plats, false)
+}
+
+// startDaemonWith can start the daemon without emulation: its worker then
+// lists only the host's own platform.
+func startDaemonWith(t *testing.T, plats []string, noEmulation bool) string {
 	t.Helper()
 	root, err := os.MkdirTemp(env.devHome, "test-buildkitd-")
 	if err != nil {
@@ -143,6 +149,21 @@ func startDaemon(t *testing.T, plats []string) string {
 	}
 	cmd := exec.Command("buildkitd", "--config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if noEmulation {
+		// buildkitd finds emulators by running tiny binaries of each
+		// architecture from $TMPDIR: on a noexec mount that fails, so the
+		// worker lists only the native platform, as on a host without
+		// QEMU binfmt handlers (which are global and stay untouched).
+		tmp := filepath.Join(root, "noexec-tmp")
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs", tmp).CombinedOutput(); err != nil {
+			t.Fatalf("mounting a noexec tmpfs for a daemon without emulation: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("umount", "-l", tmp).Run() })
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -254,3 +254,38 @@ func TestStripRemovesDebugInfoSafely(t *testing.T) {
 		}
 	}
 }
+
+// On a builder that cannot run linux/arm64 (no emulation: the worker lists
+// only linux/amd64), an arm64 layer still builds (every step runs on the
+// build host), its TEST is skipped with a warning at the TEST line, and
+// TEST --required turns that into an error.
+func TestArm64TestSkippedWithoutEmulation(t *testing.T) {
+	addr := startDaemonWith(t, []string{"linux/amd64"}, true)
+	if w := run(t, "", false, "buildctl", "--addr", addr, "debug", "workers", "-v"); strings.Contains(w, "arm64") {
+		t.Fatalf("the daemon without emulation still lists arm64:\n%s", w)
+	}
+	build := func(file string, wantErr bool) string {
+		dir := project(t, file, nil)
+		return run(t, dir, wantErr, "buildctl", "--addr", addr, "build", "--progress=plain",
+			"--frontend", "gateway.v0", "--opt", "source="+env.frontendImage,
+			"--local", "context="+dir, "--local", "dockerfile="+dir, "--opt", "filename=Geolayerfile",
+			"--opt", "build-arg:GEOLAYER_INDEX_URL="+env.indexURL, "--opt", "platform=linux/arm64",
+			"--output", "type=local,dest="+filepath.Join(dir, "out"))
+	}
+	file := "TARGET aws-lambda python3.13\nREQUIRE glf-cext==1.0.0\nTEST import glf_cext\n"
+	out := build(file, false)
+	for _, want := range []string{"TEST skipped for linux/arm64", "no emulation", "static check"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the build should warn %q:\n%s", want, tail(out, 40))
+		}
+	}
+	if strings.Contains(out, "] TEST import glf_cext") {
+		t.Errorf("the arm64 TEST ran on a builder without arm64:\n%s", tail(out, 40))
+	}
+	out = build(strings.Replace(file, "TEST import", "TEST --required import", 1), true)
+	for _, want := range []string{"TEST --required: the builder cannot run linux/arm64", ">>> TEST --required import glf_cext"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("TEST --required should fail with %q:\n%s", want, tail(out, 40))
+		}
+	}
+}
