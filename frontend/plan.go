@@ -44,6 +44,7 @@ type plan struct {
 	budgetLoc    []parser.Range
 	noCache      bool   // --no-cache: every step re-runs
 	checkMode    string // CHECK: error, warn, off
+	bytecode     *llbgen.Bytecode
 	checkLoc     []parser.Range
 }
 
@@ -81,6 +82,8 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		StripMode:     pl.stripMode,
 		Prune:         pl.prune,
 		CheckMode:     pl.checkMode,
+		Bytecode:      pl.bytecode,
+		BuildImage:    rt.BuildImage,
 		CheckConfig:   pl.checkConfig(p),
 		CheckLocation: toPBRanges(pl.checkLoc),
 		// Lambda unpacks layer symlinks as symlinks; the other platforms'

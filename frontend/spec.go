@@ -114,6 +114,12 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			pl.budget.Zipped = b.Zipped.Bytes
 		}
 	}
+	if b := spec.Bytecode; b != nil {
+		if rt.Profile == "gcp-functions" {
+			return nil, located(errors.New("BYTECODE needs the target's CPython in the profile's build image, and the gcp-functions build image has none (the buildpacks install Python)"), b.Location())
+		}
+		pl.bytecode = &llbgen.Bytecode{Optimize: b.Optimize, Sourceless: b.Sourceless}
+	}
 	pl.checkMode, pl.checkLoc = checkMode(spec), tc.Location()
 	if spec.Check != nil {
 		pl.checkLoc = spec.Check.Location()

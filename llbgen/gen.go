@@ -64,6 +64,10 @@ type Target struct {
 	// CheckMode is CHECK: "error", "warn" or "off"; CheckConfig is the
 	// helper's CheckOptions as JSON; CheckLocation is where CHECK (or
 	// TARGET) is, for failures.
+	// Bytecode is BYTECODE (nil: off); BuildImage is the profile's build
+	// image, which has the target's CPython.
+	Bytecode      *Bytecode
+	BuildImage    string
 	CheckMode     string
 	CheckConfig   string
 	CheckLocation []*pb.Range
@@ -181,6 +185,9 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		p.Tree, p.Meta = g.install(t, p)
 		if t.slims(w) {
 			p.Tree, p.Meta = g.slim(t, p)
+		}
+		if t.Bytecode != nil {
+			p.Tree, p.Meta = g.bytecode(t, p)
 		}
 		p.Fragment = g.fragment(t, p)
 		l.Packages = append(l.Packages, p)

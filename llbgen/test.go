@@ -90,5 +90,5 @@ func (g *Gen) Gated(l *Layer, st llb.State) llb.State {
 	if len(l.Gate) == 0 {
 		return st
 	}
-	return g.merge(append([]llb.State{st}, l.Gate...), l.Target.name("require tests to pass"))
+	return g.merge(append([]llb.State{st}, l.Gate...), l.Target.name("require checks and tests to pass"))
 }

@@ -28,6 +28,8 @@ type Package struct {
 	Prune *Prune `json:"prune,omitempty"`
 	// Strip says what the strip step did (nil when it did not run).
 	Strip *Strip `json:"strip,omitempty"`
+	// Bytecode says what the bytecode step added (nil when it did not run).
+	Bytecode *Bytecode `json:"bytecode,omitempty"`
 	// Licenses are the package's license files, kept in the layer.
 	Licenses []string `json:"licenses,omitempty"`
 	// DataDirs are data folders the package bundles for a native library
@@ -66,6 +68,13 @@ type Removed struct {
 	Path    string `json:"path"`
 	Pattern string `json:"pattern"`
 	Bytes   int64  `json:"bytes"`
+}
+
+// Bytecode is what BYTECODE did to one package.
+type Bytecode struct {
+	Optimize   int   `json:"optimize"`
+	Sourceless bool  `json:"sourceless,omitempty"`
+	AddedBytes int64 `json:"addedBytes"`
 }
 
 // DataDir is a bundled data folder and the variable that points a native

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geolayer/geolayer/pkg/report"
 )
 
 const cacheGeolayerfile = "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE -r requirements.txt\n"
@@ -74,7 +77,7 @@ func TestRebuildCostFollowsTheChange(t *testing.T) {
 		case notAStep(n):
 		case strings.Contains(n, "glf-pure 1.1.0") || strings.Contains(n, "glf-pure-1.1.0"):
 			sawPure = true
-		case strings.Contains(n, "assemble layer.zip"), strings.Contains(n, "collect "), strings.Contains(n, "compose layer tree"):
+		case strings.Contains(n, "assemble layer.zip"), strings.Contains(n, "collect "), strings.Contains(n, "compose layer tree"), strings.Contains(n, "check the layer"), strings.Contains(n, "require checks and tests"):
 		default:
 			unexpected = append(unexpected, n)
 		}
@@ -85,6 +88,98 @@ func TestRebuildCostFollowsTheChange(t *testing.T) {
 	if len(unexpected) > 0 {
 		t.Errorf("bumping glf-pure re-executed other steps: %v", unexpected)
 	}
+}
+
+// The default prune list takes what no import needs and keeps what
+// importlib.metadata and entry points read; changing a PRUNE pattern re-runs
+// the slim steps (and what depends on their output) but no download or
+// install.
+func TestPruneDefaultsAndPatternChange(t *testing.T) {
+	reqs := "glf-pure==1.0.0\nglf-pure-dep==1.0.0\nglf-cext==1.0.0\n"
+	dir := project(t, cacheGeolayerfile, map[string]string{"requirements.txt": reqs})
+	out := filepath.Join(dir, "out")
+	epoch := fmt.Sprintf("build-arg:SOURCE_DATE_EPOCH=%d", time.Now().Unix())
+	opts := []string{"platform=linux/amd64,linux/arm64", epoch}
+	buildctlRaw(t, env.buildkitHost, dir, out, opts...)
+	names := zipNames(t, filepath.Join(out, "linux_amd64", "layer.zip"))
+	site := "python/lib/python3.13/site-packages/"
+	for _, gone := range []string{"glf_pure/__init__.pyi", "glf_pure/py.typed", "glf_pure/helper.c", "glf_pure/docs/index.rst", "glf_pure-1.0.0.dist-info/RECORD"} {
+		if names[site+gone] {
+			t.Errorf("the default prune list should remove %s", gone)
+		}
+	}
+	for _, kept := range []string{"glf_pure/__init__.py", "glf_pure/tests/test_glf_pure.py", "glf_pure-1.0.0.dist-info/METADATA", "glf_pure-1.0.0.dist-info/entry_points.txt", "bin/glf-pure"} {
+		p := kept
+		if !strings.HasPrefix(kept, "bin/") {
+			p = site + kept
+		}
+		if !names[p] {
+			t.Errorf("the default prune list must keep %s", p)
+		}
+	}
+
+	// A pattern unique to this run: the slim steps are keyed by the
+	// installed tree and the options only, so a rerun of the test would
+	// find them cached.
+	if err := os.WriteFile(filepath.Join(dir, "Geolayerfile"), []byte("# syntax="+env.frontendImage+"\n"+cacheGeolayerfile+"PRUNE glf_pure/tests/ nothing-"+epoch[len(epoch)-10:]+".txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mark := indexLogSize(t)
+	executed, _ := buildctlRaw(t, env.buildkitHost, dir, out, opts...)
+	if got := downloadsSince(t, mark); len(got) > 0 {
+		t.Errorf("a PRUNE change downloaded %v", got)
+	}
+	sawSlim := false
+	for _, n := range executed {
+		switch {
+		case notAStep(n):
+		case strings.Contains(n, "] slim "):
+			sawSlim = true
+		case strings.Contains(n, "] compress glf-pure 1.0.0"), strings.Contains(n, "assemble layer.zip"), strings.Contains(n, "collect "),
+			strings.Contains(n, "compose layer tree"), strings.Contains(n, "check the layer"), strings.Contains(n, "require checks and tests"):
+		default:
+			t.Errorf("a PRUNE change re-executed %q", n)
+		}
+	}
+	if !sawSlim {
+		t.Errorf("a PRUNE change did not re-run pruning: %v", executed)
+	}
+	names = zipNames(t, filepath.Join(out, "linux_arm64", "layer.zip"))
+	if names[site+"glf_pure/tests/test_glf_pure.py"] || !names[site+"glf_pure/__init__.py"] {
+		t.Errorf("PRUNE glf_pure/tests/ should remove the tests folder only")
+	}
+	rep, err := report.Read(filepath.Join(out, "linux_arm64", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Packages {
+		if p.Name != "glf-pure" || p.Prune == nil {
+			continue
+		}
+		for _, r := range p.Prune.Rules {
+			if r.Pattern == "glf_pure/tests/" && r.Files == 2 && strings.Contains(r.Source, "line 5") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("report.json should credit PRUNE glf_pure/tests/ (Geolayerfile line 5) with 2 files")
+	}
+}
+
+func zipNames(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name] = true
+	}
+	return names
 }
 
 // Two builds on two daemons with empty caches give byte-identical zips.
@@ -207,7 +302,11 @@ func quoteList(xs []string) string {
 func notAStep(name string) bool {
 	return strings.HasPrefix(name, "[internal]") || strings.Contains(name, "load build definition") ||
 		strings.HasPrefix(name, "load ") || strings.HasPrefix(name, "resolve image config") ||
-		strings.HasPrefix(name, "exporting ") || strings.Contains(name, "] fetch ")
+		strings.HasPrefix(name, "exporting ") || strings.Contains(name, "] fetch ") ||
+		// Image sources pinned by digest (the runtime image the static
+		// check mounts) are listed on every solve; with the content in
+		// the daemon's store nothing is pulled.
+		strings.HasPrefix(name, "docker-image://")
 }
 
 func indexLog(t *testing.T) []byte {

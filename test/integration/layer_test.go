@@ -289,3 +289,33 @@ func TestArm64TestSkippedWithoutEmulation(t *testing.T) {
 		}
 	}
 }
+
+// BYTECODE compiles every module with the target's CPython into
+// unchecked-hash pycs that the runtime uses (the layer is mounted read-only
+// in TEST, so a pyc that exists came from the layer), and a --no-cache
+// rebuild gives the same bytes.
+func TestBytecode(t *testing.T) {
+	dir := project(t, "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE glf-pure==1.1.0 glf-pure-dep==1.0.0 glf-cext==1.0.0\nBYTECODE\n"+
+		"TEST import glf_pure, glf_cext, sys, os; c = sys.modules['glf_pure'].__cached__; assert c.endswith('.cpython-313.pyc') and c.startswith('/opt/python/'), c; assert os.path.exists(c), c\n", nil)
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	buildx(t, dir, false, "-f", "Geolayerfile", "-o", a, ".")
+	buildx(t, dir, false, "-f", "Geolayerfile", "--no-cache", "-o", b, ".")
+	for _, p := range []string{"linux_amd64", "linux_arm64"} {
+		if sha(t, filepath.Join(a, p, "layer.zip")) != sha(t, filepath.Join(b, p, "layer.zip")) {
+			t.Errorf("%s: BYTECODE layers differ between two builds", p)
+		}
+		names := zipNames(t, filepath.Join(a, p, "layer.zip"))
+		if !names["python/lib/python3.13/site-packages/glf_pure/__pycache__/__init__.cpython-313.pyc"] {
+			t.Errorf("%s: no bytecode for glf_pure", p)
+		}
+		rep, err := report.Read(filepath.Join(a, p, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pk := range rep.Packages {
+			if pk.Bytecode == nil || pk.Bytecode.Optimize != 0 || pk.Bytecode.AddedBytes <= 0 {
+				t.Errorf("%s: %s: bytecode report %+v", p, pk.Name, pk.Bytecode)
+			}
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package helper
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/geolayer/geolayer/pkg/report"
+)
+
+// runBytecode copies one package's tree and compiles its Python sources
+// with the target's CPython (run inside the profile's build image, which
+// has it): unchecked-hash pycs (PEP 552), so the result does not depend on
+// file times and the layer stays deterministic, with the run-time path as
+// the file name in tracebacks. --sourceless writes legacy foo.pyc next to
+// each module and removes the .py.
+func runBytecode(args []string, stdout io.Writer) error {
+	fl := newFlags("bytecode")
+	in := fl.String("in", "", "package tree (relative to the layer root)")
+	out := fl.String("out", "", "output tree")
+	site := fl.String("site-packages", "", "site-packages folder relative to the layer root")
+	mount := fl.String("mount-point", "/opt", "where the layer is mounted at run time")
+	python := fl.String("python", "python3", "the target's CPython")
+	optimize := fl.Int("optimize", 0, "0, 1 or 2 (python -O levels)")
+	sourceless := fl.Bool("sourceless", false, "legacy .pyc next to each module, .py removed")
+	metaIn := fl.String("meta-in", "", "the package's report JSON")
+	metaOut := fl.String("meta-out", "", "where to write the updated report JSON")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fl, "in", "out", "site-packages", "meta-in", "meta-out"); err != nil {
+		return err
+	}
+	pkg, err := report.ReadPackage(*metaIn)
+	if err != nil {
+		return err
+	}
+	if err := copyTree(*in, *out); err != nil {
+		return err
+	}
+	before, _ := treeSize(*out)
+	root := filepath.Join(*out, filepath.FromSlash(*site))
+	if _, err := os.Stat(root); err == nil {
+		cargs := []string{"-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+			"-o", strconv.Itoa(*optimize), "-s", *out, "-p", *mount}
+		if *sourceless {
+			cargs = append(cargs, "-b")
+		}
+		cmd := exec.Command(*python, append(cargs, root)...)
+		cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0", "SOURCE_DATE_EPOCH=315532800")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			// compileall reports syntax errors of files that never import
+			// (Python 2 leftovers in old packages) and exits 1: keep going
+			// without their bytecode, as pip does, and say so.
+			pkg.Warnings = append(pkg.Warnings, fmt.Sprintf("bytecode: %s", strings.TrimSpace(lastLines(string(b), 5))))
+		}
+		if *sourceless {
+			if err := removeCompiledSources(root); err != nil {
+				return err
+			}
+		}
+	}
+	after, files := treeSize(*out)
+	pkg.Bytecode = &report.Bytecode{Optimize: *optimize, Sourceless: *sourceless, AddedBytes: after - before}
+	pkg.Bytes += after - before
+	pkg.Files = files
+	return writePackage(*metaOut, pkg)
+}
+
+// removeCompiledSources deletes every .py that has a .pyc beside it.
+func removeCompiledSources(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".py") {
+			return err
+		}
+		if _, err := os.Stat(p + "c"); err == nil {
+			return os.Remove(p)
+		}
+		return nil
+	})
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "; ")
+}
+
+// treeSize is the bytes and file count of a tree (symlinks count their
+// link text, as the platforms count them).
+func treeSize(root string) (bytes int64, files int) {
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := os.Lstat(p); err == nil {
+			if info.Mode()&fs.ModeSymlink != 0 {
+				t, _ := os.Readlink(p)
+				bytes += int64(len(t))
+			} else {
+				bytes += info.Size()
+			}
+			files++
+		}
+		return nil
+	})
+	return bytes, files
+}
+
+// copyTree copies a tree, keeping modes, times and symlinks.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		to := filepath.Join(dst, rel)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(to, 0o755)
+		case info.Mode()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(t, to)
+		default:
+			in, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			o, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm())
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(o, in); err != nil {
+				o.Close()
+				return err
+			}
+			if err := o.Close(); err != nil {
+				return err
+			}
+			return os.Chtimes(to, info.ModTime(), info.ModTime())
+		}
+	})
+}
+
+func writePackage(p string, pkg *report.Package) error {
+	if err := os.MkdirAll(path.Dir(filepath.ToSlash(p)), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return report.Write(f, pkg)
+}

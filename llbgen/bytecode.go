@@ -1,0 +1,44 @@
+package llbgen
+
+import (
+	"strconv"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// Bytecode is BYTECODE's settings (nil: off).
+type Bytecode struct {
+	Optimize   int
+	Sourceless bool
+}
+
+// bytecode compiles one package's Python sources with the target's CPython:
+// the profile's build image for the build host's own architecture (bytecode
+// depends on the CPython version, not on the machine), with the static
+// helper mounted to copy the tree and update the package's report.
+func (g *Gen) bytecode(t *Target, p *Package) (tree, meta llb.State) {
+	w := p.Wheel
+	args := []string{"/geolayer-helper" + HelperPath, "helper", "bytecode",
+		"--in", "/in", "--out", "/out",
+		"--site-packages", t.Layout.SitePackages,
+		"--mount-point", t.Layout.MountPoint,
+		"--python", "python3",
+		"--optimize", strconv.Itoa(t.Bytecode.Optimize),
+		"--meta-in", "/meta-in" + metaName(w),
+		"--meta-out", "/meta" + metaName(w),
+	}
+	if t.Bytecode.Sourceless {
+		args = append(args, "--sourceless")
+	}
+	run := llb.Image(t.BuildImage, append([]llb.ImageOption{llb.Platform(t.BuildPlatform)}, g.ImageOpt...)...).Run(
+		llb.Args(args),
+		llb.Network(pb.NetMode_NONE),
+		llb.AddMount("/geolayer-helper", g.Helper, llb.Readonly),
+		llb.AddMount("/in", p.Tree, llb.Readonly),
+		llb.AddMount("/meta-in", p.Meta, llb.Readonly),
+		llb.AddMount("/tmp", llb.Scratch()),
+		t.name("bytecode %s %s (-O%d%s)", w.Name, w.Version, t.Bytecode.Optimize, map[bool]string{true: ", sourceless"}[t.Bytecode.Sourceless]),
+	)
+	return run.AddMount("/out", llb.Scratch()), run.AddMount("/meta", llb.Scratch())
+}
