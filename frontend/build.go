@@ -159,7 +159,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		case "zip":
 			st = layer.Archive
 		case "report":
-			st = llb.Scratch().File(llb.Copy(layer.Archive, "/report.json", "/report.json"), llb.WithCustomName("["+platforms.Format(plat)+"] report.json"))
+			st = llb.Scratch().File(llb.Copy(layer.Archive, "/report.json", "/report.json"), llb.WithCustomName("["+platforms.Format(plat)+"] report.json")).
+				File(llb.Copy(layer.HTML, "/report.html", "/report.html"), llb.WithCustomName("["+platforms.Format(plat)+"] report.html"))
 		case "dir":
 			st = layer.Tree
 		case "image":

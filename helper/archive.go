@@ -55,6 +55,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
 	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
 	runtimeImage := fs.String("runtime-image", "", "the runtime image (digest-pinned) tests ran in")
+	htmlPath := fs.String("html", "", "where to write report.html (optional)")
 	checkPath := fs.String("check", "", "check.json of the static check, for the report")
 	dedup := fs.Bool("dedup", false, "store files identical across packages once (the copies become relative symlinks)")
 	if err := fs.Parse(args); err != nil {
@@ -139,7 +140,13 @@ func runAssemble(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	if err := checkBudget(rep, frags); err != nil {
+	linked := map[string]bool{}
+	for _, g := range res.Dedup.Groups {
+		for _, d := range g.Duplicates {
+			linked[d] = true
+		}
+	}
+	if err := checkBudget(rep, frags, linked); err != nil {
 		return err
 	}
 	rf, err := os.Create(filepath.Join(*out, "report.json"))
@@ -149,6 +156,11 @@ func runAssemble(args []string, stdout io.Writer) error {
 	defer rf.Close()
 	if err := report.Write(rf, rep); err != nil {
 		return err
+	}
+	if *htmlPath != "" {
+		if err := writeHTML(*htmlPath, rep, frags, linked); err != nil {
+			return err
+		}
 	}
 	return report.WriteText(stdout, rep)
 }
@@ -227,4 +239,31 @@ func readCheck(p string) (*report.Check, error) {
 		c.Findings = append(c.Findings, report.CheckFinding{Severity: f.Severity.String(), Kind: string(f.Kind), File: f.File, Package: f.Package, Detail: f.Detail, Fix: f.Fix})
 	}
 	return c, nil
+}
+
+// writeHTML renders report.html with a treemap of the layer's files, by
+// package (each fragment is one package), deduplicated copies left out.
+func writeHTML(p string, rep *report.Report, frags []layerzip.Fragment, linked map[string]bool) error {
+	var files []report.FileSize
+	for _, f := range frags {
+		pkg := strings.TrimSuffix(filepath.Base(f.Data), fragSuffix)
+		for _, e := range f.Index.Entries {
+			if linked[e.Name] || strings.HasSuffix(e.Name, "/") {
+				continue
+			}
+			files = append(files, report.FileSize{Path: e.Name, Size: int64(e.UncompressedSize), Package: pkg})
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	hf, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteHTML(hf, rep, files); err != nil {
+		hf.Close()
+		return err
+	}
+	return hf.Close()
 }

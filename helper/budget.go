@@ -12,7 +12,7 @@ import (
 // checkBudget fails an over-budget layer, after building it, with a table
 // of the largest packages and files (the step's output is then discarded, so
 // nothing is exported).
-func checkBudget(rep *report.Report, frags []layerzip.Fragment) error {
+func checkBudget(rep *report.Report, frags []layerzip.Fragment, linked map[string]bool) error {
 	var over []string
 	if l := rep.Limits.Unzipped; l > 0 && rep.Totals.Unzipped > l {
 		over = append(over, fmt.Sprintf("unzipped %s > budget %s (by %s)", mb(rep.Totals.Unzipped), mb(l), mb(rep.Totals.Unzipped-l)))
@@ -29,12 +29,19 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment) error {
 	sort.Slice(pkgs, func(i, j int) bool {
 		return pkgs[i].Bytes > pkgs[j].Bytes || pkgs[i].Bytes == pkgs[j].Bytes && pkgs[i].Name < pkgs[j].Name
 	})
-	b.WriteString("largest packages (unzipped / zipped):\n")
+	b.WriteString("largest packages (unzipped / zipped, and what slimming already took off):\n")
 	for i, p := range pkgs {
 		if i == 10 {
 			break
 		}
-		fmt.Fprintf(&b, "  %-28s %10s %10s\n", p.Name+" "+p.Version, mb(p.Bytes), mb(p.ZippedBytes))
+		var done []string
+		if p.Prune != nil {
+			done = append(done, "pruned "+mb(p.Prune.SavedBytes))
+		}
+		if p.Strip != nil && p.Strip.SavedBytes > 0 {
+			done = append(done, "stripped "+mb(p.Strip.SavedBytes))
+		}
+		fmt.Fprintf(&b, "  %-28s %10s %10s  %s\n", p.Name+" "+p.Version, mb(p.Bytes), mb(p.ZippedBytes), strings.Join(done, ", "))
 	}
 	type file struct {
 		name string
@@ -43,6 +50,9 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment) error {
 	var files []file
 	for _, f := range frags {
 		for _, e := range f.Index.Entries {
+			if linked[e.Name] {
+				continue // stored once: the copy is a symlink
+			}
 			files = append(files, file{e.Name, int64(e.UncompressedSize)})
 		}
 	}
@@ -56,7 +66,11 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment) error {
 		}
 		fmt.Fprintf(&b, "  %10s  %s\n", mb(f.size), f.name)
 	}
-	b.WriteString("raise the limit with BUDGET unzipped=SIZE zipped=SIZE, or drop packages; PRUNE/STRIP savings are listed per package in report.json")
+	b.WriteString("what could still come off:\n")
+	for _, h := range savingHints(rep) {
+		b.WriteString("  " + h + "\n")
+	}
+	b.WriteString("or raise the limit with BUDGET unzipped=SIZE zipped=SIZE (Lambda's zipped limit applies to direct uploads; a layer published from S3 is bound by the unzipped one), or drop packages; report.json lists every file each step removed")
 	return fmt.Errorf("%s", b.String())
 }
 
@@ -68,4 +82,48 @@ func mb(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// savingHints estimates what the slimming options not in use would save,
+// from what the layer holds.
+func savingHints(rep *report.Report) []string {
+	var hints []string
+	var unstripped, pycache, grids int64
+	for _, p := range rep.Packages {
+		if p.Strip == nil {
+			unstripped++
+		}
+		if p.Prune != nil {
+			for _, r := range p.Prune.Rules {
+				if r.Source == "preset geo" {
+					grids += r.Bytes
+				}
+			}
+		}
+		if p.Bytecode != nil {
+			pycache += p.Bytecode.AddedBytes
+		}
+	}
+	if pycache > 0 {
+		hints = append(hints, fmt.Sprintf("BYTECODE added %s of .pyc: dropping it saves that (cold starts then compile)", mb(pycache)))
+	}
+	if d := rep.Dedup; d != nil {
+		var near int64
+		for _, n := range d.NearDuplicates {
+			near += n.Saving
+		}
+		if near > 0 {
+			hints = append(hints, fmt.Sprintf("%d libraries are vendored several times with different bytes (same soname): one shared build of them would save about %s (report.json dedup.nearDuplicates)", len(d.NearDuplicates), mb(near)))
+		}
+	} else {
+		hints = append(hints, "files identical across packages are stored several times: the profile does not deduplicate into symlinks")
+	}
+	if grids == 0 {
+		hints = append(hints, "PRUNE --preset=geo removes PROJ grids and GDAL extras if the packages bundle any")
+	}
+	if unstripped > 0 {
+		hints = append(hints, "STRIP --mode=unneeded (the default) strips symbol tables from every package with native code")
+	}
+	hints = append(hints, "PRUNE <pattern> removes what your code never imports (tests, CLI modules: PRUNE --preset=geo-cli)")
+	return hints
 }

@@ -18,7 +18,7 @@ func TestCheckBudget(t *testing.T) {
 	frags := []layerzip.Fragment{{Index: &layerzip.FragmentIndex{Entries: []layerzip.IndexEntry{
 		{Name: "python/big/lib.so", UncompressedSize: 4990}, {Name: "python/small.py", UncompressedSize: 10},
 	}}}}
-	err := checkBudget(rep, frags)
+	err := checkBudget(rep, frags, nil)
 	if err == nil {
 		t.Fatal("over budget, but no error")
 	}
@@ -35,7 +35,7 @@ func TestCheckBudget(t *testing.T) {
 		t.Errorf("packages not sorted by size:\n%s", msg)
 	}
 	rep.Limits = report.Limits{}
-	if err := checkBudget(rep, frags); err != nil {
+	if err := checkBudget(rep, frags, nil); err != nil {
 		t.Errorf("no limits, but: %v", err)
 	}
 }

@@ -26,7 +26,7 @@ func (g *Gen) fragment(t *Target, p *Package) llb.State {
 
 // assemble concatenates the fragments, writes the central directory and
 // report.json. It only copies compressed bytes, so it is I/O-bound.
-func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) llb.State {
+func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (archive, html llb.State) {
 	args := []string{"assemble",
 		"--fragments", "/frags",
 		"--meta", "/meta",
@@ -53,6 +53,7 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) llb.
 	if g.SourceMap != nil && len(t.BudgetLocation) > 0 {
 		opts = append(opts, g.SourceMap.Location(t.BudgetLocation))
 	}
+	args = append(args, "--html", "/html/report.html")
 	run := g.helperExec(t, args, opts...)
-	return run.AddMount("/out", llb.Scratch())
+	return run.AddMount("/out", llb.Scratch()), run.AddMount("/html", llb.Scratch())
 }

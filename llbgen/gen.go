@@ -170,6 +170,7 @@ type Layer struct {
 	Packages []*Package
 	Tree     llb.State // the unpacked layer
 	Archive  llb.State // /layer.zip + /report.json
+	HTML     llb.State // /report.html
 	Gate     []llb.State
 }
 
@@ -202,7 +203,7 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		check = &c
 		l.Gate = append(l.Gate, gate)
 	}
-	l.Archive = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")), check)
+	l.Archive, l.HTML = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")), check)
 	return l
 }
 

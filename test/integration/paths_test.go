@@ -150,3 +150,33 @@ func TestExampleFixturesDemoBuilds(t *testing.T) {
 		}
 	}
 }
+
+// --target report gives report.json and a self-contained report.html with
+// the layer's treemap; the zip target's build log carries the report table.
+func TestReportTarget(t *testing.T) {
+	dir := project(t, "TARGET aws-lambda python3.13\nPLATFORM linux/amd64\nREQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0 glf-cext==1.0.0\n", nil)
+	out := buildx(t, dir, false, "-f", "Geolayerfile", "--target", "report", "-o", filepath.Join(dir, "out"), ".")
+	html, err := os.ReadFile(filepath.Join(dir, "out", "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "glf_cext", "glf-pure", "linux/amd64"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"http://", "https://", "src="} {
+		if strings.Contains(string(html), bad) {
+			t.Errorf("report.html is not self-contained: it has %q", bad)
+		}
+	}
+	if _, err := report.Read(filepath.Join(dir, "out", "report.json")); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "layer.zip")); err == nil {
+		t.Error("--target report exported layer.zip")
+	}
+	if !strings.Contains(out, "PACKAGE") || !strings.Contains(out, "unzipped") {
+		t.Errorf("the build log should show the report table:\n%s", tail(out, 40))
+	}
+}
