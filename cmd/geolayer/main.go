@@ -1,7 +1,8 @@
-// Command geolayer is one static binary with three faces:
+// Command geolayer is one static binary with four faces:
 //   - with no arguments, a BuildKit gateway frontend (the image's entrypoint);
 //   - `geolayer helper ...`, the steps it runs inside builds;
-//   - `geolayer build ...`, a CLI that runs the frontend in-process.
+//   - `geolayer build ...`, a CLI that runs the frontend in-process;
+//   - `geolayer check ...`, the build's static ABI check on an existing layer.
 package main
 
 import (
@@ -30,10 +31,12 @@ func main() {
 		os.Exit(helper.Main(os.Args[2:], os.Stdout, os.Stderr))
 	case "build":
 		os.Exit(runBuild(os.Args[2:]))
+	case "check":
+		os.Exit(runCheck(os.Args[2:], os.Stdout, os.Stderr))
 	case "version", "--version", "-version":
 		fmt.Println("geolayer", version)
 	default:
-		fmt.Fprintf(os.Stderr, "geolayer: unknown command %q\nusage: geolayer [helper|build|version] ...\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "geolayer: unknown command %q\nusage: geolayer [helper|build|check|version] ...\n", os.Args[1])
 		os.Exit(2)
 	}
 }
