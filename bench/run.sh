@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make bench: side-by-side benchmarks in one run. Today: the archive writer
-# against Info-ZIP on a real tree of shared libraries and Python files (a
-# Debian trixie build image's /usr/lib, from the dev world's rootfs cache).
-# Writes bench/results.md.
+# make bench: side-by-side benchmarks in one run, written to bench/results.md:
+#   1. layer size and functional checks: geolayer vs the seed and SPR slim
+#      recipes on the realistic geo set (sizes.sh), both platforms;
+#   2. build times: cold, no-op, one-pin bump, PRUNE change, geolayer vs the
+#      seed recipe as a Dockerfile, on a throwaway buildkitd (times.sh);
+#   3. the archive writer against Info-ZIP on a real tree of shared
+#      libraries and Python files (archivebench).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 corpus=$DEV_HOME/bench/corpus
@@ -18,6 +21,14 @@ out=$REPO_ROOT/bench/results.md
   echo "# Benchmark results"
   echo
   echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(. /etc/os-release; echo "$PRETTY_NAME")."
+  echo
+  echo "## Layer size and functional checks (realistic geo set + fixture checks)"
+  echo
+  bash "$REPO_ROOT/bench/sizes.sh"
+  echo
+  echo "## Build times (seconds, single runs)"
+  echo
+  bash "$REPO_ROOT/bench/times.sh"
   echo
   echo "## Archive: geolayer's writer vs zip"
   echo

@@ -38,7 +38,7 @@ recipe_layer() { # name platform
   local name=$1 plat=$2 dir=$work/$1-${2#linux/}
   mkdir -p "$dir"
   bctl --frontend dockerfile.v0 --local context="$REPO_ROOT/bench/recipes" --local dockerfile="$REPO_ROOT/bench/recipes" \
-    --opt filename="$name.Dockerfile" --opt platform="$plat" \
+    --opt filename="$name.Dockerfile" --opt target=tree --opt platform="$plat" \
     --opt build-arg:INDEX_URL="$GEOLAYER_INDEX_URL" --opt build-arg:REQUIREMENTS="$reqs" \
     --output type=local,dest="$dir/layer"
   (cd "$dir/layer" && zip -q -r9 -X -y "$dir/layer.zip" .)

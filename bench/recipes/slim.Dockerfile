@@ -16,5 +16,14 @@ RUN arch=$(uname -m); floor=17; [ "$arch" = x86_64 ] && floor=5; plats=""; \
       --index-url "$INDEX_URL" $REQUIREMENTS
 RUN cd /layer && find . \( -name '*.py[co]' -o -name '__pycache__*' -o -name '*.dist-info*' \) -prune -exec rm -rf {} + \
  && find /layer -name '*.so*' -type f -exec strip {} +
-FROM scratch
+FROM scratch AS tree
 COPY --from=build /layer /
+
+# zip -r9 equivalent inside the build (the build images have no zip binary):
+# deflate level 9, sorted entries, symlinks kept, fixed times.
+FROM build AS zipped
+RUN python3 -c 'import os, stat, zipfile; z = zipfile.ZipFile("/layer.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9); \
+[(lambda p, a: z.write(p, a) if not os.path.islink(p) else z.writestr(zipfile.ZipInfo(a, (1980, 1, 1, 0, 0, 0)), os.readlink(p)))(os.path.join(r, f), os.path.relpath(os.path.join(r, f), "/layer")) \
+ for r, ds, fs in sorted(os.walk("/layer")) for f in sorted(fs)]; z.close()'
+FROM scratch AS zip
+COPY --from=zipped /layer.zip /

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Build times (issue #7 table 2 and 3), side by side in one run on the dev
+# world's buildkitd, on the realistic geo set plus glf-pure (whose pin we
+# bump): geolayer (buildctl, gateway frontend) against the seed recipe as a
+# plain Dockerfile (recipes/seed.Dockerfile, target zip: pip --platform,
+# find deletions, strip, zip -9), BuildKit caching its RUN steps as it would
+# for any user. Scenarios: cold (--no-cache), no-op rebuild, one-pin bump
+# (glf-pure 1.0.0 -> 1.1.0), PRUNE change. Both platforms: the arm64 recipe
+# runs in the emulated arm64 build image (GNU strip is native-only), as
+# serverless-python-requirements' dockerizePip does. Wall-clock seconds of
+# single runs on a shared 2-core VM: read the ratios, not the seconds.
+set -euo pipefail
+. "$(dirname "$0")/../hack/lib.sh"
+. "$DEV_HOME/env"
+work=$DEV_HOME/bench/times
+rm -rf "$work" && mkdir -p "$work"
+
+# A throwaway buildkitd with an empty state (same mirrors, same worker
+# setup): "cold" is then really cold for both tools, and no cache left by
+# earlier runs can make a later scenario look cheap.
+bk=$work/buildkitd
+mkdir -p "$bk"
+sed -e "s|^root = .*|root = \"$bk/state\"|" -e "s|^\(\s*\)address = .*|\1address = [\"unix://$bk/buildkitd.sock\"]|" \
+  "$DEV_HOME/buildkitd.toml" >"$bk/buildkitd.toml"
+buildkitd --config "$bk/buildkitd.toml" >"$bk/buildkitd.log" 2>&1 &
+bkpid=$!
+trap 'kill $bkpid 2>/dev/null; wait $bkpid 2>/dev/null; rm -rf "$bk/state"' EXIT
+BUILDKIT_HOST=unix://$bk/buildkitd.sock
+for _ in $(seq 100); do buildctl --addr "$BUILDKIT_HOST" debug workers >/dev/null 2>&1 && break; sleep 0.2; done
+base="numpy shapely pyproj rasterio fiona"
+# Pinned, as production builds are: resolve once (untimed) and pin every
+# package of the result, so no scenario pays for a resolver.
+prep=$work/prepare && mkdir -p "$prep"
+BENCH_PLATFORMS=${BENCH_PLATFORMS:-linux/amd64 linux/arm64}
+
+secs() { local s e; s=$(date +%s.%N); "$@" >>"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; die "failed: $*"; }; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN {printf "%.1f", b-a}'; }
+
+geolayer() { # dir platform [no-cache]
+  local dir=$1 plat=$2; shift 2
+  buildctl --addr "$BUILDKIT_HOST" build --progress=plain --frontend gateway.v0 --opt source="$GEOLAYER_FRONTEND_IMAGE" \
+    --opt filename=Geolayerfile --opt platform="$plat" --opt build-arg:GEOLAYER_INDEX_URL="$GEOLAYER_INDEX_URL" \
+    --local context="$dir" --local dockerfile="$dir" --output type=local,dest="$dir/out" "$@"
+}
+recipe() { # platform requirements extra-prune [no-cache]
+  local plat=$1 reqs=$2 prune=$3; shift 3
+  buildctl --addr "$BUILDKIT_HOST" build --progress=plain --frontend dockerfile.v0 \
+    --local context="$REPO_ROOT/bench/recipes" --local dockerfile="$REPO_ROOT/bench/recipes" \
+    --opt filename=seed.Dockerfile --opt target=zip --opt platform="$plat" \
+    --opt build-arg:INDEX_URL="$GEOLAYER_INDEX_URL" --opt build-arg:REQUIREMENTS="$reqs" \
+    --opt build-arg:EXTRA_PRUNE="$prune" --output type=local,dest="$work/recipe-out" "$@"
+}
+glfile() { # dir pin prune
+  printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s glf-pure==%s glf-pure-dep==1.0.0\nBUDGET unzipped=1GiB zipped=1GiB\n%s' \
+    "$GEOLAYER_FRONTEND_IMAGE" "$base" "$2" "$3" >"$1/Geolayerfile"
+}
+
+printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s\nBUDGET unzipped=1GiB zipped=1GiB\n' "$GEOLAYER_FRONTEND_IMAGE" "$base" >"$prep/Geolayerfile"
+geolayer "$prep" linux/amd64 >>"$work/build.log" 2>&1
+base=$(python3 -c 'import json,sys; print(" ".join(p["name"] + "==" + p["version"] for p in json.load(open(sys.argv[1]))["packages"]))' "$prep/out/report.json")
+
+echo "| tool | platform | cold | no-op | one-pin bump | PRUNE change | bump / cold |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+declare -A cold
+for plat in $BENCH_PLATFORMS; do
+  arch=${plat#linux/}
+  d=$work/geolayer-$arch && mkdir -p "$d"
+  glfile "$d" 1.0.0 ""
+  c=$(secs geolayer "$d" "$plat" --no-cache)
+  n=$(secs geolayer "$d" "$plat")
+  glfile "$d" 1.1.0 ""
+  b=$(secs geolayer "$d" "$plat")
+  glfile "$d" 1.1.0 "PRUNE glf_pure/tests/\n"
+  p=$(secs geolayer "$d" "$plat")
+  cold[geolayer-$arch]=$c
+  printf '| geolayer | %s | %s | %s | %s | %s | %s |\n' "$plat" "$c" "$n" "$b" "$p" "$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.2f", a/b}')"
+
+  r0="$base glf-pure==1.0.0 glf-pure-dep==1.0.0"; r1="$base glf-pure==1.1.0 glf-pure-dep==1.0.0"
+  c=$(secs recipe "$plat" "$r0" __none__ --no-cache)
+  n=$(secs recipe "$plat" "$r0" __none__)
+  b=$(secs recipe "$plat" "$r1" __none__)
+  p=$(secs recipe "$plat" "$r1" "python/lib/python3.11/site-packages/glf_pure/docs")
+  cold[recipe-$arch]=$c
+  printf '| seed recipe (Dockerfile) | %s | %s | %s | %s | %s | %s |\n' "$plat" "$c" "$n" "$b" "$p" "$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.2f", a/b}')"
+done
+if [ -n "${cold[geolayer-arm64]:-}" ] && [ -n "${cold[geolayer-amd64]:-}" ]; then
+  echo
+  echo "Cross-architecture (cold build, arm64 / amd64 on this amd64 host): geolayer $(awk -v a="${cold[geolayer-arm64]}" -v b="${cold[geolayer-amd64]}" 'BEGIN {printf "%.2f×", a/b}') (wheel-only: every step runs natively), seed recipe in an emulated arm64 build container $(awk -v a="${cold[recipe-arm64]}" -v b="${cold[recipe-amd64]}" 'BEGIN {printf "%.2f×", a/b}')."
+fi
