@@ -2,9 +2,9 @@ package frontend
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/geolayer/geolayer/frontend/profile"
 	"github.com/geolayer/geolayer/helper"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -22,20 +22,10 @@ func checkMode(spec *instructions.Spec) string {
 // ceiling and what the public image has that the platform lacks.
 func (pl *plan) checkConfig(p ocispecs.Platform) string {
 	rt := pl.runtime
-	machine := "x86_64"
-	if p.Architecture == "arm64" {
-		machine = "aarch64"
-	}
-	var ldPath []string
-	for _, d := range strings.Split(rt.Env["LD_LIBRARY_PATH"], ":") {
-		if d != "" {
-			ldPath = append(ldPath, d)
-		}
-	}
 	b, _ := json.Marshal(helper.CheckOptions{
-		Machine:      machine,
+		Machine:      profile.ELFMachine(p.Architecture),
 		MountPoint:   rt.MountPoint,
-		LibraryPath:  ldPath,
+		LibraryPath:  rt.LibraryPath(),
 		SystemDirs:   rt.SysLibDirs,
 		Absent:       rt.Absent,
 		GlibcCeiling: rt.Glibc,

@@ -182,26 +182,14 @@ func checkTarget(prof, plat, glibc, layout, runtimeImage, runtimeRoot string) (*
 		return nil, fmt.Errorf("--platform: %w", err)
 	}
 	p = platforms.Normalize(p)
-	var machine string
-	switch {
-	case p.OS != "linux":
-		return nil, fmt.Errorf("--platform %s: only linux is supported", plat)
-	case p.Architecture == "amd64":
-		machine = "x86_64"
-	case p.Architecture == "arm64":
-		machine = "aarch64"
-	default:
+	machine := profile.ELFMachine(p.Architecture)
+	if p.OS != "linux" || machine == "" {
 		return nil, fmt.Errorf("--platform %s: only linux/amd64 and linux/arm64 are supported", plat)
 	}
 	if !rt.SupportsPlatform(p) {
 		return nil, fmt.Errorf("%s %s does not run on %s (platforms: %s)", rt.Profile, rt.Name, platforms.Format(p), strings.Join(rt.Platforms, ", "))
 	}
-	var ldPath []string
-	for _, d := range strings.Split(rt.Env["LD_LIBRARY_PATH"], ":") {
-		if d != "" {
-			ldPath = append(ldPath, d)
-		}
-	}
+	ldPath := rt.LibraryPath()
 	return &checkConfig{rt: rt, platform: p, opts: helper.CheckOptions{
 		Machine:      machine,
 		MountPoint:   rt.MountPoint,

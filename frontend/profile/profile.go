@@ -263,3 +263,26 @@ func (rt *Runtime) clone() *Runtime {
 	c.Env = maps.Clone(rt.Env)
 	return &c
 }
+
+// LibraryPath is the platform's LD_LIBRARY_PATH as a list, in order.
+func (rt *Runtime) LibraryPath() []string {
+	var out []string
+	for _, d := range strings.Split(rt.Env["LD_LIBRARY_PATH"], ":") {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// ELFMachine names the ELF machine of an OCI architecture ("amd64" ->
+// "x86_64", "arm64" -> "aarch64"); "" when unsupported.
+func ELFMachine(arch string) string {
+	switch arch {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	}
+	return ""
+}
