@@ -124,6 +124,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 				return nil, rerr
 			}
 		}
+		if len(pl.builds) > 0 || pl.buildAuto {
+			// BUILD compiles in the build image: pin it, for the pip cache's
+			// id and reproducible rebuilds.
+			if _, t.BuildImage, err = resolveImage(ctx, c, pl.runtime.BuildImage, plat); err != nil {
+				return nil, err
+			}
+		}
 		wheels, err := selectWheels(pl, t, reqs, pages)
 		if err != nil {
 			return nil, err

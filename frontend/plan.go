@@ -45,6 +45,8 @@ type plan struct {
 	noCache      bool   // --no-cache: every step re-runs
 	checkMode    string // CHECK: error, warn, off
 	bytecode     *llbgen.Bytecode
+	builds       map[string]bool // BUILD <package>: compiled from the sdist
+	buildAuto    bool            // BUILD --auto: sdists where no wheel fits
 	checkLoc     []parser.Range
 }
 

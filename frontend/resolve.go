@@ -137,7 +137,7 @@ func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pag
 				continue
 			}
 		}
-		w, err := selectOne(pl, r, tags, pages)
+		w, err := selectOne(pl, r, tags, pages, t)
 		if err != nil {
 			return nil, located(err, r.loc)
 		}
@@ -156,7 +156,10 @@ type candidate struct {
 	filename, url, sha256 string
 }
 
-func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*simpleindex.Project) (llbgen.Wheel, error) {
+func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*simpleindex.Project, t *llbgen.Target) (llbgen.Wheel, error) {
+	if _, ok := pl.builds[r.Name]; ok {
+		return selectSdist(pl, r, pages, t)
+	}
 	var cands []candidate
 	var others []string // files of the pinned version we could not use
 	if r.lock != nil {
@@ -187,6 +190,9 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 			}
 		}
 	}
+	if len(cands) == 0 && pl.buildAuto && r.lock == nil {
+		return selectSdist(pl, r, pages, t)
+	}
 	if len(cands) == 0 {
 		if len(others) > 0 {
 			return llbgen.Wheel{}, errors.Errorf("%s==%s: no wheel for Python %s: %s", r.Name, r.version, pl.runtime.PythonVersion, strings.Join(others, ", "))
@@ -198,7 +204,13 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 		names[i] = c.filename
 	}
 	best, _, err := wheel.Select(names, tags)
+	if err != nil && pl.buildAuto {
+		return selectSdist(pl, r, pages, t)
+	}
 	if err != nil {
+		if len(pl.builds) == 0 {
+			err = errors.Wrapf(err, "no wheel fits (BUILD %s compiles its sdist in the target's build image)", r.Name)
+		}
 		return llbgen.Wheel{}, errors.Wrapf(err, "%s==%s", r.Name, r.version)
 	}
 	var c candidate
@@ -297,4 +309,58 @@ func locOf(reqs []*requirement, name string) []parser.Range {
 		}
 	}
 	return nil
+}
+
+// selectSdist picks the pinned version's sdist for BUILD: fetched by its
+// sha256 like a wheel, compiled for the target platform in the profile's
+// build image (llbgen.buildWheel).
+func selectSdist(pl *plan, r *requirement, pages map[pageKey]*simpleindex.Project, t *llbgen.Target) (llbgen.Wheel, error) {
+	if r.lock != nil || r.version == "" {
+		return llbgen.Wheel{}, errors.Errorf("%s: BUILD needs the package pinned with == in REQUIRE or a requirements file (pip's resolver and lock files choose wheels only)", r.Name)
+	}
+	for _, ix := range append([]string{pl.index}, pl.extraIndexes...) {
+		p := pages[pageKey{ix, r.Name}]
+		if p == nil {
+			continue
+		}
+		for _, f := range p.Files {
+			if !strings.HasSuffix(f.Filename, ".tar.gz") {
+				continue
+			}
+			base := strings.TrimSuffix(f.Filename, ".tar.gz")
+			i := strings.LastIndexByte(base, '-')
+			if i < 0 || wheel.NormalizeName(base[:i]) != r.Name || !sameVersion(base[i+1:], r.version) {
+				continue
+			}
+			sha := strings.ToLower(f.Hashes["sha256"])
+			if sha == "" && len(r.sha256) == 1 {
+				sha = r.sha256[0]
+			}
+			if sha == "" {
+				return llbgen.Wheel{}, errors.Errorf("%s==%s: the index gives no sha256 for %s; add --hash=sha256:<digest> to the requirement", r.Name, r.version, f.Filename)
+			}
+			if len(r.sha256) > 0 && !contains(r.sha256, sha) {
+				return llbgen.Wheel{}, errors.Errorf("%s==%s: hash mismatch: the index publishes sha256:%s for %s, which is not among the hashes required in %s", r.Name, r.version, sha, f.Filename, r.source)
+			}
+			version := base[i+1:]
+			return llbgen.Wheel{
+				Name:       r.Name,
+				Version:    version,
+				Filename:   llbgen.WheelFilename(r.Name, version, pl.runtime.ABI, wheel.PlatformArch(t.Platform.Architecture)),
+				URL:        f.URL,
+				SHA256:     sha,
+				Tag:        "built from " + f.Filename,
+				AuthSecret: pl.secretFor(f.URL),
+				Sdist: &llbgen.Sdist{
+					Filename:      f.Filename,
+					URL:           f.URL,
+					SHA256:        sha,
+					Indexes:       pl.indexSpecs(),
+					BuildImageRef: t.BuildImage,
+					ABI:           pl.runtime.ABI,
+				},
+			}, nil
+		}
+	}
+	return llbgen.Wheel{}, errors.Errorf("%s==%s: BUILD: no sdist (.tar.gz) of that version on %s", r.Name, r.version, strings.Join(append([]string{pl.index}, pl.extraIndexes...), ", "))
 }

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"github.com/geolayer/geolayer/pkg/wheel"
 	"strings"
 
 	"github.com/geolayer/geolayer/frontend/instructions"
@@ -128,7 +129,18 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		return nil, err
 	}
 	for _, b := range spec.Builds {
-		return nil, located(errors.New("BUILD (compiling from source) is not supported yet"), b.Location())
+		if b.SharedLibs {
+			return nil, located(errors.New("BUILD --shared-libs (one shared set of native libraries for several packages) is not supported yet"), b.Location())
+		}
+		if b.Auto {
+			pl.buildAuto = true
+		}
+		for _, v := range b.Packages {
+			if pl.builds == nil {
+				pl.builds = map[string]bool{}
+			}
+			pl.builds[wheel.NormalizeName(v.Value)] = true
+		}
 	}
 	for _, r := range spec.Runs {
 		return nil, located(errors.New("RUN is not supported yet: it comes with BUILD"), r.Location())

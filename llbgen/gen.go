@@ -37,6 +37,9 @@ type Wheel struct {
 	// AuthSecret is the BuildKit secret whose value is the Authorization
 	// header for URL (INDEX --secret); the value never enters the graph.
 	AuthSecret string
+	// Sdist, when set, is compiled into this wheel (BUILD) instead of
+	// fetching Filename.
+	Sdist *Sdist
 }
 
 // Target is what one platform's graph is built for.
@@ -182,7 +185,11 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 	var trees, metas, frags []llb.State
 	for _, w := range sorted {
 		p := &Package{Wheel: w}
-		p.File = g.fetch(t, w)
+		if w.Sdist != nil {
+			p.File = g.buildWheel(t, w)
+		} else {
+			p.File = g.fetch(t, w)
+		}
 		p.Tree, p.Meta = g.install(t, p)
 		if t.slims(w) {
 			p.Tree, p.Meta = g.slim(t, p)

@@ -51,20 +51,7 @@ func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, 
 		"--report", "/out" + PipReport, "--target", "/tmp/geolayer-resolve",
 		"--only-binary=:all:", "--implementation", "cp",
 		"--python-version", strings.TrimPrefix(abi, "cp"), "--abi", abi}
-	auth := map[string]string{}
-	var secretMounts []llb.RunOption
-	for i, ix := range indexes {
-		flag := "--extra-index-url"
-		if i == 0 {
-			flag = "--index-url"
-		}
-		args = append(args, flag, ix.URL)
-		if ix.Secret != "" {
-			file := "/run/geolayer/index-secret-" + strconv.Itoa(i)
-			auth[strconv.Itoa(len(args)-1)] = file
-			secretMounts = append(secretMounts, llb.AddSecret(file, llb.SecretID(ix.Secret), llb.SecretFileOpt(0, 0, 0o400)))
-		}
-	}
+	args, pipOpts := pipIndexes(args, indexes)
 	for _, p := range platformTags {
 		args = append(args, "--platform", p)
 	}
@@ -74,13 +61,7 @@ func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, 
 		llb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		llb.AddMount("/in", in, llb.Readonly),
 	}
-	if len(auth) > 0 {
-		// The wrapper's sys.argv[1:] is args, so positions stay as they are.
-		js, _ := json.Marshal(auth)
-		args = append([]string{"python3", "-c", pipAuthWrapper}, args...)
-		opts = append(opts, llb.AddEnv("GEOLAYER_PIP_AUTH", string(js)))
-		opts = append(opts, secretMounts...)
-	}
+	args, opts = pipAuth(args, opts, pipOpts)
 	cacheID := fmt.Sprintf("geolayer-pip-%s-%s-%s", buildImage, platformString(t.BuildPlatform), abi)
 	opts = append(opts,
 		llb.Args(args),
@@ -89,4 +70,41 @@ func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, 
 	)
 	run := llb.Image(buildImage, append([]llb.ImageOption{llb.Platform(t.BuildPlatform)}, g.ImageOpt...)...).Run(opts...)
 	return run.AddMount("/out", llb.Scratch())
+}
+
+// pipIndexes appends the index flags to a pip command line and returns the
+// mounts and environment a private index needs (see pipAuth).
+func pipIndexes(args []string, indexes []Index) ([]string, *pipSecrets) {
+	ps := &pipSecrets{auth: map[string]string{}}
+	for i, ix := range indexes {
+		flag := "--extra-index-url"
+		if i == 0 {
+			flag = "--index-url"
+		}
+		args = append(args, flag, ix.URL)
+		if ix.Secret != "" {
+			file := "/run/geolayer/index-secret-" + strconv.Itoa(i)
+			ps.auth[strconv.Itoa(len(args)-1)] = file
+			ps.mounts = append(ps.mounts, llb.AddSecret(file, llb.SecretID(ix.Secret), llb.SecretFileOpt(0, 0, 0o400)))
+		}
+	}
+	return args, ps
+}
+
+type pipSecrets struct {
+	auth   map[string]string // argument position -> secret file
+	mounts []llb.RunOption
+}
+
+// pipAuth wraps a pip command line so private indexes get their
+// credentials at run time (pipAuthWrapper), mounting the secrets.
+func pipAuth(args []string, opts []llb.RunOption, ps *pipSecrets) ([]string, []llb.RunOption) {
+	if len(ps.auth) == 0 {
+		return args, opts
+	}
+	// The wrapper's sys.argv[1:] is args, so positions stay as they are.
+	js, _ := json.Marshal(ps.auth)
+	args = append([]string{"python3", "-c", pipAuthWrapper}, args...)
+	opts = append(opts, llb.AddEnv("GEOLAYER_PIP_AUTH", string(js)))
+	return args, append(opts, ps.mounts...)
 }
