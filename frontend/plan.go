@@ -45,6 +45,7 @@ type plan struct {
 	noCache      bool   // --no-cache: every step re-runs
 	checkMode    string // CHECK: error, warn, off
 	bytecode     *llbgen.Bytecode
+	licenses     bool            // PRUNE --collect-licenses
 	builds       map[string]bool // BUILD <package>: compiled from the sdist
 	buildAuto    bool            // BUILD --auto: sdists where no wheel fits
 	checkLoc     []parser.Range
@@ -77,17 +78,18 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 			Headers:      l.Data + "/include",
 			MountPoint:   rt.MountPoint,
 		},
-		Interpreter:   "/usr/bin/env python3",
-		RuntimeImage:  rt.RuntimeImage,
-		Env:           rt.Env,
-		SysPath:       sysPath(rt),
-		StripMode:     pl.stripMode,
-		Prune:         pl.prune,
-		CheckMode:     pl.checkMode,
-		Bytecode:      pl.bytecode,
-		BuildImage:    rt.BuildImage,
-		CheckConfig:   pl.checkConfig(p),
-		CheckLocation: toPBRanges(pl.checkLoc),
+		Interpreter:     "/usr/bin/env python3",
+		RuntimeImage:    rt.RuntimeImage,
+		Env:             rt.Env,
+		SysPath:         sysPath(rt),
+		StripMode:       pl.stripMode,
+		Prune:           pl.prune,
+		CheckMode:       pl.checkMode,
+		Bytecode:        pl.bytecode,
+		CollectLicenses: pl.licenses,
+		BuildImage:      rt.BuildImage,
+		CheckConfig:     pl.checkConfig(p),
+		CheckLocation:   toPBRanges(pl.checkLoc),
 		// Lambda unpacks layer symlinks as symlinks; the other platforms'
 		// upload paths are not documented to, so they get plain copies.
 		Dedup:          rt.Profile == "aws-lambda",

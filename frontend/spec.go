@@ -125,6 +125,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if spec.Check != nil {
 		pl.checkLoc = spec.Check.Location()
 	}
+	for _, pc := range spec.Prunes {
+		pl.licenses = pl.licenses || pc.CollectLicenses
+	}
 	if pl.prune, err = pruneOptions(spec, spec.Bytecode != nil); err != nil {
 		return nil, err
 	}

@@ -69,11 +69,13 @@ type Target struct {
 	// TARGET) is, for failures.
 	// Bytecode is BYTECODE (nil: off); BuildImage is the profile's build
 	// image, which has the target's CPython.
-	Bytecode      *Bytecode
-	BuildImage    string
-	CheckMode     string
-	CheckConfig   string
-	CheckLocation []*pb.Range
+	Bytecode   *Bytecode
+	BuildImage string
+	// CollectLicenses adds THIRD_PARTY_LICENSES (PRUNE --collect-licenses).
+	CollectLicenses bool
+	CheckMode       string
+	CheckConfig     string
+	CheckLocation   []*pb.Range
 	// BudgetLocation is where the size budget comes from (BUDGET, or TARGET
 	// for the profile's limits): an over-budget failure points there.
 	BudgetLocation []*pb.Range
@@ -204,6 +206,12 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		frags = append(frags, p.Fragment)
 	}
 	l.Tree = g.merge(trees, t.name("compose layer tree"))
+	if t.CollectLicenses {
+		lp := g.licenses(t, l.Tree, g.merge(metas, t.name("collect package reports")))
+		l.Tree = g.merge([]llb.State{l.Tree, lp.Tree}, t.name("add THIRD_PARTY_LICENSES"))
+		metas = append(metas, lp.Meta)
+		frags = append(frags, lp.Fragment)
+	}
 	var check *llb.State
 	if t.CheckMode != "" && t.CheckMode != "off" {
 		c, gate := g.check(t, l.Tree)

@@ -164,8 +164,11 @@ type RequireCommand struct {
 type PruneCommand struct {
 	cmdBase
 	NoDefaults bool
-	Preset     Value
-	Patterns   []Value
+	// CollectLicenses gathers every package's license files into one
+	// THIRD_PARTY_LICENSES file at the layer root (the originals stay).
+	CollectLicenses bool
+	Preset          Value
+	Patterns        []Value
 }
 
 // KeepCommand is `KEEP <pattern>...`.

@@ -68,9 +68,10 @@ func init() {
 			flags: []flagDef{
 				{name: "lock", kind: valueFlag, usage: "--lock=<pylock.toml>"},
 			}, load: (*loader).loadRequire},
-		{name: "PRUNE", usage: "PRUNE [--no-defaults] [--preset=geo|geo-cli] <pattern>...",
+		{name: "PRUNE", usage: "PRUNE [--no-defaults] [--preset=geo|geo-cli] [--collect-licenses] <pattern>...",
 			flags: []flagDef{
 				{name: "no-defaults", kind: boolFlag, usage: "--no-defaults"},
+				{name: "collect-licenses", kind: boolFlag, usage: "--collect-licenses"},
 				{name: "preset", kind: valueFlag, enum: []string{"geo", "geo-cli"}, usage: "--preset=geo|geo-cli"},
 			}, load: (*loader).loadPrune},
 		{name: "KEEP", usage: "KEEP <pattern>...", load: (*loader).loadKeep},

@@ -83,9 +83,9 @@ func (ld *loader) patterns(n *parser.Node) ([]Value, error) {
 }
 
 func (ld *loader) loadPrune(n *parser.Node, fl flagSet) error {
-	cmd := &PruneCommand{cmdBase: base(n), NoDefaults: fl.bool("no-defaults"), Preset: fl.value("preset")}
+	cmd := &PruneCommand{cmdBase: base(n), NoDefaults: fl.bool("no-defaults"), Preset: fl.value("preset"), CollectLicenses: fl.bool("collect-licenses")}
 	if len(n.Args) == 0 && len(n.Flags) == 0 {
-		return missing(n, "patterns, --preset=geo or --no-defaults")
+		return missing(n, "patterns, --preset=geo, --collect-licenses or --no-defaults")
 	}
 	pats, err := ld.patterns(n)
 	if err != nil {

@@ -444,7 +444,7 @@ func TestErrors(t *testing.T) {
 		// PRUNE / KEEP
 		{name: "dotdot pattern", src: target + "KEEP a/../b\n", want: "'..' is not allowed in patterns", at: "2:5"},
 		{name: "malformed pattern", src: target + "PRUNE x [abc\n", want: "malformed glob", at: "2:8"},
-		{name: "PRUNE without anything", src: target + "PRUNE\n", want: "missing patterns, --preset=geo or --no-defaults in PRUNE", at: "2:5"},
+		{name: "PRUNE without anything", src: target + "PRUNE\n", want: "missing patterns, --preset=geo, --collect-licenses or --no-defaults in PRUNE", at: "2:5"},
 		{name: "unknown preset", src: target + "PRUNE --preset=gis\n", want: `invalid value "gis" for flag --preset of PRUNE: expected one of geo`, at: "2:15"},
 
 		// RUN --mount

@@ -3,7 +3,9 @@
 package integration
 
 import (
+	"encoding/json"
 	"net/http"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +68,7 @@ TEST import numpy, shapely, pyproj, rasterio, fiona; \
 		t.Logf("%s: geo layer %d packages, %d files, %.1f MB unzipped, %.1f MB zipped", arch,
 			len(rep.Packages), rep.Totals.Files, float64(rep.Totals.Unzipped)/1e6, float64(rep.Totals.Zipped)/1e6)
 		unzipTo(t, filepath.Join(out, "linux_"+arch, "layer.zip"), filepath.Join(ctx, "layer-"+arch))
+		cliCheckMatchesBuild(t, filepath.Join(out, "linux_"+arch, "layer.zip"), arch, rep)
 	}
 	run(t, "", false, "cp", filepath.Join(repoRoot(t), "hack", "geo", "check_geo.py"), filepath.Join(ctx, "check_geo.py"))
 	df := `FROM public.ecr.aws/lambda/python:3.11
@@ -106,5 +109,45 @@ PRUNE "rasterio.libs/libproj-*"
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 		t.Errorf("a failed check exported something")
+	}
+}
+
+// cliCheckMatchesBuild runs `geolayer check` on the exported zip against
+// the same runtime stand-in: the same files and no errors at the same
+// glibc ceiling; at the profile's own ceiling (AL2's 2.26) the geo wheels,
+// honestly tagged manylinux_2_34/2_35, are too new, and it says so.
+func cliCheckMatchesBuild(t *testing.T, zipPath, arch string, rep *report.Report) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "geolayer")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/geolayer")
+	build.Dir = repoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	img := env.registry + "/lambda/python:3.11"
+	args := []string{"check", zipPath, "--profile", "aws-lambda:python3.11", "--platform", "linux/" + arch, "--runtime-image", img, "--json"}
+	out := run(t, "", false, bin, append(args, "--glibc", "2.36")...)
+	var res struct {
+		Files    []json.RawMessage `json:"files"`
+		Findings []struct {
+			Severity string `json:"severity"`
+			Kind     string `json:"kind"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &res); err != nil {
+		t.Fatalf("geolayer check --json: %v\n%s", err, tail(out, 20))
+	}
+	errs := 0
+	for _, f := range res.Findings {
+		if f.Severity == "error" {
+			errs++
+		}
+	}
+	if rep.Check == nil || len(res.Files) != rep.Check.Files || errs != rep.Check.Errors {
+		t.Errorf("%s: geolayer check on the zip saw %d files and %d errors; the build saw %+v", arch, len(res.Files), errs, rep.Check)
+	}
+	out = run(t, "", true, bin, args...)
+	if !strings.Contains(out, "glibc-too-new") || !strings.Contains(out, "2.26") {
+		t.Errorf("%s: at AL2's glibc 2.26 the geo layer must fail with glibc-too-new:\n%s", arch, tail(out, 20))
 	}
 }

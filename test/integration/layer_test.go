@@ -319,3 +319,47 @@ func TestBytecode(t *testing.T) {
 		}
 	}
 }
+
+// PRUNE --collect-licenses writes THIRD_PARTY_LICENSES at the layer root
+// with what every package declares, and counts it in the report.
+func TestCollectLicenses(t *testing.T) {
+	dir := project(t, "TARGET aws-lambda python3.11 --glibc=2.36\nPLATFORM linux/amd64\nREQUIRE numpy shapely pyproj rasterio fiona\nBUDGET unzipped=1GiB zipped=1GiB\nPRUNE --collect-licenses\n", nil)
+	out := filepath.Join(dir, "out")
+	buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
+	zr, err := zip.OpenReader(filepath.Join(out, "layer.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var text string
+	for _, f := range zr.File {
+		if f.Name == "THIRD_PARTY_LICENSES" {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			text = string(b)
+		}
+	}
+	if text == "" {
+		t.Fatal("layer.zip has no THIRD_PARTY_LICENSES at its root")
+	}
+	for _, pkg := range []string{"numpy", "rasterio", "fiona", "pyproj", "shapely"} {
+		if !strings.Contains(text, pkg+" ") {
+			t.Errorf("THIRD_PARTY_LICENSES says nothing about %s:\n%s", pkg, text[:min(len(text), 2000)])
+		}
+	}
+	rep, err := report.Read(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Packages {
+		found = found || p.Name == "third-party-licenses" && p.Bytes == int64(len(text))
+	}
+	if !found {
+		t.Errorf("report.json does not count THIRD_PARTY_LICENSES")
+	}
+}

@@ -1,0 +1,24 @@
+package llbgen
+
+import (
+	"github.com/moby/buildkit/client/llb"
+)
+
+// licensesName is the pseudo-package that carries THIRD_PARTY_LICENSES.
+const licensesName = "third-party-licenses"
+
+// licenses collects every package's license files into THIRD_PARTY_LICENSES
+// at the layer root (PRUNE --collect-licenses), as a package of its own: a
+// tree, a report and a fragment.
+func (g *Gen) licenses(t *Target, tree, metas llb.State) *Package {
+	run := g.helperExec(t, []string{"licenses", "--tree", "/tree", "--meta", "/meta-in", "--out", "/out", "--meta-out", "/meta/" + licensesName + ".json"},
+		llb.AddMount("/tree", tree, llb.Readonly),
+		llb.AddMount("/meta-in", metas, llb.Readonly),
+		t.name("collect licenses into THIRD_PARTY_LICENSES"),
+	)
+	p := &Package{Wheel: Wheel{Name: licensesName}}
+	p.Tree = run.AddMount("/out", llb.Scratch())
+	p.Meta = run.AddMount("/meta", llb.Scratch())
+	p.Fragment = g.fragment(t, p)
+	return p
+}
