@@ -44,6 +44,8 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 			want: []string{"glf-evil-record", "RECORD"}},
 		{name: "over budget", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-cext==1.0.0 glf-data==1.0.0\nBUDGET unzipped=8KiB\n",
 			want: []string{"over budget", "largest packages", "glf-cext", "largest files"}},
+		{name: "failing TEST shows the traceback", file: lambda + "PLATFORM linux/amd64 linux/arm64\nREQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\nTEST import glf_pure; 1 / 0\n",
+			want: []string{"Traceback (most recent call last)", "ZeroDivisionError", ">>> TEST import glf_pure; 1 / 0"}},
 		{name: "decompression bomb", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-bomb==1.0.0\n",
 			want: []string{"glf-evil-bomb"}},
 	}
