@@ -6,6 +6,9 @@ package frontend
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"github.com/geolayer/geolayer/pkg/report"
+	"path"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -172,7 +175,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			st = layer.Tree
 		case "image":
 			st = gen.ImageState(layer)
-			img = imageConfig(base, plat, pl.runtime.Env, pl.env)
+			dataEnv, err := safeDataEnv(ctx, c, bc, layer.Archive, pl)
+			if err != nil {
+				return nil, explainFetchError(err, wheels, reqs)
+			}
+			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(dataEnv, pl.env))
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
 		return res, explainFetchError(err, wheels, reqs)
@@ -278,4 +285,50 @@ func setEnv(env []string, k, v string) []string {
 		}
 	}
 	return append(env, k+"="+v)
+}
+
+// safeDataEnv reads the layer's report and returns GDAL_DATA/PROJ_DATA for
+// the image where exactly one package bundles that data: then pointing the
+// variable at it cannot make another package read data of a different
+// version (lambgeo/docker-lambda#86). With several copies the variables stay
+// unset and each package finds its own. ENV in the Geolayerfile wins.
+func safeDataEnv(ctx context.Context, c client.Client, bc *dockerui.Client, archive llb.State, pl *plan) (map[string]string, error) {
+	def, err := llb.Scratch().File(llb.Copy(archive, "/report.json", "/report.json"), llb.WithCustomName("[internal] read report.json")).Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/report.json"})
+	if err != nil {
+		return nil, err
+	}
+	var rep report.Report
+	if err := json.Unmarshal(dt, &rep); err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, a := range rep.Environment {
+		if a.Safe && len(a.Values) == 1 {
+			env[a.Variable] = path.Join(pl.runtime.MountPoint, a.Values[0].Path)
+		}
+	}
+	return env, nil
+}
+
+func mergeEnv(base, over map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
 }

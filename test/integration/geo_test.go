@@ -5,13 +5,15 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
-	"os/exec"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/geolayer/geolayer/pkg/report"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // The realistic geo set (Debian's numpy, shapely, pyproj, rasterio, fiona
@@ -149,5 +151,35 @@ func cliCheckMatchesBuild(t *testing.T, zipPath, arch string, rep *report.Report
 	out = run(t, "", true, bin, args...)
 	if !strings.Contains(out, "glibc-too-new") || !strings.Contains(out, "2.26") {
 		t.Errorf("%s: at AL2's glibc 2.26 the geo layer must fail with glibc-too-new:\n%s", arch, tail(out, 20))
+	}
+}
+
+// The image target sets PROJ_DATA only where one package bundles PROJ
+// data (it cannot shadow another's proj.db then), and leaves it unset when
+// several do, so each finds its own copy.
+func TestImageDataEnvOnlyWhereSafe(t *testing.T) {
+	envOf := func(reqs string) string {
+		dir := project(t, "TARGET aws-lambda python3.11 --glibc=2.36\nPLATFORM linux/amd64\nREQUIRE "+reqs+"\nBUDGET unzipped=1GiB zipped=1GiB\n", nil)
+		ref := env.registry + "/geolayer-test/geo-env:" + strings.ReplaceAll(strings.Fields(reqs)[len(strings.Fields(reqs))-1], "=", "-")
+		buildx(t, dir, false, "-f", "Geolayerfile", "--target", "image", "-o", "type=image,name="+ref+",push=true,registry.insecure=true", ".")
+		r, err := name.ParseReference(ref, name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := remote.Image(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(cf.Config.Env, " ")
+	}
+	if e := envOf("pyproj==3.4.1 certifi==2022.9.24"); !strings.Contains(e, "PROJ_DATA=/opt/python/lib/python3.11/site-packages/pyproj/proj_dir/share/proj") {
+		t.Errorf("pyproj alone: the image should set PROJ_DATA to pyproj's data: %s", e)
+	}
+	if e := envOf("numpy==1.24.2 pyproj==3.4.1 certifi==2022.9.24 rasterio==1.3.5"); strings.Contains(e, "PROJ_DATA=") || strings.Contains(e, "GDAL_DATA=") && !strings.Contains(e, "rasterio/gdal_data") {
+		t.Errorf("pyproj with rasterio: PROJ_DATA must stay unset: %s", e)
 	}
 }
