@@ -5,7 +5,9 @@
 #   2. build times: cold, no-op, one-pin bump, PRUNE change, geolayer vs the
 #      seed recipe as a Dockerfile, on a throwaway buildkitd (times.sh);
 #   3. the archive writer against Info-ZIP on a real tree of shared
-#      libraries and Python files (archivebench).
+#      libraries and Python files (archivebench);
+#   4. the helper steps' throughput and peak RSS on the geo wheels
+#      (helperbench).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 corpus=$DEV_HOME/bench/corpus
@@ -33,6 +35,10 @@ out=$REPO_ROOT/bench/results.md
   echo "## Archive: geolayer's writer vs zip"
   echo
   (cd "$REPO_ROOT" && go run ./bench/archivebench --tree "$corpus" --runs "${BENCH_RUNS:-3}" --levels 1,6,7)
+  echo
+  echo "## Helper steps: throughput and peak RSS"
+  echo
+  (cd "$REPO_ROOT" && go run ./bench/helperbench --dists "$DEV_HOME/index/dists" --runtime-tar "$DEV_HOME/rootfs/bookworm-amd64-runtime.tar")
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

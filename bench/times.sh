@@ -24,7 +24,7 @@ sed -e "s|^root = .*|root = \"$bk/state\"|" -e "s|^\(\s*\)address = .*|\1address
   "$DEV_HOME/buildkitd.toml" >"$bk/buildkitd.toml"
 buildkitd --config "$bk/buildkitd.toml" >"$bk/buildkitd.log" 2>&1 &
 bkpid=$!
-trap 'kill $bkpid 2>/dev/null; wait $bkpid 2>/dev/null; rm -rf "$bk/state"' EXIT
+trap 'kill $bkpid 2>/dev/null; wait $bkpid 2>/dev/null || true; rm -rf "$bk/state"' EXIT
 BUILDKIT_HOST=unix://$bk/buildkitd.sock
 for _ in $(seq 100); do buildctl --addr "$BUILDKIT_HOST" debug workers >/dev/null 2>&1 && break; sleep 0.2; done
 base="numpy shapely pyproj rasterio fiona"
