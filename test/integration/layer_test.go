@@ -363,3 +363,37 @@ func TestCollectLicenses(t *testing.T) {
 		t.Errorf("report.json does not count THIRD_PARTY_LICENSES")
 	}
 }
+
+// BUILD compiles the sdist-only fixture in the build image of each target
+// platform (arm64 emulated) in one build; the wheels install, pass the
+// static check and import in the runtime stand-ins; a rebuild is cached.
+func TestBuildFromSdist(t *testing.T) {
+	file := "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE glf-sdistonly==1.0.0\nBUILD glf-sdistonly\n" +
+		"TEST import glf_sdistonly, platform; print('sdist import ok', platform.machine())\n"
+	dir := project(t, file, nil)
+	out := buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{"[linux/amd64] BUILD glf-sdistonly 1.0.0 from source", "[linux/arm64] BUILD glf-sdistonly 1.0.0 from source"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing step %q", want)
+		}
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		rep, err := report.Read(filepath.Join(dir, "out", "linux_"+arch, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := false
+		for _, p := range rep.Packages {
+			ok = ok || p.Name == "glf-sdistonly" && strings.Contains(p.Wheel, "linux_")
+		}
+		if !ok || rep.Check == nil || rep.Check.Errors != 0 || rep.Check.Files == 0 {
+			t.Errorf("%s: built package or check missing from the report: %+v %+v", arch, rep.Packages, rep.Check)
+		}
+	}
+	executed, _ := buildctlRaw(t, env.buildkitHost, dir, filepath.Join(dir, "again"), "platform=linux/amd64,linux/arm64")
+	for _, n := range executed {
+		if !notAStep(n) {
+			t.Errorf("a rebuild re-executed %q", n)
+		}
+	}
+}
