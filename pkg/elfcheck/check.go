@@ -303,6 +303,19 @@ func (c *checker) walk() ([]layerFile, []string, error) {
 		switch {
 		case d.Type()&fs.ModeSymlink != 0:
 			links = append(links, rel)
+			// A link to an ELF file in another directory (a layer builder's
+			// deduplicated copy) is loaded through the link's path, so its
+			// $ORIGIN is the link's directory: check it there too. A link
+			// in the same directory (libfoo.so.1 -> libfoo.so.1.2.3) is an
+			// alias with the same $ORIGIN.
+			n := c.fs.lookup(c.runPath(rel))
+			if n.err == nil && n.inLayer && n.mode.IsRegular() {
+				if target, terr := filepath.Rel(c.fs.layer, n.host); terr == nil && path.Dir(filepath.ToSlash(target)) != path.Dir(rel) {
+					if o := c.load(n.host); o != nil && o.hdr != nil {
+						files = append(files, layerFile{rel: rel, host: n.host, obj: o})
+					}
+				}
+			}
 		case d.Type().IsRegular():
 			if o := c.load(h); o != nil {
 				files = append(files, layerFile{rel: rel, host: h, obj: o})
