@@ -161,6 +161,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			return nil, err
 		}
 		gen.AddTests(layer, tests, src.SourceMap)
+		if len(tests) < len(pl.tests) {
+			layer.Gate = append(layer.Gate, skippedTestsNotice(plat, len(pl.tests)-len(tests)))
+		}
 
 		var st llb.State
 		img := &dockerspec.DockerOCIImage{}

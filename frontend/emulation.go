@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -46,6 +47,14 @@ func runnableTests(ctx context.Context, c client.Client, src *dockerui.Source, p
 		src.Warn(ctx, msg, client.WarnOpts{Level: 1, Range: tc.Location, Detail: [][]byte{[]byte(msg)}})
 	}
 	return nil, nil
+}
+
+// skippedTestsNotice is an empty state whose steps are named after the
+// skip, so the progress output says it even where a client does not print
+// warnings; it joins the gate and adds no files.
+func skippedTestsNotice(p ocispecs.Platform, n int) llb.State {
+	name := llb.WithCustomName(fmt.Sprintf("[%s] %d TEST(s) skipped for %s: the builder cannot run %s processes (no emulation)", platforms.Format(p), n, platforms.Format(p), p.Architecture))
+	return llb.Scratch().File(llb.Mkfile("/.geolayer-tests-skipped", 0o644, nil), name).File(llb.Rm("/.geolayer-tests-skipped"), name)
 }
 
 func fromPBRanges(rs []*pb.Range) []parser.Range {
