@@ -4,6 +4,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +55,43 @@ func TestStaticCheckCatchesWhatImportWouldNot(t *testing.T) {
 		out := buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
 		if strings.Contains(file, "CHECK warn") && !strings.Contains(out, "missing-library") {
 			t.Errorf("CHECK warn should still report:\n%s", tail(out, 30))
+		}
+	}
+}
+
+// A library the layer ships in /opt/lib that the runtime's own copy shadows
+// (Lambda's LD_LIBRARY_PATH searches /lib64 and /usr/lib64 first) is
+// reported with both paths. The Debian stand-ins keep their libraries in
+// multiarch folders, which Lambda's LD_LIBRARY_PATH does not name, so the
+// runtime root here is the stand-in's file system with libexpat also placed
+// where Amazon Linux has it (/usr/lib64); checked with `geolayer check`.
+func TestStaticCheckReportsShadowedLibrary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "geolayer")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/geolayer")
+	build.Dir = repoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		triple := map[string]string{"amd64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}[arch]
+		dir := project(t, "TARGET aws-lambda python3.11\nPLATFORM linux/"+arch+"\nREQUIRE glf-expat==1.0.0\n", nil)
+		layer := filepath.Join(dir, "layer")
+		buildx(t, dir, false, "-f", "Geolayerfile", "--target", "dir", "-o", layer, ".")
+		root := filepath.Join(t.TempDir(), "runtime")
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		run(t, "", false, "tar", "-xf", filepath.Join(env.devHome, "rootfs", "bookworm-"+arch+"-runtime.tar"), "-C", root, "--exclude=./dev/*")
+		real := filepath.Join(root, "usr", "lib", triple, "libexpat.so.1.8.10")
+		for _, dst := range []string{filepath.Join(root, "usr", "lib64", "libexpat.so.1"), filepath.Join(layer, "lib", "libexpat.so.1")} {
+			run(t, "", false, "install", "-D", "-m", "0644", real, dst)
+		}
+		out := run(t, "", false, bin, "check", layer, "--profile", "aws-lambda:python3.11", "--platform", "linux/"+arch, "--runtime-root", root, "--glibc", "2.36")
+		// /lib64 is /usr/lib64 (merged /usr): the loader finds it there first.
+		for _, want := range []string{"warning shadowed", "/opt/lib/libexpat.so.1", "/lib64/libexpat.so.1", "glf_expat/_core"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: want %q in:\n%s", arch, want, tail(out, 20))
+			}
 		}
 	}
 }
