@@ -176,7 +176,9 @@ type Layer struct {
 	Tree     llb.State // the unpacked layer
 	Archive  llb.State // /layer.zip + /report.json
 	HTML     llb.State // /report.html
-	Gate     []llb.State
+	// Check holds /check.json of the static check (nil when CHECK off).
+	Check *llb.State
+	Gate  []llb.State
 }
 
 // Build generates the graph for one platform.
@@ -216,6 +218,7 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 	if t.CheckMode != "" && t.CheckMode != "off" {
 		c, gate := g.check(t, l.Tree)
 		check = &c
+		l.Check = &c
 		l.Gate = append(l.Gate, gate)
 	}
 	l.Archive, l.HTML = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")), check)

@@ -39,6 +39,9 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		if sm != nil && len(tc.Location) > 0 {
 			opts = append(opts, sm.Location(tc.Location))
 		}
+		if l.Check != nil {
+			opts = append(opts, llb.AddMount("/geolayer-check", *l.Check, llb.Readonly))
+		}
 		keys := make([]string, 0, len(t.Env))
 		for k := range t.Env {
 			keys = append(keys, k)
@@ -66,9 +69,32 @@ func testRunner(sysPath []string) string {
 	b.WriteString("added = [p for p in sys.path if p not in before]\n")
 	b.WriteString("sys.path[:] = pp + added + [p for p in before if p not in pp]\n")
 	b.WriteString("src = open('/geolayer-test/test.py').read()\n")
-	b.WriteString("exec(compile(src, 'TEST', 'exec'), {'__name__': '__main__'})\n")
+	b.WriteString(testExplain)
 	return b.String()
 }
+
+// testExplain runs the test; on an ImportError it prints the traceback and
+// then what the static check found about the library the message names
+// (check.json is mounted when CHECK is not off, e.g. CHECK warn).
+const testExplain = `try:
+    exec(compile(src, 'TEST', 'exec'), {'__name__': '__main__'})
+except ImportError as e:
+    import json, traceback
+    traceback.print_exc()
+    try:
+        found = json.load(open('/geolayer-check/check.json')).get('findings') or []
+    except OSError:
+        sys.exit(1)
+    key = str(e).split(':')[0].strip()
+    hits = [f for f in found if key and (key in f.get('detail', '') or os.path.basename(f.get('file', '')) == key)]
+    if hits:
+        print('\nthe static check explains it:', file=sys.stderr)
+        for f in hits:
+            print('  %s %s: %s [%s]: %s' % (f['severity'], f['kind'], f['file'], f.get('package', ''), f['detail']), file=sys.stderr)
+            if f.get('fix'):
+                print('    fix: ' + f['fix'], file=sys.stderr)
+    sys.exit(1)
+`
 
 func oneLine(s string) string {
 	out := []rune{}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/geolayer/geolayer/pkg/report"
 )
 
 // The static check refuses, without running anything and on both
@@ -52,9 +54,16 @@ func TestStaticCheckCatchesWhatImportWouldNot(t *testing.T) {
 		"TARGET aws-lambda python3.13\nPLATFORM linux/amd64\nREQUIRE glf-wrongarch==1.0.0\n",
 	} {
 		dir := project(t, file, nil)
-		out := buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
-		if strings.Contains(file, "CHECK warn") && !strings.Contains(out, "missing-library") {
-			t.Errorf("CHECK warn should still report:\n%s", tail(out, 30))
+		buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+		if strings.Contains(file, "CHECK warn") {
+			// The step's log shows only when it runs; the report always has it.
+			rep, err := report.Read(filepath.Join(dir, "out", "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Check == nil || rep.Check.Errors != 1 || len(rep.Check.Findings) == 0 || rep.Check.Findings[0].Kind != "missing-library" {
+				t.Errorf("CHECK warn should still report the missing library in report.json: %+v", rep.Check)
+			}
 		}
 	}
 }
@@ -92,6 +101,19 @@ func TestStaticCheckReportsShadowedLibrary(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: want %q in:\n%s", arch, want, tail(out, 20))
 			}
+		}
+	}
+}
+
+// With CHECK warn a layer that cannot load still reaches TEST: the failing
+// TEST shows the traceback and what the static check found about the
+// library the ImportError names.
+func TestFailingTestExplainedByCheck(t *testing.T) {
+	dir := project(t, "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE glf-missing==1.0.0\nCHECK warn\nTEST import glf_missing\n", nil)
+	out := buildx(t, dir, true, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{"Traceback (most recent call last)", "libglfgone.so.1", "the static check explains it", "missing-library", "[glf-missing]", ">>> TEST import glf_missing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, tail(out, 40))
 		}
 	}
 }

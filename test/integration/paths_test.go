@@ -155,7 +155,8 @@ func TestExampleFixturesDemoBuilds(t *testing.T) {
 // the layer's treemap; the zip target's build log carries the report table.
 func TestReportTarget(t *testing.T) {
 	dir := project(t, "TARGET aws-lambda python3.13\nPLATFORM linux/amd64\nREQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0 glf-cext==1.0.0\n", nil)
-	out := buildx(t, dir, false, "-f", "Geolayerfile", "--target", "report", "-o", filepath.Join(dir, "out"), ".")
+	// --no-cache: the table is the assemble step's log, shown when it runs.
+	out := buildx(t, dir, false, "-f", "Geolayerfile", "--target", "report", "--no-cache", "-o", filepath.Join(dir, "out"), ".")
 	html, err := os.ReadFile(filepath.Join(dir, "out", "report.html"))
 	if err != nil {
 		t.Fatal(err)
