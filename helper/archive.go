@@ -112,16 +112,11 @@ func runAssemble(args []string, stdout io.Writer) error {
 		Limits:       report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped},
 		RuntimeImage: *runtimeImage,
 	}
-	metas, err := filepath.Glob(filepath.Join(*metaDir, "*.json"))
+	pkgs, err := readPackages(*metaDir)
 	if err != nil {
 		return err
 	}
-	sort.Strings(metas)
-	for _, m := range metas {
-		p, err := report.ReadPackage(m)
-		if err != nil {
-			return fmt.Errorf("%s: %w", m, err)
-		}
+	for _, p := range pkgs {
 		p.ZippedBytes = zipped[p.Name]
 		rep.Packages = append(rep.Packages, *p)
 		rep.Totals.Files += p.Files
@@ -266,4 +261,22 @@ func writeHTML(p string, rep *report.Report, frags []layerzip.Fragment, linked m
 		return err
 	}
 	return hf.Close()
+}
+
+// readPackages reads every package report JSON in a folder, by file name.
+func readPackages(dir string) ([]*report.Package, error) {
+	metas, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(metas)
+	var out []*report.Package
+	for _, m := range metas {
+		p, err := report.ReadPackage(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

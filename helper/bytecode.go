@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/geolayer/geolayer/pkg/report"
 )
 
@@ -41,7 +42,13 @@ func runBytecode(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := copyTree(*in, *out); err != nil {
+	// A copy that keeps modes, times and symlinks: prune.Copy with no
+	// rules removes nothing.
+	keepAll, err := prune.Compile(prune.Options{NoDefaults: true})
+	if err != nil {
+		return err
+	}
+	if _, err := prune.Copy(*in, *out, keepAll); err != nil {
 		return err
 	}
 	before, _ := treeSize(*out)
@@ -113,49 +120,6 @@ func treeSize(root string) (bytes int64, files int) {
 		return nil
 	})
 	return bytes, files
-}
-
-// copyTree copies a tree, keeping modes, times and symlinks.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dst, rel)
-		info, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(to, 0o755)
-		case info.Mode()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(t, to)
-		default:
-			in, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			o, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm())
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(o, in); err != nil {
-				o.Close()
-				return err
-			}
-			if err := o.Close(); err != nil {
-				return err
-			}
-			return os.Chtimes(to, info.ModTime(), info.ModTime())
-		}
-	})
 }
 
 func writePackage(p string, pkg *report.Package) error {

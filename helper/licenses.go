@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/geolayer/geolayer/pkg/report"
@@ -30,21 +29,16 @@ func runLicenses(args []string, stdout io.Writer) error {
 	if err := required(fl, "tree", "meta", "out", "meta-out"); err != nil {
 		return err
 	}
-	metas, err := filepath.Glob(filepath.Join(*metaDir, "*.json"))
+	pkgs, err := readPackages(*metaDir)
 	if err != nil {
 		return err
 	}
-	sort.Strings(metas)
 	var b bytes.Buffer
 	b.WriteString("Third-party licenses of the packages in this layer, collected by geolayer.\n")
 	b.WriteString("Each package's own license files are also kept in its *.dist-info folder.\n")
 	declared := declaredLicenses(*tree)
 	var missing []string
-	for _, m := range metas {
-		p, err := report.ReadPackage(m)
-		if err != nil {
-			return fmt.Errorf("%s: %w", m, err)
-		}
+	for _, p := range pkgs {
 		if len(p.Licenses) == 0 {
 			if d := declared[p.Name]; d != "" {
 				fmt.Fprintf(&b, "\n%s\n%s %s: no license file in the wheel; its METADATA declares: %s\n%s\n", rule, p.Name, p.Version, d, rule)

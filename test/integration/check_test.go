@@ -4,7 +4,6 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,12 +74,7 @@ func TestStaticCheckCatchesWhatImportWouldNot(t *testing.T) {
 // runtime root here is the stand-in's file system with libexpat also placed
 // where Amazon Linux has it (/usr/lib64); checked with `geolayer check`.
 func TestStaticCheckReportsShadowedLibrary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "geolayer")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/geolayer")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := geolayerCLI(t)
 	for _, arch := range []string{"amd64", "arm64"} {
 		triple := map[string]string{"amd64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}[arch]
 		dir := project(t, "TARGET aws-lambda python3.11\nPLATFORM linux/"+arch+"\nREQUIRE glf-expat==1.0.0\n", nil)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,12 +119,7 @@ PRUNE "rasterio.libs/libproj-*"
 // honestly tagged manylinux_2_34/2_35, are too new, and it says so.
 func cliCheckMatchesBuild(t *testing.T, zipPath, arch string, rep *report.Report) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "geolayer")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/geolayer")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := geolayerCLI(t)
 	img := env.registry + "/lambda/python:3.11"
 	args := []string{"check", zipPath, "--profile", "aws-lambda:python3.11", "--platform", "linux/" + arch, "--runtime-image", img, "--json"}
 	out := run(t, "", false, bin, append(args, "--glibc", "2.36")...)

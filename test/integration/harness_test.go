@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -151,4 +152,31 @@ func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed 
 		}
 	}
 	return executed, all
+}
+
+var cliOnce struct {
+	sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// geolayerCLI builds cmd/geolayer once per test run and returns its path.
+func geolayerCLI(t *testing.T) string {
+	t.Helper()
+	cliOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "geolayer-cli-")
+		if err != nil {
+			cliOnce.err = err
+			return
+		}
+		cliOnce.path = filepath.Join(dir, "geolayer")
+		build := exec.Command("go", "build", "-o", cliOnce.path, "./cmd/geolayer")
+		build.Dir = repoRoot(t)
+		cliOnce.out, cliOnce.err = build.CombinedOutput()
+	})
+	if cliOnce.err != nil {
+		t.Fatalf("go build ./cmd/geolayer: %v\n%s", cliOnce.err, cliOnce.out)
+	}
+	return cliOnce.path
 }

@@ -4,7 +4,6 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,12 +68,7 @@ func TestBuildctlAndCLIMatchBuildx(t *testing.T) {
 	dir := fixtureProject(t, "3.13")
 	buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "bx"), ".")
 	buildctlRaw(t, env.buildkitHost, dir, filepath.Join(dir, "bc"), "platform=linux/amd64,linux/arm64")
-	bin := filepath.Join(t.TempDir(), "geolayer")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/geolayer")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := geolayerCLI(t)
 	run(t, dir, false, bin, "build", "--progress=plain", "--build-arg", "GEOLAYER_INDEX_URL="+env.indexURL,
 		"--platform", "linux/amd64,linux/arm64", "-o", filepath.Join(dir, "cli"), ".")
 	for _, p := range []string{"linux_amd64", "linux_arm64"} {
