@@ -145,10 +145,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			}
 			return solveResult(ctx, c, bc, st, plat, &dockerspec.DockerOCIImage{})
 		}
-		// Pin the runtime image by digest for TEST, CHECK and the image
-		// target, and record the digest in the report.
+		// Pin the runtime image by digest for TEST, CHECK, vendoring (BUILD)
+		// and the image target, and record the digest in the report.
 		var base *dockerspec.DockerOCIImage
-		if len(pl.tests) > 0 || target == "image" || pl.checkMode != string(instructions.CheckOff) {
+		if len(pl.tests) > 0 || target == "image" || pl.checkMode != string(instructions.CheckOff) || len(pl.builds) > 0 || pl.buildAuto {
 			var pinned string
 			if base, pinned, err = resolveImage(ctx, c, t.RuntimeImage, plat); err != nil {
 				return nil, err

@@ -46,9 +46,12 @@ type plan struct {
 	checkMode    string // CHECK: error, warn, off
 	bytecode     *llbgen.Bytecode
 	licenses     bool            // PRUNE --collect-licenses
-	builds       map[string]bool // BUILD <package>: compiled from the sdist
+	builds       map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
 	buildAuto    bool            // BUILD --auto: sdists where no wheel fits
-	checkLoc     []parser.Range
+	// autoNoIsolation: BUILD --auto --no-build-isolation
+	autoNoIsolation bool
+	runs            []llbgen.Run // RUN, in file order
+	checkLoc        []parser.Range
 }
 
 type requireFileKind int
@@ -77,7 +80,9 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 			Data:         l.Data,
 			Headers:      l.Data + "/include",
 			MountPoint:   rt.MountPoint,
+			Lib:          l.Lib,
 		},
+		Runs:            pl.runs,
 		Interpreter:     "/usr/bin/env python3",
 		RuntimeImage:    rt.RuntimeImage,
 		Env:             rt.Env,

@@ -352,15 +352,26 @@ func selectSdist(pl *plan, r *requirement, pages map[pageKey]*simpleindex.Projec
 				Tag:        "built from " + f.Filename,
 				AuthSecret: pl.secretFor(f.URL),
 				Sdist: &llbgen.Sdist{
-					Filename:      f.Filename,
-					URL:           f.URL,
-					SHA256:        sha,
-					Indexes:       pl.indexSpecs(),
-					BuildImageRef: t.BuildImage,
-					ABI:           pl.runtime.ABI,
+					Filename:         f.Filename,
+					URL:              f.URL,
+					SHA256:           sha,
+					Indexes:          pl.indexSpecs(),
+					BuildImageRef:    t.BuildImage,
+					ABI:              pl.runtime.ABI,
+					NoBuildIsolation: noIsolation(pl, r.Name),
 				},
 			}, nil
 		}
 	}
 	return llbgen.Wheel{}, errors.Errorf("%s==%s: BUILD: no sdist (.tar.gz) of that version on %s", r.Name, r.version, strings.Join(append([]string{pl.index}, pl.extraIndexes...), ", "))
+}
+
+// noIsolation reports whether a package is compiled without build
+// isolation: BUILD <name> --no-build-isolation, or BUILD --auto
+// --no-build-isolation for a package BUILD does not name.
+func noIsolation(pl *plan, name string) bool {
+	if v, ok := pl.builds[name]; ok {
+		return v
+	}
+	return pl.autoNoIsolation
 }

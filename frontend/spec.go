@@ -133,20 +133,32 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	}
 	for _, b := range spec.Builds {
 		if b.SharedLibs {
-			return nil, located(errors.New("BUILD --shared-libs (one shared set of native libraries for several packages) is not supported yet"), b.Location())
+			return nil, located(errors.New("BUILD --shared-libs is not needed: the libraries compiled packages need from the build stage are always vendored once, into the layer's library folder that every package shares (drop the flag)"), b.Location())
 		}
 		if b.Auto {
 			pl.buildAuto = true
+			pl.autoNoIsolation = pl.autoNoIsolation || b.NoBuildIsolation
 		}
 		for _, v := range b.Packages {
 			if pl.builds == nil {
 				pl.builds = map[string]bool{}
 			}
-			pl.builds[wheel.NormalizeName(v.Value)] = true
+			// the value: compile without build isolation
+			pl.builds[wheel.NormalizeName(v.Value)] = b.NoBuildIsolation
 		}
 	}
 	for _, r := range spec.Runs {
-		return nil, located(errors.New("RUN is not supported yet: it comes with BUILD"), r.Location())
+		if len(spec.Builds) == 0 {
+			return nil, located(errors.New("RUN prepares the build stage for BUILD, and nothing is built: add BUILD <package> (or remove RUN)"), r.Location())
+		}
+		run := llbgen.Run{Command: r.Command, Location: toPBRanges(r.Location())}
+		for _, m := range r.Mounts {
+			run.Mounts = append(run.Mounts, llbgen.RunMount{
+				Type: string(m.Type), Target: m.Target, ID: m.ID, Sharing: m.Sharing, ReadOnly: m.ReadOnly,
+				Env: m.Env, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, Size: m.Size,
+			})
+		}
+		pl.runs = append(pl.runs, run)
 	}
 	return pl, nil
 }

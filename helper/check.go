@@ -84,6 +84,15 @@ func runCheck(args []string, stdout io.Writer) error {
 
 // CheckLayer runs the static check on an unpacked layer.
 func CheckLayer(layer, runtime string, opts CheckOptions) (*elfcheck.Result, error) {
+	cfg, err := checkConfig(layer, runtime, opts)
+	if err != nil {
+		return nil, err
+	}
+	return elfcheck.Check(cfg)
+}
+
+// checkConfig is the elfcheck configuration for a layer on a runtime.
+func checkConfig(layer, runtime string, opts CheckOptions) (elfcheck.Config, error) {
 	var m elf.Machine
 	switch opts.Machine {
 	case "x86_64", "amd64":
@@ -91,7 +100,7 @@ func CheckLayer(layer, runtime string, opts CheckOptions) (*elfcheck.Result, err
 	case "aarch64", "arm64":
 		m = elf.EM_AARCH64
 	default:
-		return nil, fmt.Errorf("unsupported machine %q", opts.Machine)
+		return elfcheck.Config{}, fmt.Errorf("unsupported machine %q", opts.Machine)
 	}
 	sys := append([]string(nil), opts.SystemDirs...)
 	if runtime != "" {
@@ -101,7 +110,7 @@ func CheckLayer(layer, runtime string, opts CheckOptions) (*elfcheck.Result, err
 		sys = appendUnique(ldSoConfDirs(runtime, "/etc/ld.so.conf", 0), sys...)
 		sys = appendUnique(sys, defaultLoaderDirs(m)...)
 	}
-	return elfcheck.Check(elfcheck.Config{
+	return elfcheck.Config{
 		Machine:      m,
 		LayerRoot:    layer,
 		MountPoint:   opts.MountPoint,
@@ -111,7 +120,7 @@ func CheckLayer(layer, runtime string, opts CheckOptions) (*elfcheck.Result, err
 		Absent:       opts.Absent,
 		GlibcCeiling: opts.GlibcCeiling,
 		Owner:        ownerFunc(layer, opts.SitePackages),
-	})
+	}, nil
 }
 
 func defaultLoaderDirs(m elf.Machine) []string {

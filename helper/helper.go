@@ -22,6 +22,7 @@ var commands = []command{
 	{"install", "install one wheel into a layer tree", runInstall},
 	{"bytecode", "copy a package tree and compile its Python sources with the target CPython", runBytecode},
 	{"licenses", "collect the packages' license files into THIRD_PARTY_LICENSES", runLicenses},
+	{"vendor", "copy the build stage's libraries the compiled packages need into the layer's library folder", runVendor},
 	{"check", "check the layer's ELF files against the runtime, statically", runCheck},
 	{"slim", "copy a package tree without pruned files, stripping ELF files safely", runSlim},
 	{"fragment", "compress a package tree into a zip fragment", runFragment},

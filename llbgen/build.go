@@ -19,6 +19,9 @@ type Sdist struct {
 	// cache with the platform and the ABI.
 	BuildImageRef string
 	ABI           string
+	// NoBuildIsolation builds with the build stage's own Python packages
+	// (BUILD --no-build-isolation), e.g. numpy and Cython a RUN installed.
+	NoBuildIsolation bool
 }
 
 // WheelFilename is the name given to the wheel compiled from an sdist for
@@ -31,10 +34,11 @@ func WheelFilename(name, version, abi, arch string) string {
 }
 
 // buildWheel fetches the sdist by hash and compiles it with pip inside the
-// profile's build image for the target platform (emulated when foreign),
+// build stage (the profile's build image after RUN) for the target platform
+// (emulated when foreign),
 // build dependencies from the same indexes, with a pip cache per build
 // image digest, platform and ABI. The state holds /<w.Filename>.
-func (g *Gen) buildWheel(t *Target, w Wheel) llb.State {
+func (g *Gen) buildWheel(t *Target, w Wheel, stage llb.State) llb.State {
 	sd := w.Sdist
 	src := llb.HTTP(sd.URL,
 		llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, sd.SHA256)),
@@ -43,6 +47,9 @@ func (g *Gen) buildWheel(t *Target, w Wheel) llb.State {
 	)
 	args := []string{"python3", "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "--no-input",
 		"--wheel-dir", "/tmp/geolayer-wheel"}
+	if sd.NoBuildIsolation {
+		args = append(args, "--no-build-isolation")
+	}
 	args, ps := pipIndexes(args, sd.Indexes)
 	args = append(args, "/src/"+sd.Filename)
 	// pip names the wheel; give it the name the graph expects.
@@ -61,6 +68,6 @@ func (g *Gen) buildWheel(t *Target, w Wheel) llb.State {
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
 		t.name("BUILD %s %s from source", w.Name, w.Version),
 	)
-	run := llb.Image(sd.BuildImageRef, append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...).Run(opts...)
+	run := stage.Run(opts...)
 	return run.AddMount("/out", llb.Scratch())
 }

@@ -24,6 +24,9 @@ type Layout struct {
 	Data         string // python
 	Headers      string // python/include
 	MountPoint   string // /opt
+	// Lib is the platform's library folder on the loader path ("lib" for
+	// Lambda, i.e. /opt/lib); "" when it has none.
+	Lib string
 }
 
 // Wheel is one wheel chosen for one platform.
@@ -71,6 +74,9 @@ type Target struct {
 	// image, which has the target's CPython.
 	Bytecode   *Bytecode
 	BuildImage string
+	// Runs are the RUN instructions, run in the build stage before BUILD
+	// compiles.
+	Runs []Run
 	// CollectLicenses adds THIRD_PARTY_LICENSES (PRUNE --collect-licenses).
 	CollectLicenses bool
 	CheckMode       string
@@ -186,15 +192,23 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 	sorted := append([]Wheel(nil), wheels...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	l := &Layer{Target: t}
-	var trees, metas, frags []llb.State
+	var trees, metas, frags, built []llb.State
+	var stage *llb.State
 	for _, w := range sorted {
 		p := &Package{Wheel: w}
 		if w.Sdist != nil {
-			p.File = g.buildWheel(t, w)
+			if stage == nil {
+				st := g.buildStage(t, w.Sdist.BuildImageRef)
+				stage = &st
+			}
+			p.File = g.buildWheel(t, w, *stage)
 		} else {
 			p.File = g.fetch(t, w)
 		}
 		p.Tree, p.Meta = g.install(t, p)
+		if w.Sdist != nil {
+			built = append(built, p.Tree)
+		}
 		if t.slims(w) {
 			p.Tree, p.Meta = g.slim(t, p)
 		}
@@ -206,6 +220,13 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		trees = append(trees, p.Tree)
 		metas = append(metas, p.Meta)
 		frags = append(frags, p.Fragment)
+	}
+	if stage != nil {
+		vp := g.vendor(t, g.merge(built, t.name("compose the compiled packages")), *stage)
+		l.Packages = append(l.Packages, vp)
+		trees = append(trees, vp.Tree)
+		metas = append(metas, vp.Meta)
+		frags = append(frags, vp.Fragment)
 	}
 	l.Tree = g.merge(trees, t.name("compose layer tree"))
 	if t.CollectLicenses {

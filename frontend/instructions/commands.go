@@ -253,12 +253,18 @@ type CheckCommand struct {
 	Mode CheckMode
 }
 
-// BuildCommand is `BUILD <package>... [--from-source] [--auto] [--shared-libs]`.
+// BuildCommand is `BUILD <package>... [--from-source] [--auto] [--no-build-isolation]`.
 type BuildCommand struct {
 	cmdBase
 	Packages   []Value
 	FromSource bool
 	Auto       bool
+	// NoBuildIsolation compiles with the build stage's own Python packages
+	// (pip --no-build-isolation) instead of build dependencies from the
+	// indexes.
+	NoBuildIsolation bool
+	// SharedLibs is the --shared-libs flag, which is refused with an
+	// explanation: vendored libraries are always stored once.
 	SharedLibs bool
 }
 

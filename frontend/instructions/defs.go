@@ -91,10 +91,12 @@ func init() {
 			}, load: (*loader).loadTest},
 		{name: "ENV", usage: "ENV <key>=<value>...", load: (*loader).loadEnv},
 		{name: "CHECK", usage: "CHECK off|warn|error", load: (*loader).loadCheck},
-		{name: "BUILD", usage: "BUILD <package>... [--from-source] [--auto] [--shared-libs]",
+		{name: "BUILD", usage: "BUILD <package>... [--from-source] [--auto] [--no-build-isolation]",
 			flags: []flagDef{
 				{name: "from-source", kind: boolFlag, usage: "--from-source"},
 				{name: "auto", kind: boolFlag, usage: "--auto"},
+				{name: "no-build-isolation", kind: boolFlag, usage: "--no-build-isolation"},
+				// Accepted only to explain that vendoring is always shared.
 				{name: "shared-libs", kind: boolFlag, usage: "--shared-libs"},
 			}, load: (*loader).loadBuild},
 		{name: "RUN", usage: "RUN [--mount=type=cache|secret|tmpfs,<key>=<value>...]... <command>",

@@ -294,10 +294,11 @@ func (ld *loader) loadCheck(n *parser.Node, _ flagSet) error {
 
 func (ld *loader) loadBuild(n *parser.Node, fl flagSet) error {
 	cmd := &BuildCommand{
-		cmdBase:    base(n),
-		FromSource: fl.bool("from-source"),
-		Auto:       fl.bool("auto"),
-		SharedLibs: fl.bool("shared-libs"),
+		cmdBase:          base(n),
+		FromSource:       fl.bool("from-source"),
+		Auto:             fl.bool("auto"),
+		SharedLibs:       fl.bool("shared-libs"),
+		NoBuildIsolation: fl.bool("no-build-isolation"),
 	}
 	vals, err := ld.fieldValues(n.Args)
 	if err != nil {

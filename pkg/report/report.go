@@ -35,7 +35,24 @@ type Package struct {
 	// DataDirs are data folders the package bundles for a native library
 	// that reads an environment variable (PROJ_DATA, GDAL_DATA).
 	DataDirs []DataDir `json:"dataDirs,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
+	// Vendored lists the build stage's libraries this package (the
+	// native-libraries pseudo-package) carries for the BUILD packages.
+	Vendored []VendoredLib `json:"vendored,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
+}
+
+// VendoredLib is one library copied from the build stage into the layer's
+// library folder because a compiled package needs it and the runtime lacks
+// it.
+type VendoredLib struct {
+	Soname string `json:"soname"`
+	// Path is where it is in the layer; Source where it came from in the
+	// build stage.
+	Path   string `json:"path"`
+	Source string `json:"source"`
+	Bytes  int64  `json:"bytes"`
+	// NeededBy are the layer files and vendored libraries that need it.
+	NeededBy []string `json:"neededBy"`
 }
 
 // Size is a file count and byte total.

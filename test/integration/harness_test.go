@@ -114,7 +114,8 @@ type vertex struct {
 }
 
 // buildctlRaw builds through buildctl with the gateway frontend and returns
-// the vertices that executed (not cached), by name.
+// the vertices that executed (not cached), by name. opts are frontend
+// options (key=value); ones starting with "--" are buildctl flags.
 func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed []string, all map[string]vertex) {
 	t.Helper()
 	args := []string{"--addr", addr, "build", "--progress=rawjson",
@@ -124,6 +125,10 @@ func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed 
 		"--opt", "build-arg:GEOLAYER_INDEX_URL=" + env.indexURL,
 		"--output", "type=local,dest=" + out}
 	for _, o := range opts {
+		if strings.HasPrefix(o, "--") { // a buildctl flag, e.g. --secret
+			args = append(args, o)
+			continue
+		}
 		args = append(args, "--opt", o)
 	}
 	raw := run(t, dir, false, "buildctl", args...)
