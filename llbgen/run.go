@@ -128,4 +128,3 @@ func cacheBase(m RunMount) (llb.State, bool) {
 	}
 	return llb.Scratch().File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(uid, gid)), llb.WithCustomName("cache mount owner")), true
 }
-
