@@ -12,6 +12,7 @@ import (
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -51,7 +52,10 @@ type plan struct {
 	// autoNoIsolation: BUILD --auto --no-build-isolation
 	autoNoIsolation bool
 	runs            []llbgen.Run // RUN, in file order
-	checkLoc        []parser.Range
+	// buildLocs are where BUILD names each package; autoLoc is BUILD --auto.
+	buildLocs map[string][]*pb.Range
+	autoLoc   []*pb.Range
+	checkLoc  []parser.Range
 }
 
 type requireFileKind int

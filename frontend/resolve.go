@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/pkg/errors"
 	"golang.org/x/sync/errgroup"
 )
@@ -359,6 +360,7 @@ func selectSdist(pl *plan, r *requirement, pages map[pageKey]*simpleindex.Projec
 					BuildImageRef:    t.BuildImage,
 					ABI:              pl.runtime.ABI,
 					NoBuildIsolation: noIsolation(pl, r.Name),
+					Location:         buildLocation(pl, r.Name),
 				},
 			}, nil
 		}
@@ -374,4 +376,12 @@ func noIsolation(pl *plan, name string) bool {
 		return v
 	}
 	return pl.autoNoIsolation
+}
+
+// buildLocation is where the Geolayerfile asks for a package to be built.
+func buildLocation(pl *plan, name string) []*pb.Range {
+	if loc, ok := pl.buildLocs[name]; ok {
+		return loc
+	}
+	return pl.autoLoc
 }

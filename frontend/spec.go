@@ -9,6 +9,7 @@ import (
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	dfparser "github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 )
@@ -138,6 +139,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		if b.Auto {
 			pl.buildAuto = true
 			pl.autoNoIsolation = pl.autoNoIsolation || b.NoBuildIsolation
+			if pl.autoLoc == nil {
+				pl.autoLoc = toPBRanges(b.Location())
+			}
 		}
 		for _, v := range b.Packages {
 			if pl.builds == nil {
@@ -145,6 +149,10 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			}
 			// the value: compile without build isolation
 			pl.builds[wheel.NormalizeName(v.Value)] = b.NoBuildIsolation
+			if pl.buildLocs == nil {
+				pl.buildLocs = map[string][]*pb.Range{}
+			}
+			pl.buildLocs[wheel.NormalizeName(v.Value)] = toPBRanges(v.Location)
 		}
 	}
 	for _, r := range spec.Runs {

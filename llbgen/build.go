@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -22,6 +23,8 @@ type Sdist struct {
 	// NoBuildIsolation builds with the build stage's own Python packages
 	// (BUILD --no-build-isolation), e.g. numpy and Cython a RUN installed.
 	NoBuildIsolation bool
+	// Location is the BUILD line that asks for it, for failures.
+	Location []*pb.Range
 }
 
 // WheelFilename is the name given to the wheel compiled from an sdist for
@@ -68,6 +71,9 @@ func (g *Gen) buildWheel(t *Target, w Wheel, stage llb.State) llb.State {
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
 		t.name("BUILD %s %s from source", w.Name, w.Version),
 	)
+	if g.SourceMap != nil && len(sd.Location) > 0 {
+		opts = append(opts, g.SourceMap.Location(sd.Location))
+	}
 	run := stage.Run(opts...)
 	return run.AddMount("/out", llb.Scratch())
 }
