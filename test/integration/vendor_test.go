@@ -42,7 +42,9 @@ func TestRunLibraryVendored(t *testing.T) {
 		"BUILD glf-linked\n" +
 		"TEST import glf_linked, os; assert glf_linked.answer(1) == 72, glf_linked.answer(1); print('linked ok', glf_linked.library(), os.path.realpath('/opt/lib/libglfnative.so.1'))\n"
 	dir := project(t, file, nil)
-	out := buildx(t, dir, false, "-f", "Geolayerfile", "--secret", "id=glf-run-token,env=GLF_RUN_TOKEN", "-o", filepath.Join(dir, "out"), ".")
+	// --no-cache: the assertions read the RUN, vendor and TEST steps' logs,
+	// which a cached step does not print.
+	out := buildx(t, dir, false, "-f", "Geolayerfile", "--no-cache", "--secret", "id=glf-run-token,env=GLF_RUN_TOKEN", "-o", filepath.Join(dir, "out"), ".")
 	for _, want := range []string{
 		"[linux/amd64] RUN --mount", "[linux/arm64] RUN --mount",
 		"[linux/amd64] vendor the libraries the compiled packages need from the build stage",
