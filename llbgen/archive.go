@@ -42,8 +42,8 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (arc
 		args = append(args, "--dedup")
 	}
 	opts := []llb.RunOption{
-		llb.AddMount("/frags", frags, llb.Readonly),
-		llb.AddMount("/meta", metas, llb.Readonly),
+		llb.AddMount("/frags", frags, llb.Readonly, wholeLayer),
+		llb.AddMount("/meta", metas, llb.Readonly, wholeLayer),
 		t.name("assemble layer.zip"),
 	}
 	if check != nil {

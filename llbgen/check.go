@@ -16,7 +16,7 @@ const CheckJSON = "/check.json"
 func (g *Gen) check(t *Target, tree llb.State) (out, gate llb.State) {
 	rt := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...)
 	opts := []llb.RunOption{
-		llb.AddMount("/layer", tree, llb.Readonly),
+		llb.AddMount("/layer", tree, llb.Readonly, wholeLayer),
 		llb.AddMount("/runtime", rt, llb.Readonly),
 		t.name("check the layer against %s (static, CHECK %s)", t.RuntimeImage, t.CheckMode),
 	}

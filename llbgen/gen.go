@@ -148,6 +148,16 @@ func (g *Gen) helperExec(t *Target, args []string, opts ...llb.RunOption) llb.Ex
 	return g.Helper.Run(append(ro, opts...)...)
 }
 
+// wholeLayer marks a read-only mount of the whole layer (or another large
+// aggregate: all fragments, the build stage). BuildKit would otherwise
+// checksum such a mount's file contents to compute the step's cache key
+// (content-based caching of read-only mounts): on the geo set that reads
+// ~200 MB on every pin bump, while the LLB digests of the inputs already
+// identify them. Per-package mounts keep content-based caching, which lets
+// a step whose input did not really change (a PRUNE edit that removes
+// nothing from a package) stay cached.
+var wholeLayer = llb.ContentCache(llb.MountContentCacheOff)
+
 // merge composes states: MergeOp when the daemon has it, copies otherwise.
 func (g *Gen) merge(states []llb.State, name llb.ConstraintsOpt) llb.State {
 	switch len(states) {

@@ -12,7 +12,7 @@ const licensesName = "third-party-licenses"
 // tree, a report and a fragment.
 func (g *Gen) licenses(t *Target, tree, metas llb.State) *Package {
 	run := g.helperExec(t, []string{"licenses", "--tree", "/tree", "--meta", "/meta-in", "--out", "/out", "--meta-out", "/meta/" + licensesName + ".json"},
-		llb.AddMount("/tree", tree, llb.Readonly),
+		llb.AddMount("/tree", tree, llb.Readonly, wholeLayer),
 		llb.AddMount("/meta-in", metas, llb.Readonly),
 		t.name("collect licenses into THIRD_PARTY_LICENSES"),
 	)

@@ -31,7 +31,7 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		opts := []llb.RunOption{
 			llb.Args([]string{"python3", "-I", "-c", testRunner(t.SysPath)}),
 			llb.Platform(t.Platform),
-			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly),
+			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly, wholeLayer),
 			llb.AddMount("/geolayer-test", script, llb.Readonly),
 			llb.Network(pb.NetMode_NONE),
 			t.name("TEST %s", oneLine(tc.Code)),

@@ -23,8 +23,8 @@ func (g *Gen) vendor(t *Target, built, stage llb.State) *Package {
 		"--layer", "/layer", "--build", "/build", "--runtime", "/runtime",
 		"--config", t.CheckConfig, "--lib-dir", t.Layout.Lib, "--strip", mode,
 		"--out", "/out", "--meta-out", "/meta/" + nativeLibrariesName + ".json"},
-		llb.AddMount("/layer", built, llb.Readonly),
-		llb.AddMount("/build", stage, llb.Readonly),
+		llb.AddMount("/layer", built, llb.Readonly, wholeLayer),
+		llb.AddMount("/build", stage, llb.Readonly, wholeLayer),
 		llb.AddMount("/runtime", rt, llb.Readonly),
 		t.name("vendor the libraries the compiled packages need from the build stage"),
 	)
