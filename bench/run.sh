@@ -28,7 +28,7 @@ out=$REPO_ROOT/bench/results.md
   echo
   bash "$REPO_ROOT/bench/sizes.sh"
   echo
-  echo "## Build times (seconds, single runs)"
+  echo "## Build times (seconds)"
   echo
   bash "$REPO_ROOT/bench/times.sh"
   echo

@@ -1,37 +1,50 @@
 #!/usr/bin/env bash
 # Build times (issue #7 table 2 and 3), side by side in one run on the dev
-# world's buildkitd, on the realistic geo set plus glf-pure (whose pin we
-# bump): geolayer (buildctl, gateway frontend) against the seed recipe as a
-# plain Dockerfile (recipes/seed.Dockerfile, target zip: pip --platform,
-# find deletions, strip, zip -9), BuildKit caching its RUN steps as it would
-# for any user. Scenarios: cold (--no-cache), no-op rebuild, one-pin bump
-# (glf-pure 1.0.0 -> 1.1.0), PRUNE change. Both platforms: the arm64 recipe
-# runs in the emulated arm64 build image (GNU strip is native-only), as
-# serverless-python-requirements' dockerizePip does. Wall-clock seconds of
-# single runs on a shared 2-core VM: read the ratios, not the seconds.
+# world's buildkitd configuration, on the realistic geo set plus glf-pure
+# (whose pin we bump): geolayer (buildctl, gateway frontend) against the seed
+# recipe as a plain Dockerfile (recipes/seed.Dockerfile, target zip: pip
+# --platform, find deletions, strip, zip -9), BuildKit caching its RUN steps
+# as it would for any user. Scenarios: cold (--no-cache), no-op rebuild,
+# one-pin bump (glf-pure 1.0.0 -> 1.1.0), PRUNE change.
+#
+# Every scenario sequence starts on a throwaway buildkitd with an empty state
+# (same mirrors, same worker setup), so "cold" is really cold and no cache
+# left by an earlier sequence can make a later scenario look cheap.
+# geolayer's sequence runs BENCH_RUNS times (default 3), each on a fresh
+# daemon, and the table gives min / median / max (a shared 2-core VM is
+# noisy); bump / cold is the median of the per-run ratios. The seed recipe
+# runs once per platform: on linux/arm64 it runs in the emulated arm64 build
+# image (GNU strip is native-only), as serverless-python-requirements'
+# dockerizePip does, and only its cold build by default (each emulated
+# rebuild takes minutes; BENCH_FULL_EMULATED=1 runs them all).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 . "$DEV_HOME/env"
 work=$DEV_HOME/bench/times
 rm -rf "$work" && mkdir -p "$work"
-
-# A throwaway buildkitd with an empty state (same mirrors, same worker
-# setup): "cold" is then really cold for both tools, and no cache left by
-# earlier runs can make a later scenario look cheap.
-bk=$work/buildkitd
-mkdir -p "$bk"
-sed -e "s|^root = .*|root = \"$bk/state\"|" -e "s|^\(\s*\)address = .*|\1address = [\"unix://$bk/buildkitd.sock\"]|" \
-  "$DEV_HOME/buildkitd.toml" >"$bk/buildkitd.toml"
-buildkitd --config "$bk/buildkitd.toml" >"$bk/buildkitd.log" 2>&1 &
-bkpid=$!
-trap 'kill $bkpid 2>/dev/null; wait $bkpid 2>/dev/null || true; rm -rf "$bk/state"' EXIT
-BUILDKIT_HOST=unix://$bk/buildkitd.sock
-for _ in $(seq 100); do buildctl --addr "$BUILDKIT_HOST" debug workers >/dev/null 2>&1 && break; sleep 0.2; done
-base="numpy shapely pyproj rasterio fiona"
-# Pinned, as production builds are: resolve once (untimed) and pin every
-# package of the result, so no scenario pays for a resolver.
-prep=$work/prepare && mkdir -p "$prep"
+RUNS=${BENCH_RUNS:-3}
 BENCH_PLATFORMS=${BENCH_PLATFORMS:-linux/amd64 linux/arm64}
+
+bk=$work/buildkitd
+bkpid=
+start_daemon() {
+  mkdir -p "$bk"
+  sed -e "s|^root = .*|root = \"$bk/state\"|" -e "s|^\(\s*\)address = .*|\1address = [\"unix://$bk/buildkitd.sock\"]|" \
+    "$DEV_HOME/buildkitd.toml" >"$bk/buildkitd.toml"
+  buildkitd --config "$bk/buildkitd.toml" >>"$bk/buildkitd.log" 2>&1 &
+  bkpid=$!
+  BUILDKIT_HOST=unix://$bk/buildkitd.sock
+  for _ in $(seq 150); do buildctl --addr "$BUILDKIT_HOST" debug workers >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "the throwaway buildkitd did not start (log: $bk/buildkitd.log)"
+}
+stop_daemon() {
+  [ -n "$bkpid" ] || return 0
+  kill "$bkpid" 2>/dev/null || true
+  wait "$bkpid" 2>/dev/null || true
+  bkpid=
+  rm -rf "$bk/state"
+}
+trap stop_daemon EXIT
 
 secs() { local s e; s=$(date +%s.%N); "$@" >>"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; die "failed: $*"; }; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN {printf "%.1f", b-a}'; }
 
@@ -53,48 +66,74 @@ glfile() { # dir pin prune
   printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s glf-pure==%s glf-pure-dep==1.0.0\nBUDGET unzipped=1GiB zipped=1GiB\n%s' \
     "$GEOLAYER_FRONTEND_IMAGE" "$base" "$2" "$3" >"$1/Geolayerfile"
 }
+# stats v1 v2 ...: "min / median / max" (one value: itself)
+stats() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR==1) {printf "%s", v[1]; exit}; m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%s / %.1f / %s", v[1], m, v[NR]}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f", m}'; }
 
+# Pinned, as production builds are: resolve once (untimed) and pin every
+# package of the result, so no scenario pays for a resolver.
+base="numpy shapely pyproj rasterio fiona"
+prep=$work/prepare && mkdir -p "$prep"
+start_daemon
 printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s\nBUDGET unzipped=1GiB zipped=1GiB\n' "$GEOLAYER_FRONTEND_IMAGE" "$base" >"$prep/Geolayerfile"
 geolayer "$prep" linux/amd64 >>"$work/build.log" 2>&1
 base=$(python3 -c 'import json,sys; print(" ".join(p["name"] + "==" + p["version"] for p in json.load(open(sys.argv[1]))["packages"]))' "$prep/out/report.json")
+stop_daemon
 
-echo "| tool | platform | cold | no-op | one-pin bump | PRUNE change | bump / cold |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+declare -A C N B P R
+for run in $(seq "$RUNS"); do
+  start_daemon
+  for plat in $BENCH_PLATFORMS; do
+    arch=${plat#linux/}
+    d=$work/geolayer-$arch && rm -rf "$d" && mkdir -p "$d"
+    glfile "$d" 1.0.0 ""
+    c=$(secs geolayer "$d" "$plat" --no-cache)
+    n=$(secs geolayer "$d" "$plat")
+    glfile "$d" 1.1.0 ""
+    b=$(secs geolayer "$d" "$plat")
+    glfile "$d" 1.1.0 "PRUNE glf_pure/tests/\n"
+    p=$(secs geolayer "$d" "$plat")
+    C[$arch]+="$c "; N[$arch]+="$n "; B[$arch]+="$b "; P[$arch]+="$p "
+    R[$arch]+="$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.3f", a/b}') "
+  done
+  stop_daemon
+done
+
+echo "| tool | platform | runs | cold | no-op | one-pin bump | PRUNE change | bump / cold |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 declare -A cold
 for plat in $BENCH_PLATFORMS; do
   arch=${plat#linux/}
-  d=$work/geolayer-$arch && mkdir -p "$d"
-  glfile "$d" 1.0.0 ""
-  c=$(secs geolayer "$d" "$plat" --no-cache)
-  n=$(secs geolayer "$d" "$plat")
-  glfile "$d" 1.1.0 ""
-  b=$(secs geolayer "$d" "$plat")
-  glfile "$d" 1.1.0 "PRUNE glf_pure/tests/\n"
-  p=$(secs geolayer "$d" "$plat")
-  cold[geolayer-$arch]=$c
-  printf '| geolayer | %s | %s | %s | %s | %s | %s |\n' "$plat" "$c" "$n" "$b" "$p" "$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.2f", a/b}')"
+  # shellcheck disable=SC2086
+  printf '| geolayer | %s | %s | %s | %s | %s | %s | %s (%s) |\n' "$plat" "$RUNS" "$(stats ${C[$arch]})" "$(stats ${N[$arch]})" \
+    "$(stats ${B[$arch]})" "$(stats ${P[$arch]})" "$(median ${R[$arch]})" "$(stats ${R[$arch]})"
+  # shellcheck disable=SC2086
+  cold[geolayer-$arch]=$(median ${C[$arch]})
+done
 
-  r0="$base glf-pure==1.0.0 glf-pure-dep==1.0.0"; r1="$base glf-pure==1.1.0 glf-pure-dep==1.0.0"
+r0="$base glf-pure==1.0.0 glf-pure-dep==1.0.0"; r1="$base glf-pure==1.1.0 glf-pure-dep==1.0.0"
+for plat in $BENCH_PLATFORMS; do
+  arch=${plat#linux/}
+  start_daemon
   c=$(secs recipe "$plat" "$r0" __none__ --no-cache)
   cold[recipe-$arch]=$c
   if [ "$arch" != amd64 ] && [ "${BENCH_FULL_EMULATED:-0}" != 1 ]; then
-    # The emulated recipe's rebuilds cost minutes each (a bump re-runs pip,
-    # find and strip under QEMU); its cold build is enough for the
-    # cross-architecture ratio and keeps make bench under 20 minutes.
-    # BENCH_FULL_EMULATED=1 runs every scenario.
-    printf '| seed recipe (Dockerfile) | %s | %s | - | - | - | - |\n' "$plat" "$c"
+    printf '| seed recipe (Dockerfile) | %s | 1 | %s | - | - | - | - |\n' "$plat" "$c"
+    stop_daemon
     continue
   fi
   n=$(secs recipe "$plat" "$r0" __none__)
   b=$(secs recipe "$plat" "$r1" __none__)
   p=$(secs recipe "$plat" "$r1" "python/lib/python3.11/site-packages/glf_pure/docs")
-  printf '| seed recipe (Dockerfile) | %s | %s | %s | %s | %s | %s |\n' "$plat" "$c" "$n" "$b" "$p" "$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.2f", a/b}')"
+  stop_daemon
+  printf '| seed recipe (Dockerfile) | %s | 1 | %s | %s | %s | %s | %s |\n' "$plat" "$c" "$n" "$b" "$p" "$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.2f", a/b}')"
 done
+echo
+echo "geolayer cells: min / median / max of $RUNS runs, each on a fresh daemon; bump / cold: median (min / max) of the per-run ratios."
 if [ "${BENCH_FULL_EMULATED:-0}" != 1 ]; then
-  echo
-  echo "\"-\": not run by default (the emulated recipe's rebuilds take minutes each; BENCH_FULL_EMULATED=1 runs them). The last full run is in bench/README.md."
+  echo "\"-\": not run by default (each emulated rebuild takes minutes; BENCH_FULL_EMULATED=1 runs them)."
 fi
 if [ -n "${cold[geolayer-arm64]:-}" ] && [ -n "${cold[geolayer-amd64]:-}" ]; then
   echo
-  echo "Cross-architecture (cold build, arm64 / amd64 on this amd64 host): geolayer $(awk -v a="${cold[geolayer-arm64]}" -v b="${cold[geolayer-amd64]}" 'BEGIN {printf "%.2f×", a/b}') (wheel-only: every step runs natively), seed recipe in an emulated arm64 build container $(awk -v a="${cold[recipe-arm64]}" -v b="${cold[recipe-amd64]}" 'BEGIN {printf "%.2f×", a/b}')."
+  echo "Cross-architecture (cold build, arm64 / amd64 on this amd64 host): geolayer $(awk -v a="${cold[geolayer-arm64]}" -v b="${cold[geolayer-amd64]}" 'BEGIN {printf "%.2f×", a/b}') (medians; wheel-only: every step runs natively), seed recipe in an emulated arm64 build container $(awk -v a="${cold[recipe-arm64]}" -v b="${cold[recipe-amd64]}" 'BEGIN {printf "%.2f×", a/b}')."
 fi
