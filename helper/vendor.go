@@ -72,7 +72,11 @@ func runVendor(args []string, stdout io.Writer) error {
 	pkg := &report.Package{Name: NativeLibrariesName, Vendored: []report.VendoredLib{}}
 	st := &report.Strip{Mode: m.String()}
 	dst := filepath.Join(*out, filepath.FromSlash(*libDir))
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	if len(res.Libs) > 0 {
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
 	copied := map[string]int64{} // file name -> bytes shipped

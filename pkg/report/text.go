@@ -48,8 +48,19 @@ func WriteText(w io.Writer, r *Report) error {
 var textSections = []func(b *bytes.Buffer, r *Report){
 	textHeader,
 	textPackages,
+	textVendored,
 	textLimits,
 	textNotes,
+}
+
+// textVendored lists the libraries vendored from the build stage: what,
+// how big, who needs them.
+func textVendored(b *bytes.Buffer, r *Report) {
+	for _, p := range sortedByName(r.Packages) {
+		for _, v := range p.Vendored {
+			fmt.Fprintf(b, "vendored %s (%s, from the build stage's %s) for %s\n", v.Path, humanBytes(v.Bytes), v.Source, oneLine(strings.Join(v.NeededBy, ", ")))
+		}
+	}
 }
 
 // Widths the package table keeps to, so that it fits in 100 columns.

@@ -254,3 +254,19 @@ func TestWriteTextEmpty(t *testing.T) {
 		t.Error("nil report: no error")
 	}
 }
+
+// Vendored libraries get one line each: path, size, source, who needs them.
+func TestWriteTextVendored(t *testing.T) {
+	r := sampleReport()
+	r.Packages = append(r.Packages, Package{Name: "native-libraries", Files: 2, Bytes: 14_000,
+		Vendored: []VendoredLib{{Soname: "libglfnative.so.1", Path: "lib/libglfnative.so.1", Source: "/usr/local/lib/libglfnative.so.1.0.0", Bytes: 14_000,
+			NeededBy: []string{"python/glf_linked/_linked.so", "libother.so.2"}}}})
+	out := renderText(t, r)
+	want := "vendored lib/libglfnative.so.1 (13.7 KiB, from the build stage's /usr/local/lib/libglfnative.so.1.0.0) for python/glf_linked/_linked.so, libother.so.2\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("missing %q in:\n%s", want, out)
+	}
+	if renderText(t, sampleReport()) == out || strings.Contains(renderText(t, sampleReport()), "vendored") {
+		t.Errorf("a report without vendored libraries must not get the section")
+	}
+}
