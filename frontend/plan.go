@@ -89,7 +89,7 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		Runs:            pl.runs,
 		Interpreter:     "/usr/bin/env python3",
 		RuntimeImage:    rt.RuntimeImage,
-		Env:             rt.Env,
+		Env:             testEnv(rt.Env, pl.env),
 		SysPath:         sysPath(rt),
 		StripMode:       pl.stripMode,
 		Prune:           pl.prune,
@@ -179,6 +179,20 @@ func sysPath(rt *profile.Runtime) []string {
 	out := []string{path.Join(rt.MountPoint, rt.Layout.SitePackages)}
 	if rt.Profile == "aws-lambda" {
 		out = append(out, path.Join(rt.MountPoint, "python"))
+	}
+	return out
+}
+
+// testEnv is the environment TEST steps run with: the platform's, then the
+// Geolayerfile's ENV over it, as a function configured with those
+// variables would see.
+func testEnv(platform, env map[string]string) map[string]string {
+	out := make(map[string]string, len(platform)+len(env))
+	for k, v := range platform {
+		out[k] = v
+	}
+	for k, v := range env {
+		out[k] = v
 	}
 	return out
 }
