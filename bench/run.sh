@@ -7,7 +7,9 @@
 #   3. the archive writer against Info-ZIP on a real tree of shared
 #      libraries and Python files (archivebench);
 #   4. the helper steps' throughput and peak RSS on the geo wheels
-#      (helperbench).
+#      (helperbench);
+#   5. the frontend's planning time for a 60-package lock
+#      (frontend/plan_bench_test.go).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 corpus=$DEV_HOME/bench/corpus
@@ -35,6 +37,14 @@ out=$REPO_ROOT/bench/results.md
   echo "## Archive: geolayer's writer vs zip"
   echo
   (cd "$REPO_ROOT" && go run ./bench/archivebench --tree "$corpus" --runs "${BENCH_RUNS:-3}" --levels 1,6,7)
+  echo
+  echo "## Frontend planning (60-package hashed lock, two platforms)"
+  echo
+  echo "| step | ms per build |"
+  echo "|---|---:|"
+  (cd "$REPO_ROOT" && go test -run '^$' -bench . -benchtime 10x ./frontend) | awk '
+    /^BenchmarkPlanning60Packages/ {printf "| parse the Geolayerfile and lock, plan, select wheels, generate and marshal LLB | %.0f |\n", $3/1e6}
+    /^BenchmarkParse60IndexPages/ {printf "| parse the 60 index pages (1,200 files each, 72,000 links) | %.0f |\n", $3/1e6}'
   echo
   echo "## Helper steps: throughput and peak RSS"
   echo

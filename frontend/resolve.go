@@ -168,6 +168,10 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 			cands = append(cands, candidate{lw.filename, lw.url, lw.sha256})
 		}
 	} else {
+		// A popular project's page lists thousands of files: compare the
+		// version field first (memoized per distinct version string) and
+		// parse only the pinned version's file names.
+		versionMatch := map[string]bool{}
 		for _, ix := range append([]string{pl.index}, pl.extraIndexes...) {
 			p := pages[pageKey{ix, r.Name}]
 			if p == nil {
@@ -176,6 +180,16 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 			for _, f := range p.Files {
 				if !strings.HasSuffix(f.Filename, ".whl") {
 					continue
+				}
+				if v, ok := wheelVersionField(f.Filename); ok {
+					match, seen := versionMatch[v]
+					if !seen {
+						match = sameVersion(v, r.version)
+						versionMatch[v] = match
+					}
+					if !match {
+						continue
+					}
 				}
 				fn, err := wheel.ParseFilename(f.Filename)
 				if err != nil || !sameVersion(fn.Version, r.version) {
@@ -240,6 +254,18 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 		Tag:        tagSummary(best),
 		AuthSecret: pl.secretFor(c.url),
 	}, nil
+}
+
+// wheelVersionField is the version field of a wheel file name
+// (name-version[-build]-python-abi-platform.whl), without parsing the rest;
+// ok is false for a name of another shape (ParseFilename then decides).
+func wheelVersionField(filename string) (string, bool) {
+	if n := strings.Count(filename, "-"); n != 4 && n != 5 {
+		return "", false
+	}
+	_, rest, _ := strings.Cut(filename, "-")
+	v, _, _ := strings.Cut(rest, "-")
+	return v, v != ""
 }
 
 func sameVersion(a, b string) bool {

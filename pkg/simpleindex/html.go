@@ -40,7 +40,19 @@ func parseHTML(body []byte, page *url.URL) (*Project, error) {
 				text.Write(z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
+			// Only <a>, <base> and <meta> matter: read the attributes of
+			// those alone (a large page is mostly <a> and <br>).
+			name, hasAttr := z.TagName()
+			tag := string(name)
+			if tag != "a" && tag != "base" && tag != "meta" {
+				continue
+			}
+			tok := html.Token{Type: tt, Data: tag}
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				tok.Attr = append(tok.Attr, html.Attribute{Key: string(k), Val: string(v)})
+			}
 			switch tok.Data {
 			case "base":
 				// Only the first <base href> counts (HTML standard).

@@ -144,6 +144,9 @@ func checkAPIVersion(v string) error {
 
 // resolve makes href absolute against base and splits off the fragment.
 func resolve(base *url.URL, href string) (abs, fragment string, err error) {
+	if a, f, ok := plainAbsolute(href); ok {
+		return a, f, nil
+	}
 	ref, err := url.Parse(strings.TrimSpace(href))
 	if err != nil {
 		return "", "", err
@@ -183,8 +186,48 @@ func parseHashPair(s string) (alg, hex string, ok bool) {
 	return alg, hex, true
 }
 
+// plainAbsolute is resolve's fast path for what most index pages hold:
+// an absolute http(s) URL of plain characters (no escapes, dot segments,
+// query or white space), which resolves to itself. ok is false for
+// anything else, which url.Parse then handles.
+func plainAbsolute(href string) (abs, fragment string, ok bool) {
+	rest, found := strings.CutPrefix(href, "https://")
+	if !found {
+		if rest, found = strings.CutPrefix(href, "http://"); !found {
+			return "", "", false
+		}
+	}
+	abs, fragment, _ = strings.Cut(href, "#")
+	host, p, _ := strings.Cut(rest, "/")
+	if host == "" || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
+		return "", "", false
+	}
+	for i := 0; i < len(abs); i++ {
+		c := abs[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/:+@!$&'()*,;=", c) >= 0) {
+			return "", "", false // upper case (host normalization), %, ?, space, ...
+		}
+	}
+	for i := 0; i < len(fragment); i++ {
+		c := fragment[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '=' || c == '_' || c == '-') {
+			return "", "", false
+		}
+	}
+	return abs, fragment, true
+}
+
 // filenameFromURL returns the unescaped last path segment of u.
 func filenameFromURL(u string) string {
+	if !strings.ContainsAny(u, "%?#") {
+		if i := strings.Index(u, "://"); i > 0 {
+			rest := u[i+3:]
+			if j := strings.IndexByte(rest, '/'); j >= 0 {
+				p := rest[j:]
+				return p[strings.LastIndexByte(p, '/')+1:]
+			}
+		}
+	}
 	pu, err := url.Parse(u)
 	if err != nil {
 		return ""

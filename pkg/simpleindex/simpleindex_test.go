@@ -2,6 +2,7 @@ package simpleindex
 
 import (
 	"reflect"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,41 @@ func TestNormalizeAndValidName(t *testing.T) {
 	}
 	if !strings.HasPrefix(AcceptHeader, MediaTypeJSON+", "+MediaTypeHTML+";q=0.2, text/html;q=0.01") {
 		t.Errorf("AcceptHeader = %q", AcceptHeader)
+	}
+}
+
+// resolve's fast path gives what url.Parse + ResolveReference give.
+func TestPlainAbsoluteMatchesURLParse(t *testing.T) {
+	base, _ := url.Parse("https://pypi.org/simple/numpy/")
+	for _, href := range []string{
+		"https://files.pythonhosted.org/packages/ab/cd/numpy-2.1.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl#sha256=0123abcd",
+		"http://127.0.0.1:5001/files/glf_pure-1.0.0-py3-none-any.whl#sha256=ff",
+		"https://example.com/a/b/torch-2.1.0+cpu-cp311-cp311-linux_x86_64.whl",
+		"https://example.com/a/./b/x.whl#sha256=00",
+		"https://example.com/a/../b/x.whl",
+		"https://Example.com/a/x.whl",
+		"https://example.com/a/x%2By.whl#sha256=00",
+		"https://example.com/a/x.whl?download=1#md5=00",
+		"/packages/x.whl#sha256=00",
+		"../../packages/x.whl",
+		"https://example.com",
+	} {
+		ref, err := url.Parse(href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := base.ResolveReference(ref)
+		wantFrag := u.Fragment
+		u.Fragment, u.RawFragment = "", ""
+		want := u.String()
+		got, frag, err := resolve(base, href)
+		if err != nil || got != want || frag != wantFrag {
+			t.Errorf("resolve(%q) = %q %q %v, want %q %q", href, got, frag, err, want, wantFrag)
+		}
+		pu, _ := url.Parse(want)
+		wantName := pu.Path[strings.LastIndexByte(pu.Path, '/')+1:]
+		if name := filenameFromURL(want); name != wantName {
+			t.Errorf("filenameFromURL(%q) = %q, want %q", want, name, wantName)
+		}
 	}
 }
