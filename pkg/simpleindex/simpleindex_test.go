@@ -1,8 +1,8 @@
 package simpleindex
 
 import (
-	"reflect"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
