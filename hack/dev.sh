@@ -127,14 +127,15 @@ need_standins() {
   "$REPO_ROOT/hack/standins.sh" push
 }
 
-# build_dists NAME DIR: build a Dockerfile folder for both platforms through
+# build_dists NAME DIR [FLAG...]: build a Dockerfile folder for both platforms through
 # buildctl (cached by BuildKit) into $DEV_HOME/NAME/out.
 build_dists() {
   local name=$1 dir=$2 out=$DEV_HOME/$1/out
+  shift 2 # the rest: more buildctl flags
   rm -rf "$out.tmp"
   mkdir -p "$DEV_HOME/$name"
   bctl build --progress=plain --frontend dockerfile.v0 \
-    --local context="$dir" --local dockerfile="$dir" \
+    --local context="$dir" --local dockerfile="$dir" "$@" \
     --opt platform=linux/amd64,linux/arm64 --output "type=local,dest=$out.tmp" \
     >"$DEV_HOME/logs/$name.log" 2>&1 || { tail -30 "$DEV_HOME/logs/$name.log" >&2; die "$name build failed (log: $DEV_HOME/logs/$name.log)"; }
   rm -rf "$out" && mv "$out.tmp" "$out"
@@ -147,7 +148,7 @@ need_fixtures() {
     log "GEOLAYER_SKIP_GEO=1: not building the geo fixture set"
   else
     log "building the realistic geo fixture set (cold: about 20 minutes; cached by BuildKit)"
-    build_dists geo "$REPO_ROOT/hack/geo"
+    build_dists geo "$REPO_ROOT/hack/geo" --local fixtures="$REPO_ROOT/hack/fixtures" --opt context:fixtures=local:fixtures
   fi
   # One flat folder of distributions for the index (pure wheels are identical per platform).
   local dists=$DEV_HOME/index/dists

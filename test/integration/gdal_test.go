@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,14 +41,7 @@ TEST from osgeo import osr; osr.UseExceptions(); s = osr.SpatialReference(); s.I
 // freed while its layer or geometry is in use, hence the explicit variables). linux/amd64 only: compiling GDAL's SWIG wrappers under
 // emulation takes far too long for a test.
 func TestGDALBindingsBuiltAgainstSharedLibgdal(t *testing.T) {
-	resp, err := http.Get(env.indexURL + "gdal/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the GDAL sdist is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %s", resp.Status)
-	}
+	requireGeoOnIndex(t, "gdal")
 	dir := project(t, gdalLayer, nil)
 	out := filepath.Join(dir, "out")
 	buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
@@ -57,12 +49,7 @@ func TestGDALBindingsBuiltAgainstSharedLibgdal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var native *report.Package
-	for i, p := range rep.Packages {
-		if p.Name == "native-libraries" {
-			native = &rep.Packages[i]
-		}
-	}
+	native := nativeLibraries(rep)
 	if native == nil {
 		t.Fatal("no native-libraries package in the report")
 	}
@@ -116,4 +103,14 @@ func TestGDALBindingsBuiltAgainstSharedLibgdal(t *testing.T) {
 	}
 	t.Logf("GDAL bindings layer: %d vendored libraries, %.1f MiB in lib/, GDAL bindings %.1f MiB, layer %.1f MiB unzipped / %.1f MiB zipped",
 		len(native.Vendored), float64(native.Bytes)/(1<<20), float64(gdalPkg)/(1<<20), float64(rep.Totals.Unzipped)/(1<<20), float64(rep.Totals.Zipped)/(1<<20))
+}
+
+// nativeLibraries is the report's package of vendored libraries, or nil.
+func nativeLibraries(rep *report.Report) *report.Package {
+	for i, p := range rep.Packages {
+		if p.Name == "native-libraries" {
+			return &rep.Packages[i]
+		}
+	}
+	return nil
 }

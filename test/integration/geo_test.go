@@ -27,14 +27,7 @@ import (
 // ceiling is raised with --glibc to match the stand-in, as a user targeting
 // a custom runtime would.
 func TestGeoLayerWorksInBareRuntime(t *testing.T) {
-	resp, err := http.Get(env.indexURL + "rasterio/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the geo fixture set is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %s", resp.Status)
-	}
+	requireGeoOnIndex(t, "rasterio")
 	dir := project(t, `TARGET aws-lambda python3.11 --glibc=2.36
 PLATFORM linux/amd64 linux/arm64
 REQUIRE numpy shapely pyproj rasterio fiona
@@ -175,5 +168,19 @@ func TestImageDataEnvOnlyWhereSafe(t *testing.T) {
 	}
 	if e := envOf("numpy==1.24.2 pyproj==3.4.1 certifi==2022.9.24 rasterio==1.3.5"); strings.Contains(e, "PROJ_DATA=") || strings.Contains(e, "GDAL_DATA=") && !strings.Contains(e, "rasterio/gdal_data") {
 		t.Errorf("pyproj with rasterio: PROJ_DATA must stay unset: %s", e)
+	}
+}
+
+// requireGeoOnIndex fails the test unless the index serves the geo fixture
+// set's project (it is left out with GEOLAYER_SKIP_GEO=1).
+func requireGeoOnIndex(t *testing.T, project string) {
+	t.Helper()
+	resp, err := http.Get(env.indexURL + project + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s (geo fixture set) is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %s", project, resp.Status)
 	}
 }

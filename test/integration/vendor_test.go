@@ -63,12 +63,7 @@ func TestRunLibraryVendored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var native *report.Package
-		for i, p := range rep.Packages {
-			if p.Name == "native-libraries" {
-				native = &rep.Packages[i]
-			}
-		}
+		native := nativeLibraries(rep)
 		if native == nil || len(native.Vendored) != 1 {
 			t.Fatalf("%s: want one vendored library in the report, got %+v", arch, native)
 		}
