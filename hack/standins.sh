@@ -4,7 +4,7 @@
 # registry under the real image names our target profiles use; buildkitd's
 # registry mirrors send those names here.
 #
-#   hack/standins.sh rootfs   # build missing rootfs tarballs (cached in $GEOLAYER_DEV_HOME/rootfs)
+#   hack/standins.sh rootfs [suite/arch...]  # build missing rootfs tarballs (cached in $GEOLAYER_DEV_HOME/rootfs)
 #   hack/standins.sh push     # assemble two-platform images and push them
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -13,34 +13,54 @@ ARCHES=(amd64 arm64)
 # suite -> CPython version it ships
 declare -A PY=([bookworm]=3.11 [trixie]=3.13)
 RUNTIME_PKGS=python3,ca-certificates
-BUILD_PKGS=python3,python3-pip,python3-dev,python3-setuptools,python3-wheel,python3-venv,gcc,g++,make,binutils,patchelf,libc6-dev,ca-certificates
+# The build variant is the runtime variant plus these (installed on top of the
+# runtime rootfs, see rootfs_pair).
+BUILD_EXTRA_PKGS="python3-pip python3-dev python3-setuptools python3-wheel python3-venv gcc g++ make binutils patchelf libc6-dev"
 
-rootfs_one() { # suite arch variant
-  local suite=$1 arch=$2 variant=$3 out="$DEV_HOME/rootfs/$1-$2-$3.tar"
-  [ -s "$out" ] && return 0
-  local pkgs=$RUNTIME_PKGS
-  [ "$variant" = build ] && pkgs=$BUILD_PKGS
+# mmdebstrap with the options both variants share. Logs get a timestamp per
+# line, and the chroot's dpkg.log (per-package times) is kept next to them.
+mmdeb() { # suite arch variant out mmdebstrap-args...
+  local suite=$1 arch=$2 variant=$3 out=$4; shift 4
+  local logf="$DEV_HOME/logs/mmdebstrap-$suite-$arch-$variant"
+  # dpkg inside the chroot runs emulated for arm64: do not let it fsync every
+  # file (force-unsafe-io); the setting is removed before the tarball is made.
+  local unsafe=/etc/dpkg/dpkg.cfg.d/00standin-unsafe-io
   log "mmdebstrap $suite/$arch ($variant)"
-  SOURCE_DATE_EPOCH=0 mmdebstrap --quiet --variant=minbase --arch="$arch" --include="$pkgs" \
+  SOURCE_DATE_EPOCH=0 mmdebstrap --arch="$arch" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
-    "$suite" "${out%.tar}.tmp.tar" >"$DEV_HOME/logs/mmdebstrap-$suite-$arch-$variant.log" 2>&1 \
-    || { tail -20 "$DEV_HOME/logs/mmdebstrap-$suite-$arch-$variant.log" >&2; die "mmdebstrap $suite/$arch/$variant failed"; }
+    "$@" \
+    --setup-hook="mkdir -p \"\$1/etc/dpkg/dpkg.cfg.d\" && echo force-unsafe-io >\"\$1$unsafe\"" \
+    --customize-hook="rm -f \"\$1$unsafe\"; cp \"\$1/var/log/dpkg.log\" '$logf.dpkg.log'" \
+    "$suite" "${out%.tar}.tmp.tar" 2>&1 | while IFS= read -r l; do printf '%(%T)T %s\n' -1 "$l"; done >"$logf.log" \
+    || { tail -20 "$logf.log" >&2; die "mmdebstrap $suite/$arch/$variant failed"; }
   mv "${out%.tar}.tmp.tar" "$out"
 }
 
-cmd_rootfs() {
+rootfs_pair() { # suite arch: the runtime rootfs, then the build rootfs on top of it
+  local suite=$1 arch=$2 base="$DEV_HOME/rootfs/$1-$2"
+  [ -s "$base-runtime.tar" ] || mmdeb "$suite" "$arch" runtime "$base-runtime.tar" \
+    --variant=minbase --include="$RUNTIME_PKGS"
+  # The build variant reuses the runtime rootfs (mmdebstrap(1), "re-use a
+  # chroot tarball ... for further refinement") instead of bootstrapping and
+  # configuring the essential set and python3 a second time.
+  [ -s "$base-build.tar" ] || mmdeb "$suite" "$arch" build "$base-build.tar" \
+    --variant=custom \
+    --setup-hook="mmtarfilter '--path-exclude=/dev/*' <'$base-runtime.tar' | tar -C \"\$1\" --numeric-owner --xattrs --xattrs-include='*' -x" \
+    --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install --yes $BUILD_EXTRA_PKGS" \
+    --customize-hook='rm -rf "$1/var/cache/debconf/tmp.ci"' # left empty by trixie's apt-get install
+}
+
+cmd_rootfs() { # [suite/arch...]  (default: all)
   mkdir -p "$DEV_HOME/rootfs" "$DEV_HOME/logs"
-  local jobs=() spec
-  for suite in bookworm trixie; do for arch in "${ARCHES[@]}"; do for variant in runtime build; do
-    jobs+=("$suite $arch $variant")
-  done; done; done
-  # two at a time: mmdebstrap is mostly download- and dpkg-bound
-  local running=0 pids=() failed=0
+  local jobs=("$@") spec
+  # arm64 first: it runs emulated and takes longest.
+  [ ${#jobs[@]} -gt 0 ] || jobs=(bookworm/arm64 trixie/arm64 bookworm/amd64 trixie/amd64)
+  local max=${GEOLAYER_STANDIN_JOBS:-2} running=0 pids=() failed=0
   for spec in "${jobs[@]}"; do
-    rootfs_one $spec & pids+=($!)
+    rootfs_pair "${spec%/*}" "${spec#*/}" & pids+=($!)
     running=$((running+1))
-    if [ $running -ge 2 ]; then wait -n || failed=1; running=$((running-1)); fi
+    if [ $running -ge "$max" ]; then wait -n || failed=1; running=$((running-1)); fi
   done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [ $failed = 0 ] || die "some stand-in rootfs failed to build"
@@ -70,7 +90,7 @@ cmd_push() {
 }
 
 case "${1:-}" in
-  rootfs) cmd_rootfs ;;
+  rootfs) shift; cmd_rootfs "$@" ;;
   push) cmd_push ;;
   *) die "usage: $0 rootfs|push" ;;
 esac
