@@ -69,6 +69,8 @@ glfile() { # dir pin prune
 # stats v1 v2 ...: "min / median / max" (one value: itself)
 stats() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR==1) {printf "%s", v[1]; exit}; m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%s / %.1f / %s", v[1], m, v[NR]}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f", m}'; }
+# ratios: "min / median / max" with three decimals
+ratios() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f / %.3f / %.3f", v[1], m, v[NR]}'; }
 
 # Pinned, as production builds are: resolve once (untimed) and pin every
 # package of the result, so no scenario pays for a resolver.
@@ -106,7 +108,7 @@ for plat in $BENCH_PLATFORMS; do
   arch=${plat#linux/}
   # shellcheck disable=SC2086
   printf '| geolayer | %s | %s | %s | %s | %s | %s | %s (%s) |\n' "$plat" "$RUNS" "$(stats ${C[$arch]})" "$(stats ${N[$arch]})" \
-    "$(stats ${B[$arch]})" "$(stats ${P[$arch]})" "$(median ${R[$arch]})" "$(stats ${R[$arch]})"
+    "$(stats ${B[$arch]})" "$(stats ${P[$arch]})" "$(median ${R[$arch]})" "$(ratios ${R[$arch]})"
   # shellcheck disable=SC2086
   cold[geolayer-$arch]=$(median ${C[$arch]})
 done
