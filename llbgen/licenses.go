@@ -16,7 +16,14 @@ func (g *Gen) licenses(t *Target, tree, metas llb.State) *Package {
 		llb.AddMount("/meta-in", metas, llb.Readonly),
 		t.name("collect licenses into THIRD_PARTY_LICENSES"),
 	)
-	p := &Package{Wheel: Wheel{Name: licensesName}}
+	return g.pseudoPackage(t, licensesName, run)
+}
+
+// pseudoPackage is a package a helper step makes rather than a wheel (the
+// collected licenses, the vendored libraries): its tree is the step's /out,
+// its report the step's /meta, and it gets its own archive fragment.
+func (g *Gen) pseudoPackage(t *Target, name string, run llb.ExecState) *Package {
+	p := &Package{Wheel: Wheel{Name: name}}
 	p.Tree = run.AddMount("/out", llb.Scratch())
 	p.Meta = run.AddMount("/meta", llb.Scratch())
 	p.Fragment = g.fragment(t, p)

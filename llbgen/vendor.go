@@ -28,9 +28,5 @@ func (g *Gen) vendor(t *Target, built, stage llb.State) *Package {
 		llb.AddMount("/runtime", rt, llb.Readonly),
 		t.name("vendor the libraries the compiled packages need from the build stage"),
 	)
-	p := &Package{Wheel: Wheel{Name: nativeLibrariesName}}
-	p.Tree = run.AddMount("/out", llb.Scratch())
-	p.Meta = run.AddMount("/meta", llb.Scratch())
-	p.Fragment = g.fragment(t, p)
-	return p
+	return g.pseudoPackage(t, nativeLibrariesName, run)
 }
