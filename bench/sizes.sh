@@ -9,6 +9,8 @@
 # for linux/amd64 and linux/arm64; then every layer is unpacked at /opt in
 # the bare runtime stand-in and the check scripts run (recipes/check.Dockerfile).
 # Prints a markdown table; bench/run.sh puts it into bench/results.md.
+# Nothing here is timed, so the two platforms run concurrently, and the
+# recipes' `zip -r9` runs overlap the next builds (both cores stay busy).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 . "$DEV_HOME/env"
@@ -20,14 +22,15 @@ mkdir -p "$checks"
 cp "$REPO_ROOT/hack/geo/check_geo.py" "$REPO_ROOT"/hack/fixtures/checks/check_{meta,plugins,vendored}.py "$checks/"
 BENCH_PLATFORMS=${BENCH_PLATFORMS:-linux/amd64 linux/arm64}
 
-bctl() { buildctl --addr "$BUILDKIT_HOST" build --progress=plain "$@" >>"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; die "build failed: $*"; }; }
+# bctl LOG buildctl-build-args...: one log per platform (they run concurrently).
+bctl() { local lf=$1; shift; buildctl --addr "$BUILDKIT_HOST" build --progress=plain "$@" >>"$lf" 2>&1 || { tail -30 "$lf" >&2; die "build failed: $*"; }; }
 
 geolayer_layer() { # name platform extra-lines
   local name=$1 plat=$2 extra=$3 dir=$work/$1-${2#linux/}
   mkdir -p "$dir/ctx"
   printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s\nBUDGET unzipped=1GiB zipped=1GiB\n%b' \
     "$GEOLAYER_FRONTEND_IMAGE" "$reqs" "$extra" >"$dir/ctx/Geolayerfile"
-  bctl --frontend gateway.v0 --opt source="$GEOLAYER_FRONTEND_IMAGE" --opt filename=Geolayerfile \
+  bctl "$work/build-${plat#linux/}.log" --frontend gateway.v0 --opt source="$GEOLAYER_FRONTEND_IMAGE" --opt filename=Geolayerfile \
     --opt platform="$plat" --opt build-arg:GEOLAYER_INDEX_URL="$GEOLAYER_INDEX_URL" \
     --local context="$dir/ctx" --local dockerfile="$dir/ctx" --output type=local,dest="$dir/out"
   cp "$dir/out/layer.zip" "$dir/layer.zip"
@@ -37,36 +40,38 @@ geolayer_layer() { # name platform extra-lines
 recipe_layer() { # name platform
   local name=$1 plat=$2 dir=$work/$1-${2#linux/}
   mkdir -p "$dir"
-  bctl --frontend dockerfile.v0 --local context="$REPO_ROOT/bench/recipes" --local dockerfile="$REPO_ROOT/bench/recipes" \
+  bctl "$work/build-${plat#linux/}.log" --frontend dockerfile.v0 --local context="$REPO_ROOT/bench/recipes" --local dockerfile="$REPO_ROOT/bench/recipes" \
     --opt filename="$name.Dockerfile" --opt target=tree --opt platform="$plat" \
     --opt build-arg:INDEX_URL="$GEOLAYER_INDEX_URL" --opt build-arg:REQUIREMENTS="$reqs" \
     --output type=local,dest="$dir/layer"
-  (cd "$dir/layer" && zip -q -r9 -X -y "$dir/layer.zip" .)
 }
+zip_layer() { (cd "$1/layer" && zip -q -r9 -X -y "$1/layer.zip" .); }
 
 check_layer() { # dir platform
   local dir=$1 plat=$2
   rm -rf "$dir/checkctx" && mkdir -p "$dir/checkctx"
   cp -a "$dir/layer" "$dir/checkctx/layer" && cp -a "$checks" "$dir/checkctx/checks"
-  bctl --frontend dockerfile.v0 --local context="$dir/checkctx" --local dockerfile="$REPO_ROOT/bench/recipes" \
+  bctl "$work/build-${plat#linux/}.log" --frontend dockerfile.v0 --local context="$dir/checkctx" --local dockerfile="$REPO_ROOT/bench/recipes" \
     --opt filename=check.Dockerfile --opt platform="$plat" --output type=local,dest="$dir/result"
 }
 
 unzipped() { (cd "$1" && find . \( -type f -o -type l \) -printf '%s\n' | awk '{s+=$1} END {print s+0}'); }
 mb() { awk -v b="$1" 'BEGIN {printf "%.1f", b/1048576}'; }
 
-echo "| layer | platform | unzipped MiB | zipped MiB | vs seed (unzipped / zipped) | checks passed | failed checks |"
-echo "|---|---|---:|---:|---:|---:|---|"
-for plat in $BENCH_PLATFORMS; do
-  arch=${plat#linux/}
+# sizes_for PLATFORM: the table rows of one platform.
+sizes_for() {
+  local plat=$1 arch=${1#linux/} zips=() p name dir u z pass total failed
   geolayer_layer geolayer-defaults "$plat" ""
   geolayer_layer geolayer-all "$plat" "PRUNE --preset=geo\n"
   recipe_layer seed "$plat"
+  zip_layer "$work/seed-$arch" & zips+=($!)
   recipe_layer slim "$plat"
+  zip_layer "$work/slim-$arch" & zips+=($!)
+  for name in geolayer-defaults geolayer-all seed slim; do check_layer "$work/$name-$arch" "$plat"; done
+  for p in "${zips[@]}"; do wait "$p" || die "zip -r9 failed ($plat)"; done
   seed_u=$(unzipped "$work/seed-$arch/layer"); seed_z=$(stat -c %s "$work/seed-$arch/layer.zip")
   for name in geolayer-defaults geolayer-all seed slim; do
     dir=$work/$name-$arch
-    check_layer "$dir" "$plat"
     u=$(unzipped "$dir/layer"); z=$(stat -c %s "$dir/layer.zip")
     pass=$(grep -c '^PASS' "$dir/result/result.txt" || true); total=$(wc -l <"$dir/result/result.txt")
     failed=$(grep '^FAIL' "$dir/result/result.txt" | cut -c6- | cut -d: -f1 | paste -sd, - || true)
@@ -74,4 +79,13 @@ for plat in $BENCH_PLATFORMS; do
       "$(awk -v a="$u" -v b="$seed_u" 'BEGIN {printf "%.2f×", a/b}')" "$(awk -v a="$z" -v b="$seed_z" 'BEGIN {printf "%.2f×", a/b}')" \
       "$pass" "$total" "${failed:--}"
   done
+}
+
+pids=()
+for plat in $BENCH_PLATFORMS; do
+  sizes_for "$plat" >"$work/rows-${plat#linux/}.md" & pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p" || die "the size benchmark failed (logs: $work/build-*.log)"; done
+echo "| layer | platform | unzipped MiB | zipped MiB | vs seed (unzipped / zipped) | checks passed | failed checks |"
+echo "|---|---|---:|---:|---:|---:|---|"
+for plat in $BENCH_PLATFORMS; do cat "$work/rows-${plat#linux/}.md"; done

@@ -72,15 +72,14 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)
 # ratios: "min / median / max" with three decimals
 ratios() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f / %.3f / %.3f", v[1], m, v[NR]}'; }
 
-# Pinned, as production builds are: resolve once (untimed) and pin every
-# package of the result, so no scenario pays for a resolver.
+# Pinned, as production builds are: resolve once (untimed, on the dev world's
+# own warm daemon) and pin every package of the result, so no scenario pays
+# for a resolver.
 base="numpy shapely pyproj rasterio fiona"
 prep=$work/prepare && mkdir -p "$prep"
-start_daemon
 printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s\nBUDGET unzipped=1GiB zipped=1GiB\n' "$GEOLAYER_FRONTEND_IMAGE" "$base" >"$prep/Geolayerfile"
 geolayer "$prep" linux/amd64 >>"$work/build.log" 2>&1
 base=$(python3 -c 'import json,sys; print(" ".join(p["name"] + "==" + p["version"] for p in json.load(open(sys.argv[1]))["packages"]))' "$prep/out/report.json")
-stop_daemon
 
 declare -A C N B P R
 for run in $(seq "$RUNS"); do
