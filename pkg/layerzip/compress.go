@@ -9,7 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 
-	"github.com/klauspost/compress/flate"
+	"github.com/geolayer/geolayer/pkg/deflate"
 )
 
 // job is one entry travelling through the pipeline. The dispatcher fills e
@@ -61,7 +61,7 @@ func (j *job) cleanup(b *budget) {
 type worker struct {
 	st  *settings
 	b   *budget
-	fw  *flate.Writer
+	fw  *deflate.Writer
 	sha hash.Hash
 	buf []byte
 }
@@ -115,7 +115,7 @@ func (w *worker) deflate(j *job) error {
 		j.spill, sink = s, s
 	}
 	if w.fw == nil {
-		fw, err := flate.NewWriter(sink, w.st.level)
+		fw, err := deflate.NewWriter(sink, w.st.level)
 		if err != nil {
 			return err
 		}
