@@ -116,15 +116,51 @@ write_buildkitd_config() {
 
 bctl() { "$DEV_BIN/buildctl" --addr "unix://$SOCK" "$@"; }
 
-registry_has() { curl -fsS -o /dev/null -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$GEOLAYER_REGISTRY/v2/$1/manifests/$2"; }
+registry_has() { curl -fs -o /dev/null -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$GEOLAYER_REGISTRY/v2/$1/manifests/$2"; }
+
+standins_ready() {
+  registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest && [ -f "$DEV_HOME/state/standins.pushed" ]
+}
+
+# A cold world's longest chain is the trixie/arm64 stand-in pair (~15 min of
+# emulated dpkg, mostly one core: CPython 3.13 byte-compiles its stdlib and
+# pip under QEMU). It starts first, in the background, so that the Go tools,
+# the bookworm stand-ins and everything built on them share the other core.
+CRIT_PID=
+start_critical_standins() {
+  standins_ready && return 0
+  [ -s "$DEV_HOME/rootfs/trixie-arm64-build.tar" ] && return 0
+  log "building the trixie/arm64 stand-in rootfs in the background (cold: about 11 minutes; logs: $DEV_HOME/logs/mmdebstrap-trixie-arm64-*)"
+  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 >"$DEV_HOME/logs/standins-trixie-arm64.log" 2>&1 &
+  CRIT_PID=$!
+  # If dev-up fails before waiting for it, stop it (and its mmdebstrap) too.
+  trap 'if [ -n "$CRIT_PID" ]; then kill_tree "$CRIT_PID"; fi' EXIT
+}
+kill_tree() { local c; for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
 
 need_standins() {
-  if registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest && [ -f "$DEV_HOME/state/standins.pushed" ]; then
-    return 0
+  if standins_ready; then return 0; fi
+  log "building the bookworm stand-in images"
+  GEOLAYER_STANDIN_JOBS=1 "$REPO_ROOT/hack/standins.sh" rootfs bookworm/arm64 bookworm/amd64
+  "$REPO_ROOT/hack/standins.sh" push bookworm
+  # What needs only bookworm images goes into BuildKit's cache now, on the
+  # core the trixie/arm64 chain leaves free (need_fixtures then finds it).
+  build_geo bookworm
+  log "building the bookworm half of the package fixtures (into BuildKit's cache only: no output)"
+  bctl build --progress=plain --frontend dockerfile.v0 \
+    --local context="$REPO_ROOT/hack/fixtures" --local dockerfile="$REPO_ROOT/hack/fixtures" \
+    --opt target=py311 --opt platform=linux/amd64,linux/arm64 \
+    >"$DEV_HOME/logs/fixtures-py311.log" 2>&1 || { tail -30 "$DEV_HOME/logs/fixtures-py311.log" >&2; die "fixtures (py311) build failed"; }
+  log "building the trixie stand-in images"
+  "$REPO_ROOT/hack/standins.sh" rootfs trixie/amd64
+  if [ -n "$CRIT_PID" ]; then
+    log "waiting for the trixie/arm64 stand-in rootfs"
+    wait "$CRIT_PID" || { tail -20 "$DEV_HOME/logs/standins-trixie-arm64.log" >&2; die "the trixie/arm64 stand-in rootfs failed"; }
+    CRIT_PID=
   fi
-  log "building stand-in images (cold: about 10 minutes)"
-  "$REPO_ROOT/hack/standins.sh" rootfs
-  "$REPO_ROOT/hack/standins.sh" push
+  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 # nothing to do unless it was not started above
+  "$REPO_ROOT/hack/standins.sh" push trixie
+  date +%s >"$DEV_HOME/state/standins.pushed"
 }
 
 # build_dists NAME DIR [FLAG...]: build a Dockerfile folder for both platforms through
@@ -141,20 +177,24 @@ build_dists() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+build_geo() { # [target]: default bookworm, or all with GEOLAYER_GEO_SUITES=all
+  if [ "${GEOLAYER_SKIP_GEO:-0}" = 1 ]; then
+    log "GEOLAYER_SKIP_GEO=1: not building the geo fixture set"
+    return 0
+  fi
+  log "building the realistic geo fixture set (cold: about 8 minutes, more with GEOLAYER_GEO_SUITES=all; cached by BuildKit)"
+  # The trixie (CPython 3.13) geo set is used by no test or benchmark:
+  # GEOLAYER_GEO_SUITES=all builds it too.
+  local geo_target=${1:-bookworm}
+  [ $# -gt 0 ] || [ "${GEOLAYER_GEO_SUITES:-bookworm}" != all ] || geo_target=all
+  build_dists geo "$REPO_ROOT/hack/geo" --local fixtures="$REPO_ROOT/hack/fixtures" --opt context:fixtures=local:fixtures \
+    --opt target="$geo_target"
+}
+
 need_fixtures() {
   log "building package fixtures (cached by BuildKit)"
   build_dists fixtures "$REPO_ROOT/hack/fixtures"
-  if [ "${GEOLAYER_SKIP_GEO:-0}" = 1 ]; then
-    log "GEOLAYER_SKIP_GEO=1: not building the geo fixture set"
-  else
-    log "building the realistic geo fixture set (cold: about 12 minutes, 20 with GEOLAYER_GEO_SUITES=all; cached by BuildKit)"
-    # The trixie (CPython 3.13) geo set is used by no test or benchmark:
-    # GEOLAYER_GEO_SUITES=all builds it too.
-    local geo_target=bookworm
-    [ "${GEOLAYER_GEO_SUITES:-bookworm}" = all ] && geo_target=all
-    build_dists geo "$REPO_ROOT/hack/geo" --local fixtures="$REPO_ROOT/hack/fixtures" --opt context:fixtures=local:fixtures \
-      --opt target="$geo_target"
-  fi
+  build_geo
   # One flat folder of distributions for the index (pure wheels are identical per platform).
   local dists=$DEV_HOME/index/dists
   rm -rf "$dists.tmp" && mkdir -p "$dists.tmp"
@@ -184,6 +224,7 @@ cmd_up() {
   [ "$(id -u)" = 0 ] || die "the dev world runs buildkitd as root; run as root"
   need_apt
   need_binfmt
+  start_critical_standins
   need_tools
   start registry "curl -fsS http://$GEOLAYER_REGISTRY/v2/" -- "$DEV_BIN/devregistry" --addr "$GEOLAYER_REGISTRY" --dir "$DEV_HOME/registry"
   write_buildkitd_config

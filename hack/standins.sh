@@ -5,7 +5,8 @@
 # registry mirrors send those names here.
 #
 #   hack/standins.sh rootfs [suite/arch...]  # build missing rootfs tarballs (cached in $GEOLAYER_DEV_HOME/rootfs)
-#   hack/standins.sh push     # assemble two-platform images and push them
+#   hack/standins.sh push [suite...]  # assemble two-platform images and push them
+#   (hack/standins.sh hook ...: run by mmdebstrap, see NATIVE)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,6 +38,15 @@ mmdeb() { # suite arch variant out mmdebstrap-args...
   mv "${out%.tar}.tmp.tar" "$out"
 }
 
+# once tarball command...: run the command unless the tarball exists. One
+# builder per tarball, also across processes (a pair for an emulated arch
+# builds the amd64 runtime tarball meanwhile, see NATIVE, and dev.sh starts
+# trixie/arm64 and trixie/amd64 separately): wait for it, then reuse its tarball.
+once() {
+  local out=$1; shift
+  ( flock 9 && { [ -s "$out" ] || "$@"; } ) 9>"${out%.tar}.lock"
+}
+
 # ca-certificates runs update-ca-certificates twice (postinst, then its own
 # trigger); it is a shell loop forking sed, readlink and ln per certificate:
 # ~30-40 s per run on bookworm, more on trixie, when emulated. Divert it to a
@@ -56,19 +66,109 @@ UCA_RUN="rm -f \"\$1$UCA\" && chroot \"\$1\" dpkg-divert --quiet --local --renam
     unshare --mount --propagation private sh -ec 'for d in $UCA_DIRS; do mount --bind \"\$1\$d\" \"\$d\"; done; sh \"\$1$UCA\" --certsconf \"\$1/etc/ca-certificates.conf\" --hooksdir \"\"' sh \"\$1\"
   else chroot \"\$1\" $UCA; fi"
 
-rootfs_pair() { # suite arch: the runtime rootfs, then the build rootfs on top of it
-  local suite=$1 arch=$2 base="$DEV_HOME/rootfs/$1-$2"
-  [ -s "$base-runtime.tar" ] || mmdeb "$suite" "$arch" runtime "$base-runtime.tar" \
-    --variant=minbase --include="$RUNTIME_PKGS" \
-    --essential-hook="$UCA_DIVERT" --customize-hook="$UCA_RUN"
-  # The build variant reuses the runtime rootfs (mmdebstrap(1), "re-use a
-  # chroot tarball ... for further refinement") instead of bootstrapping and
-  # configuring the essential set and python3 a second time.
-  [ -s "$base-build.tar" ] || mmdeb "$suite" "$arch" build "$base-build.tar" \
+# CPython byte-compiles its stdlib in python3.X-minimal's and python3.X's
+# postinsts (py_compile.py over every file), and py3compile each python3-*
+# package of the build variant; under QEMU that was ~210 s of the trixie/arm64
+# runtime and ~190 s of its build. A .pyc does not depend on the architecture
+# (same CPython, same source: same bytes), so while an emulated rootfs is
+# configured /usr/bin/python3.X is diverted (dpkg-divert, like UCA) to a
+# wrapper that runs the same Debian version of CPython built for the host: the
+# amd64 runtime tarball's interpreter, stdlib (with lib-dynload) and shared
+# libraries, unpacked into a private prefix ($NATIVE) and started through its
+# own dynamic loader. getpath finds its stdlib from argv[0] (sys.prefix is
+# $NATIVE/usr); sys.executable is the wrapper; the chroot's dist-packages are
+# on its path; it compiles the chroot's files at the paths it is given. So
+# py3compile, pip's postinst etc. work as before. Wrapper, diversion (with
+# dpkg-divert's backup, undone LIFO before UCA_RUN) and $NATIVE are removed
+# before the tarball is made: same tarball as the emulated way, every .pyc
+# included (hack/README.md). Where the host cannot do it (not x86_64, suite not
+# in NATIVE_PY_SUITES, no amd64 runtime tarball, another python3.X-minimal
+# version in it than the chroot gets) python3.X runs emulated.
+NATIVE=/.standin-native
+NATIVE_PY_SUITES=trixie # compared file by file; bookworm/arm64's python3.11 costs ~35 s
+native_py_usable() { # suite arch
+  [[ " $NATIVE_PY_SUITES " == *" $1 "* ]] && [ "$2" != amd64 ] && [ "$(uname -m)" = x86_64 ]
+}
+native_py_hook() { # on|off suite: the mmdebstrap hook running native_py_on/off
+  printf "'%s' hook native_py_%s \"\$1\" %s" "$REPO_ROOT/hack/standins.sh" "$1" "$2"
+}
+status_version() { # package: its version in the dpkg status file on stdin
+  awk -v p="$1" '$1=="Package:"{m=($2==p)} m&&$1=="Version:"&&v==""{v=$2} END{print v}'
+}
+
+native_py_on() { # chroot suite
+  local root=$1 py=python${PY[$2]} tar="$DEV_HOME/rootfs/$2-amd64-runtime.tar" want= have
+  local n="$1$NATIVE" triplet=x86_64-linux-gnu
+  [ ! -e "${tar%.tar}.lock" ] || flock "${tar%.tar}.lock" true # rootfs_pair builds it meanwhile (see once)
+  if [ ! -s "$tar" ]; then echo "I: no $tar: $py runs emulated"; return 0; fi
+  # the version the chroot gets (its apt configuration, read with the host's apt)
+  [ -z "${MMDEBSTRAP_APT_CONFIG:-}" ] ||
+    want=$(APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-cache policy "$py-minimal" | awk '$1=="Candidate:"{print $2}')
+  have=$(tar -xOf "$tar" ./var/lib/dpkg/status | status_version "$py-minimal")
+  if [ -z "$want" ] || [ "$want" != "$have" ]; then
+    echo "I: $py-minimal ${want:-?} here, ${have:-none} in $tar: $py runs emulated"; return 0
+  fi
+  echo "I: $py runs natively while packages are configured ($py-minimal $have from $tar)"
+  mkdir "$n"
+  tar -C "$n" -xf "$tar" "./usr/bin/$py" "./usr/lib/$py" "./usr/lib/$triplet"
+  mv "$n/usr/bin/$py" "$n/usr/bin/$py.bin"
+  ln -s /usr/lib/python3 "$n/usr/lib/python3" && ln -s /usr/local "$n/usr/local" # site-packages
+  echo "$have" >"$n/version"
+  printf '#!/bin/sh\nexec %s --library-path %s --argv0 %s %s "$@"\n' "$NATIVE/usr/lib/$triplet/ld-linux-x86-64.so.2" \
+    "$NATIVE/usr/lib/$triplet" "$NATIVE/usr/bin/$py" "$NATIVE/usr/bin/$py.bin" >"$n/usr/bin/$py"
+  chmod 755 "$n/usr/bin/$py"
+  [ ! -e "$root$DOLD" ] || cp -p "$root$DOLD" "$root$DOLD.native"
+  chroot "$root" dpkg-divert --quiet --local --rename --add "/usr/bin/$py"
+  cp -p "$n/usr/bin/$py" "$root/usr/bin/$py"
+}
+
+native_py_off() { # chroot suite
+  local root=$1 py=python${PY[$2]} n="$1$NATIVE" have
+  [ -e "$n" ] || return 0
+  rm -f "$root/usr/bin/$py"
+  chroot "$root" dpkg-divert --quiet --local --rename --remove "/usr/bin/$py"
+  if [ -e "$root$DOLD.native" ]; then mv -f "$root$DOLD.native" "$root$DOLD"; else rm -f "$root$DOLD"; fi
+  have=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Version}' "$py-minimal")
+  [ "$have" = "$(cat "$n/version")" ] || die "$py-minimal $have was byte-compiled by the native $(cat "$n/version")"
+  rm -rf "$n"
+}
+
+runtime_rootfs() { # suite arch [native]: minbase + python3 + ca-certificates
+  local suite=$1 arch=$2 out="$DEV_HOME/rootfs/$1-$2-runtime.tar" on=() off=()
+  if [ "${3:-}" = native ]; then
+    on=(--essential-hook="$(native_py_hook on "$suite")") off=(--customize-hook="$(native_py_hook off "$suite")")
+  fi
+  # python3.X is not in minbase's essential set: the diversion is in place before it is unpacked.
+  once "$out" mmdeb "$suite" "$arch" runtime "$out" --variant=minbase --include="$RUNTIME_PKGS" \
+    --essential-hook="$UCA_DIVERT" "${on[@]}" "${off[@]}" --customize-hook="$UCA_RUN"
+}
+
+# The build variant reuses the runtime rootfs (mmdebstrap(1), "re-use a
+# chroot tarball ... for further refinement") instead of bootstrapping and
+# configuring the essential set and python3 a second time.
+build_rootfs() { # suite arch [native]
+  local suite=$1 arch=$2 base="$DEV_HOME/rootfs/$1-$2" on=() off=()
+  if [ "${3:-}" = native ]; then
+    on=(--customize-hook="$(native_py_hook on "$suite")") off=(--customize-hook="$(native_py_hook off "$suite")")
+  fi
+  once "$base-build.tar" mmdeb "$suite" "$arch" build "$base-build.tar" \
     --variant=custom \
     --setup-hook="mmtarfilter '--path-exclude=/dev/*' <'$base-runtime.tar' | tar -C \"\$1\" --numeric-owner --xattrs --xattrs-include='*' -x" \
-    --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install --yes $BUILD_EXTRA_PKGS" \
+    "${on[@]}" --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install --yes $BUILD_EXTRA_PKGS" "${off[@]}" \
     --customize-hook='rm -rf "$1/var/cache/debconf/tmp.ci"' # left empty by trixie's apt-get install
+}
+
+rootfs_pair() { # suite arch: the runtime rootfs, then the build rootfs on top of it
+  local suite=$1 arch=$2 native= pid=
+  # The native CPython comes from the amd64 runtime tarball: build it meanwhile
+  # (~1 min natively; the emulated bootstrap needs it ~2 min in, after its essential set).
+  if native_py_usable "$suite" "$arch" && [ ! -s "$DEV_HOME/rootfs/$suite-$arch-build.tar" ]; then
+    runtime_rootfs "$suite" amd64 & pid=$!
+    native=native
+  fi
+  runtime_rootfs "$suite" "$arch" $native
+  build_rootfs "$suite" "$arch" $native
+  [ -z "$pid" ] || wait "$pid" || log "warning: the $suite/amd64 runtime rootfs failed (see above)"
 }
 
 cmd_rootfs() { # [suite/arch...]  (default: all)
@@ -95,9 +195,12 @@ push_one() { # suite variant ref...
     --env LANG=C.UTF-8 --cmd /bin/sh >/dev/null
 }
 
-cmd_push() {
-  local suite py
-  for suite in bookworm trixie; do
+cmd_push() { # [suite...]  (default: both, and the dev world's "pushed" mark)
+  local suite py suites=("$@")
+  [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+  for suite in "${suites[@]}"; do
+    [ -n "${PY[$suite]:-}" ] || die "unknown suite $suite (bookworm or trixie)"
+    log "pushing the $suite stand-ins"
     py=${PY[$suite]}
     # Runtime stand-ins: the names of the real runtime images (see frontend/profile).
     push_one "$suite" runtime "lambda/python:$py" "azure-functions/python:4-python$py" \
@@ -106,11 +209,12 @@ cmd_push() {
     # Build stand-ins.
     push_one "$suite" build "sam/build-python$py:latest" "geolayer/standin-build:$suite"
   done
-  date +%s >"$DEV_HOME/state/standins.pushed"
+  [ $# -gt 0 ] || date +%s >"$DEV_HOME/state/standins.pushed"
 }
 
 case "${1:-}" in
   rootfs) shift; cmd_rootfs "$@" ;;
-  push) cmd_push ;;
+  push) shift; cmd_push "$@" ;;
+  hook) shift; case "${1:-}" in native_py_on|native_py_off) "$@" ;; *) die "unknown hook ${1:-}" ;; esac ;;
   *) die "usage: $0 rootfs|push" ;;
 esac
