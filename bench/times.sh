@@ -78,7 +78,9 @@ ratios() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)
 base="numpy shapely pyproj rasterio fiona"
 prep=$work/prepare && mkdir -p "$prep"
 printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s\nBUDGET unzipped=1GiB zipped=1GiB\n' "$GEOLAYER_FRONTEND_IMAGE" "$base" >"$prep/Geolayerfile"
-geolayer "$prep" linux/amd64 >>"$work/build.log" 2>&1
+# --no-cache: a resolution cached by an earlier run may name versions the
+# index no longer serves (BuildKit caches unpinned resolutions like any RUN).
+geolayer "$prep" linux/amd64 --no-cache >>"$work/build.log" 2>&1
 base=$(python3 -c 'import json,sys; print(" ".join(p["name"] + "==" + p["version"] for p in json.load(open(sys.argv[1]))["packages"]))' "$prep/out/report.json")
 
 declare -A C N B P R
