@@ -122,10 +122,11 @@ standins_ready() {
   registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest && [ -f "$DEV_HOME/state/standins.pushed" ]
 }
 
-# A cold world's longest chain is the trixie/arm64 stand-in pair (~15 min of
-# emulated dpkg, mostly one core: CPython 3.13 byte-compiles its stdlib and
-# pip under QEMU). It starts first, in the background, so that the Go tools,
-# the bookworm stand-ins and everything built on them share the other core.
+# A cold world's longest chain is the trixie/arm64 stand-in pair (~11 min of
+# emulated dpkg, mostly one core, even with its CPython byte-compiling
+# natively: see NATIVE in standins.sh). It starts first, in the background,
+# so that the Go tools, the bookworm stand-ins and everything built on them
+# share the other core.
 CRIT_PID=
 start_critical_standins() {
   standins_ready && return 0
