@@ -78,22 +78,18 @@ func (hb *huffBuilder) lengths(freq []uint32, lens []uint8, limit int) {
 		w[i] = it >> 16
 	}
 	leaf, inner, next := 0, n, n
+	// lightest takes the lighter of the next leaf and the next inner node.
+	lightest := func() int {
+		if leaf < n && (inner >= next || w[leaf] <= w[inner]) {
+			leaf++
+			return leaf - 1
+		}
+		inner++
+		return inner - 1
+	}
 	for next < 2*n-1 {
-		var a, b int
-		if leaf < n && (inner >= next || w[leaf] <= w[inner]) {
-			a = leaf
-			leaf++
-		} else {
-			a = inner
-			inner++
-		}
-		if leaf < n && (inner >= next || w[leaf] <= w[inner]) {
-			b = leaf
-			leaf++
-		} else {
-			b = inner
-			inner++
-		}
+		a := lightest()
+		b := lightest()
 		w[next] = w[a] + w[b]
 		par[a], par[b] = int32(next), int32(next)
 		next++
