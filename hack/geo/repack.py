@@ -3,11 +3,14 @@
 
 This builds geolayer's "realistic geospatial fixture set". It runs inside a
 Debian build image (the bookworm or trixie stand-in for
-public.ecr.aws/sam/build-python3.X) after `apt-get install python3-rasterio ...`,
-and writes one wheel per Python distribution into --out:
+public.ecr.aws/sam/build-python3.X) of the build platform, on the packages
+sysroot.py unpacked into --root for the target architecture (amd64 or arm64;
+nothing of the target is run, so arm64 needs no emulation), and writes one
+wheel per Python distribution into --out:
 
   * files come from the Debian package's /usr/lib/python3/dist-packages entries
-    (`dpkg -L`); symlinks are followed (a wheel cannot hold symlinks);
+    (its file list); symlinks are followed inside the root (a wheel cannot
+    hold symlinks);
   * METADATA is the package's own metadata (dist-info METADATA or egg-info
     PKG-INFO) with Version = Debian's upstream version and Requires-Dist
     rebuilt from upstream's requirements plus Debian's run-time Depends;
@@ -26,11 +29,15 @@ and writes one wheel per Python distribution into --out:
   * the zip is deterministic: sorted entries, 1980-01-01 timestamps, fixed
     modes, RECORD last.
 
-Only the standard library is used; external tools: dpkg-query, ldd, patchelf.
-ELF headers are read by the small parser below (no readelf text scraping).
+Only the standard library is used; external tool: patchelf (it edits ELF
+files of any architecture). ELF headers are read by the small parser below
+(no readelf text scraping); DT_NEEDED names are resolved the way the target's
+dynamic loader would (Resolver), not with ldd, which would run the target's
+loader.
 
 Usage:
-  repack.py --out /out/dists [--reuse DIR] [--report FILE] [--policy-json FILE]
+  sysroot.py --arch arm64 /sysroot python3-numpy ...
+  repack.py --root /sysroot --out /out/dists [--reuse DIR] [--report FILE] [--policy-json FILE]
             python3-numpy python3-shapely python3-pyproj python3-rasterio python3-fiona
 """
 
@@ -40,8 +47,8 @@ import csv
 import hashlib
 import io
 import json
+import fnmatch
 import os
-import platform
 import re
 import shutil
 import struct
@@ -287,6 +294,10 @@ class ElfInfo:
                     off += vn_next
 
 
+# Debian architecture -> (machine as the wheel tags name it, multiarch triplet)
+DEB_ARCH = {"amd64": ("x86_64", "x86_64-linux-gnu"), "arm64": ("aarch64", "aarch64-linux-gnu")}
+
+
 def is_dynamic_loader(name):
     return name.startswith("ld-linux") or name.startswith("ld64.so")
 
@@ -331,26 +342,86 @@ def debian_upstream_version(v):
 # Debian package database
 # ---------------------------------------------------------------------------
 
-class Dpkg:
-    def __init__(self):
-        self._fields = {}
-        self.provides = {}  # virtual package -> [real installed packages]
-        for line in run(["dpkg-query", "-W", "-f", "${Package}\t${db:Status-Abbrev}\t${Provides}\n"]).splitlines():
-            pkg, status, provides = (line.split("\t") + ["", ""])[:3]
-            if not status.startswith("ii"):
+class Root:
+    """A Debian file tree (sysroot.py's output) seen from outside: its paths
+    are absolute inside it, symlinks in it are resolved inside it."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+
+    def real(self, path):
+        """The host path of the file a path inside the root names, symlinks
+        resolved inside the root (an absolute target starts at the root)."""
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        done = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                done = done[:-1]
                 continue
-            self.provides.setdefault(pkg, []).append(pkg)
-            for p in filter(None, (x.strip() for x in provides.split(","))):
-                self.provides.setdefault(p.split()[0], []).append(pkg)
+            host = os.path.join(self.path, *done, part)
+            if os.path.islink(host):
+                hops += 1
+                if hops > 40:
+                    raise SystemExit(f"{path}: too many levels of symbolic links in {self.path}")
+                target = os.readlink(host)
+                if target.startswith("/"):
+                    done = []
+                parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+                continue
+            done.append(part)
+        return os.path.join(self.path, *done)
+
+    def isfile(self, path):
+        return os.path.isfile(self.real(path))
+
+    def isdir(self, path):
+        return os.path.isdir(self.real(path))
+
+    def islink(self, path):
+        return os.path.islink(os.path.join(self.path, path.lstrip("/")))
+
+    def walk_files(self, top):
+        """(path inside the root, host path of its content) for every file
+        under the folder top, through symlinked folders, sorted."""
+        out = []
+        for n in sorted(os.listdir(self.real(top))):
+            p = top.rstrip("/") + "/" + n
+            real = self.real(p)
+            if os.path.isdir(real):
+                out += self.walk_files(p)
+            elif os.path.isfile(real):
+                out.append((p, real))
+        return out
+
+
+class Dpkg:
+    """The package records sysroot.py wrote in dpkg's layout:
+    var/lib/dpkg/status and var/lib/dpkg/info/<package>.list."""
+
+    def __init__(self, root):
+        self.root = root
+        self.paragraphs = {}
+        self.provides = {}  # virtual package -> [real unpacked packages]
+        with open(root.real("/var/lib/dpkg/status"), encoding="utf-8") as f:
+            for para in f.read().split("\n\n"):
+                if not para.strip():
+                    continue
+                fields, _ = parse_headers(para)
+                fields = dict(fields)
+                pkg = fields["Package"]
+                self.paragraphs[pkg] = fields
+                self.provides.setdefault(pkg, []).append(pkg)
+                for p in filter(None, (x.strip() for x in fields.get("Provides", "").split(","))):
+                    self.provides.setdefault(p.split()[0], []).append(pkg)
 
     def field(self, pkg, field):
-        key = (pkg, field)
-        if key not in self._fields:
-            self._fields[key] = run(["dpkg-query", "-W", "-f", "${" + field + "}", pkg])
-        return self._fields[key]
+        return self.paragraphs[pkg].get(field, "")
 
     def files(self, pkg):
-        return run(["dpkg-query", "-L", pkg]).splitlines()
+        with open(self.root.real(f"/var/lib/dpkg/info/{pkg}.list"), encoding="utf-8") as f:
+            return f.read().splitlines()
 
     def depends(self, pkg):
         """Depends as a list of alternative groups: [[(name, constraint-or-None), ...], ...]."""
@@ -458,6 +529,7 @@ def debian_constraint_to_spec(c):
 class Dist:
     def __init__(self, dpkg, pkg):
         self.pkg = pkg
+        self.root = dpkg.root
         self.files = {}       # arcname -> source path (symlinks followed)
         self.meta_dir = None  # /usr/lib/python3/dist-packages/X.dist-info or .egg-info
         self.ignored = []     # dpkg -L paths not taken (with reason)
@@ -469,7 +541,7 @@ class Dist:
     def add_package_files(self, dpkg, pkg):
         for path in dpkg.files(pkg):
             if not path.startswith(DIST_PACKAGES):
-                if re.match(r"/usr/lib/python3\.\d+/dist-packages/", path) and os.path.isfile(path):
+                if re.match(r"/usr/lib/python3\.\d+/dist-packages/", path) and self.root.isfile(path):
                     self.ignored.append((path, "outside /usr/lib/python3/dist-packages (Debian per-version copy)"))
                 continue
             rel = path[len(DIST_PACKAGES):]
@@ -478,24 +550,22 @@ class Dist:
                 if "/" not in rel:
                     self.meta_dir = path
                 continue
-            if os.path.islink(path) and os.path.isdir(path):
+            if self.root.islink(path) and self.root.isdir(path):
                 # e.g. trixie numpy/_core/include -> /usr/lib/<triplet>/python3-numpy/...
-                for root, _dirs, names in os.walk(path, followlinks=True):
-                    for n in names:
-                        src = os.path.join(root, n)
-                        self.add_file(rel + src[len(path):], src)
-            elif os.path.isfile(path):
-                self.add_file(rel, path)
+                for src, real in self.root.walk_files(path):
+                    self.add_file(rel + src[len(path):], real)
+            elif self.root.isfile(path):
+                self.add_file(rel, self.root.real(path))
 
-    def add_file(self, arcname, src):
+    def add_file(self, arcname, real):
         if "__pycache__" in arcname.split("/") or arcname.endswith((".pyc", ".pyo")):
             return
-        self.files[arcname] = os.path.realpath(src)
+        self.files[arcname] = real
 
     def load_metadata(self, dpkg):
         d = self.meta_dir
         self.egg = d.endswith(".egg-info")
-        with open(os.path.join(d, "PKG-INFO" if self.egg else "METADATA"), encoding="utf-8") as f:
+        with open(self.root.real(d + ("/PKG-INFO" if self.egg else "/METADATA")), encoding="utf-8") as f:
             self.headers, self.body = parse_headers(f.read())
         self.name = next(v for k, v in self.headers if k == "Name")
         self.norm = normalize(self.name)
@@ -505,8 +575,8 @@ class Dist:
             raise SystemExit(f"{self.pkg}: Debian upstream version {self.version!r} != metadata version {meta_version!r}")
         self.upstream_reqs = [v for k, v in self.headers if k == "Requires-Dist"]
         self.extras = [v for k, v in self.headers if k == "Provides-Extra"]
-        if self.egg and os.path.exists(os.path.join(d, "requires.txt")):
-            with open(os.path.join(d, "requires.txt")) as f:
+        if self.egg and self.root.isfile(d + "/requires.txt"):
+            with open(self.root.real(d + "/requires.txt")) as f:
                 reqs, extras = requires_txt_to_dist(f.read())
             # newer setuptools also writes them into PKG-INFO: keep one of each
             self.upstream_reqs += [r for r in reqs if r.replace(" ", "") not in
@@ -516,11 +586,10 @@ class Dist:
         self.meta_extra_files = {}
         keep_egg = {"top_level.txt", "entry_points.txt"}
         skip_dist = {"METADATA", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "direct_url.json"}
-        for root, _dirs, names in os.walk(d):
-            for n in names:
-                rel = os.path.relpath(os.path.join(root, n), d)
-                if (self.egg and rel in keep_egg) or (not self.egg and rel not in skip_dist):
-                    self.meta_extra_files[rel] = os.path.join(root, n)
+        for path, real in self.root.walk_files(d):
+            rel = path[len(d) + 1:]
+            if (self.egg and rel in keep_egg) or (not self.egg and rel not in skip_dist):
+                self.meta_extra_files[rel] = real
 
     def merge(self, dpkg, pkg):
         """Add the dist-packages files of a Debian split-off package (MERGE_INTO)."""
@@ -534,30 +603,55 @@ class Dist:
 # ---------------------------------------------------------------------------
 
 class Resolver:
-    """Maps DT_NEEDED names to files using the dynamic loader itself (ldd)."""
+    """Maps a DT_NEEDED name to the file the target's dynamic loader would
+    load, searching the root the way glibc's ld.so does for Debian's
+    libraries: the needing object's DT_RPATH (when it has no DT_RUNPATH) or
+    DT_RUNPATH, then the folders of the root's /etc/ld.so.conf (what
+    ld.so.cache holds), then the default /lib and /usr/lib (and their
+    multiarch folders). The first file with that name wins."""
 
-    def __init__(self):
-        self.paths = {}
-        self._done = set()
+    def __init__(self, root, triplet):
+        self.root = root
+        self.dirs = []
+        self._read_conf("/etc/ld.so.conf")
+        for d in (f"/lib/{triplet}", f"/usr/lib/{triplet}", "/lib", "/usr/lib"):
+            if d not in self.dirs:
+                self.dirs.append(d)
 
-    def add(self, elf_path):
-        if elf_path in self._done:
+    def _read_conf(self, path):
+        if not self.root.isfile(path):
             return
-        self._done.add(elf_path)
-        out = subprocess.run(["ldd", elf_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
-        for line in out.splitlines():
-            m = re.match(r"\s*(\S+) => (.*?)(?: \(0x[0-9a-f]+\))?$", line)
-            if not m:
-                continue
-            name, where = m.groups()
-            if where == "not found":
-                raise SystemExit(f"ldd {elf_path}: {name} not found")
-            self.paths.setdefault(name, where)
+        with open(self.root.real(path)) as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if line.startswith("include "):
+                    pattern = line.split(None, 1)[1]
+                    folder, glob_ = os.path.split(pattern)
+                    if self.root.isdir(folder):
+                        for n in sorted(os.listdir(self.root.real(folder))):
+                            if fnmatch.fnmatch(n, glob_):
+                                self._read_conf(folder + "/" + n)
+                elif line and line not in self.dirs:
+                    self.dirs.append(line)
 
-    def resolve(self, name):
-        if name not in self.paths:
-            raise SystemExit(f"cannot resolve {name} (not in any ldd output)")
-        return os.path.realpath(self.paths[name])
+    def resolve(self, name, needed_by):
+        """needed_by: host path of the ELF file that needs name (in the root,
+        or in a wheel's stage for $ORIGIN)."""
+        info = ElfInfo(needed_by)
+        in_root = needed_by.startswith(self.root.path + "/")
+        origin = "/" + os.path.relpath(os.path.dirname(needed_by), self.root.path) if in_root \
+            else os.path.dirname(needed_by)
+        search = []  # (folder inside the root?, folder)
+        for d in filter(None, (info.runpath or info.rpath or "").split(":")):
+            relative = "$ORIGIN" in d or "${ORIGIN}" in d
+            d = d.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+            search.append((in_root or not relative, d))
+        search += [(True, d) for d in self.dirs]
+        for inside, d in search:
+            real = self.root.real(d + "/" + name) if inside else os.path.realpath(os.path.join(d, name))
+            if os.path.isfile(real):
+                return real
+        raise SystemExit(f"{needed_by}: needs {name}, which is in none of {[d for _, d in search]}")
 
 
 def vendor_libraries(stage, elf_arcnames, libs_dir, whitelist, resolver):
@@ -570,8 +664,6 @@ def vendor_libraries(stage, elf_arcnames, libs_dir, whitelist, resolver):
     #    libraries (and the dynamic loader) end the walk, as in auditwheel.
     vendored = {}  # needed name -> resolved source path
     todo = [os.path.join(stage, a) for a in elf_arcnames]
-    for path in todo:
-        resolver.add(path)
     seen = set()
     while todo:
         path = todo.pop()
@@ -581,7 +673,7 @@ def vendor_libraries(stage, elf_arcnames, libs_dir, whitelist, resolver):
         for name in ElfInfo(path).needed:
             if name in whitelist or is_dynamic_loader(name) or name in vendored:
                 continue
-            src = resolver.resolve(name)
+            src = resolver.resolve(name, path)
             vendored[name] = src
             todo.append(src)
     if not vendored:
@@ -822,14 +914,12 @@ def data_files(dist):
     out = []
     for dest, src_dir, kind in DATA_BUNDLES.get(dist.norm, []):
         for marker in DATA_MARKERS[kind]:
-            if not os.path.isfile(os.path.join(src_dir, marker)):
+            if not dist.root.isfile(f"{src_dir}/{marker}"):
                 raise SystemExit(f"{dist.name}: {src_dir}/{marker} missing")
-        for root, _dirs, names in os.walk(src_dir):
-            for n in names:
-                if kind == "proj" and n.lower().endswith(PROJ_GRID_SUFFIXES):
-                    continue
-                src = os.path.join(root, n)
-                out.append((dest + "/" + os.path.relpath(src, src_dir), os.path.realpath(src)))
+        for path, real in dist.root.walk_files(src_dir):
+            if kind == "proj" and path.rsplit("/", 1)[1].lower().endswith(PROJ_GRID_SUFFIXES):
+                continue
+            out.append((dest + path[len(src_dir):], real))
     return out
 
 
@@ -907,6 +997,7 @@ def place_wheel(tmp_path, out_path, record, reuse_dir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--root", required=True, help="the packages unpacked by sysroot.py")
     ap.add_argument("--out", required=True, help="directory for the wheels")
     ap.add_argument("--reuse", help="directory of wheels from another build: same-named pure wheels are taken from there")
     ap.add_argument("--report", help="write a text report here")
@@ -914,12 +1005,21 @@ def main():
     ap.add_argument("roots", nargs="+", help="Debian packages, e.g. python3-rasterio")
     args = ap.parse_args()
 
-    arch = platform.machine()
+    root = Root(args.root)
+    dpkg = Dpkg(root)
+    # The target is the root's: its architecture from its packages; its
+    # CPython must be the one running this (same suite), whose version the tag names.
+    deb_arch = dpkg.field(args.roots[0], "Architecture")
+    if deb_arch not in DEB_ARCH:
+        raise SystemExit(f"{args.roots[0]}: architecture {deb_arch!r}; known: {sorted(DEB_ARCH)}")
+    arch, triplet = DEB_ARCH[deb_arch]
+    pyver = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if not root.isdir(f"/usr/lib/python{pyver}"):
+        raise SystemExit(f"{args.root} has no CPython {pyver} (the one running repack.py): another suite?")
     py = f"cp{sys.version_info.major}{sys.version_info.minor}"
     policies = load_policies(arch, args.policy_json)
     os.makedirs(args.out, exist_ok=True)
-    dpkg = Dpkg()
-    resolver = Resolver()
+    resolver = Resolver(root, triplet)
     report = [f"# repack.py report: {py} {arch}", ""]
 
     log(f"== Debian run-time closure of {' '.join(args.roots)}")
