@@ -6,7 +6,6 @@
 #   hack/dev.sh up | down | status | env
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$REPO_ROOT/hack/versions.env"
 
 APT_PKGS=(runc qemu-user-static binfmt-support mmdebstrap arch-test zip unzip)
 
@@ -28,28 +27,29 @@ need_binfmt() {
 }
 
 need_tools() {
-  local v; v=$(buildkit_version)
-  if [ ! -x "$DEV_BIN/buildkitd-$v" ] || [ ! -x "$DEV_BIN/buildctl-$v" ]; then
-    log "building buildkitd and buildctl $v from go.mod (a few minutes, once)"
-    local ld="-X github.com/moby/buildkit/version.Version=$v"
-    (cd "$REPO_ROOT" && go build -ldflags "$ld" -o "$DEV_BIN/buildkitd-$v" github.com/moby/buildkit/cmd/buildkitd \
-      && go build -ldflags "$ld" -o "$DEV_BIN/buildctl-$v" github.com/moby/buildkit/cmd/buildctl)
-  fi
-  ln -sf "buildkitd-$v" "$DEV_BIN/buildkitd"
-  ln -sf "buildctl-$v" "$DEV_BIN/buildctl"
-  if [ ! -x "$DEV_BIN/buildx-$BUILDX_VERSION" ]; then
-    log "building docker buildx $BUILDX_VERSION from its Go module (a few minutes, once)"
-    local tmp; tmp=$(mktemp -d)
-    GOBIN=$tmp go install -ldflags "-X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
-      "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
-    mv "$tmp/buildx" "$DEV_BIN/buildx-$BUILDX_VERSION"; rmdir "$tmp"
-  fi
-  mkdir -p "$HOME/.docker/cli-plugins"
-  ln -sf "$DEV_BIN/buildx-$BUILDX_VERSION" "$HOME/.docker/cli-plugins/docker-buildx"
-  # Our own small tools (fast when cached); a changed server is restarted.
+  local bk bx; bk=$(buildkit_version); bx=$(buildx_version)
+  # Cached by version; "-static": the go_build recipe (hack/lib.sh). A new
+  # recipe gets new names, so an older dev home rebuilds them once.
+  local bkd=buildkitd-$bk-static bct=buildctl-$bk-static bxb=buildx-$bx-static
+  local pkgs=()
+  [ -x "$DEV_BIN/$bkd" ] || pkgs+=(github.com/moby/buildkit/cmd/buildkitd)
+  [ -x "$DEV_BIN/$bct" ] || pkgs+=(github.com/moby/buildkit/cmd/buildctl)
+  [ -x "$DEV_BIN/$bxb" ] || pkgs+=(github.com/docker/buildx/cmd/buildx)
+  [ ${#pkgs[@]} = 0 ] || log "building ${pkgs[*]##*/} from go.mod (buildkit $bk, buildx $bx; a few minutes, once)"
+  # One go build for the missing tools and our own small tools (fast when
+  # cached): shared packages compile once. A changed server is restarted.
   mkdir -p "$DEV_BIN/.new"
-  (cd "$REPO_ROOT" && go build -o "$DEV_BIN/.new/" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex)
+  rm -f "$DEV_BIN/.new/buildkitd" "$DEV_BIN/.new/buildctl" "$DEV_BIN/.new/buildx"
+  go_build -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$bk -X github.com/docker/buildx/version.Version=$bx" \
+    -o "$DEV_BIN/.new/" "${pkgs[@]}" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex
   local t
+  for t in buildkitd:$bkd buildctl:$bct buildx:$bxb; do
+    [ ! -e "$DEV_BIN/.new/${t%%:*}" ] || mv "$DEV_BIN/.new/${t%%:*}" "$DEV_BIN/${t#*:}"
+  done
+  ln -sf "$bkd" "$DEV_BIN/buildkitd"
+  ln -sf "$bct" "$DEV_BIN/buildctl"
+  mkdir -p "$HOME/.docker/cli-plugins"
+  ln -sf "$DEV_BIN/$bxb" "$HOME/.docker/cli-plugins/docker-buildx"
   for t in devregistry mkimage pyindex; do
     if ! cmp -s "$DEV_BIN/.new/$t" "$DEV_BIN/$t"; then
       mv "$DEV_BIN/.new/$t" "$DEV_BIN/$t"

@@ -9,11 +9,12 @@ rm -rf "$work" && mkdir -p "$work"
 args=()
 for arch in amd64 arm64; do
   mkdir -p "$work/$arch"
-  (cd "$REPO_ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags='-s -w' \
-    -o "$work/$arch/geolayer" ./cmd/geolayer)
+  # go_build: static (CGO_ENABLED=0) and -trimpath, like the dev world's tools,
+  # so linux/amd64 reuses the packages need_tools compiled.
+  GOOS=linux GOARCH=$arch go_build -ldflags='-s -w' -o "$work/$arch/geolayer" ./cmd/geolayer
   args+=(--platform "linux/$arch=dir:$work/$arch")
 done
-[ -x "$DEV_BIN/mkimage" ] || (cd "$REPO_ROOT" && go build -o "$DEV_BIN/" ./hack/cmd/mkimage)
+[ -x "$DEV_BIN/mkimage" ] || go_build -ldflags='-s -w' -o "$DEV_BIN/" ./hack/cmd/mkimage
 "$DEV_BIN/mkimage" "${args[@]}" --entrypoint /geolayer \
   --label moby.buildkit.frontend.network.none=true \
   --label moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts \

@@ -16,5 +16,15 @@ mkdir -p "$DEV_HOME"/{bin,run,logs,state}
 log() { printf '\033[1m[dev]\033[0m %s\n' "$*" >&2; }
 die() { printf '[dev] error: %s\n' "$*" >&2; exit 1; }
 
-# buildkit version pinned by go.mod: buildkitd/buildctl are built from exactly it.
+# Versions pinned by go.mod: buildkitd/buildctl are built from exactly that
+# github.com/moby/buildkit, buildx from that github.com/docker/buildx (all
+# three are Go `tool` dependencies, so they share one module graph).
 buildkit_version() { (cd "$REPO_ROOT" && go list -m -f '{{.Version}}' github.com/moby/buildkit); }
+buildx_version() { (cd "$REPO_ROOT" && go list -m -f '{{.Version}}' github.com/docker/buildx); }
+
+# go_build ARGS...: every Go binary of the dev world (buildkitd, buildctl,
+# buildx, hack/cmd/*, the frontend for both platforms) is built static and
+# with the same compile flags, like upstream's release binaries, so each
+# package is compiled once into GOCACHE and shared by all of them. Only
+# -ldflags (link-time: -s -w, -X) and GOARCH may differ between calls.
+go_build() { (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -trimpath "$@"); }
