@@ -27,4 +27,6 @@ buildx_version() { (cd "$REPO_ROOT" && go list -m -f '{{.Version}}' github.com/d
 # with the same compile flags, like upstream's release binaries, so each
 # package is compiled once into GOCACHE and shared by all of them. Only
 # -ldflags (link-time: -s -w, -X) and GOARCH may differ between calls.
-go_build() { (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -trimpath "$@"); }
+# All are linked with -s -w, so the compiler writes no DWARF either (-dwarf=false:
+# ~10% less compile time; stack traces are unchanged).
+go_build() { (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -trimpath -gcflags=all=-dwarf=false "$@"); }
