@@ -122,44 +122,60 @@ standins_ready() {
   registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest && [ -f "$DEV_HOME/state/standins.pushed" ]
 }
 
-# A cold world's longest chain is the trixie/arm64 stand-in pair (~11 min of
-# emulated dpkg, mostly one core, even with its CPython byte-compiling
-# natively: see NATIVE in standins.sh). It starts first, in the background,
-# so that the Go tools, the bookworm stand-ins and everything built on them
-# share the other core.
-CRIT_PID=
-start_critical_standins() {
+# A cold start on 2 cores (hack/README.md, "Cold start") keeps both cores
+# busy: the trixie chain runs in the background from t=0 (the trixie/arm64
+# pair, ~6-9 min of emulated dpkg, mostly one core; then the trixie/amd64
+# build rootfs, the trixie push once the daemons are up, and the CPython 3.13
+# half of the fixtures, whose arm64 stage compiles under QEMU for minutes),
+# while the foreground builds the Go tools, starts the daemons, builds the
+# bookworm pairs, the geo set and the CPython 3.11 half of the fixtures.
+# The frontend image builds in the background once the registry is up.
+CHAIN_PID= FRONT_PID=
+start_trixie_chain() {
   standins_ready && return 0
-  [ -s "$DEV_HOME/rootfs/trixie-arm64-build.tar" ] && return 0
-  log "building the trixie/arm64 stand-in rootfs in the background (cold: about 11 minutes; logs: $DEV_HOME/logs/mmdebstrap-trixie-arm64-*)"
-  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 >"$DEV_HOME/logs/standins-trixie-arm64.log" 2>&1 &
-  CRIT_PID=$!
-  # If dev-up fails before waiting for it, stop it (and its mmdebstrap) too.
-  trap 'if [ -n "$CRIT_PID" ]; then kill_tree "$CRIT_PID"; fi' EXIT
+  log "building the trixie stand-ins and their fixtures in the background (logs: $DEV_HOME/logs/trixie-chain.log, mmdebstrap-trixie-*)"
+  trixie_chain >"$DEV_HOME/logs/trixie-chain.log" 2>&1 &
+  CHAIN_PID=$!
+  # If dev-up fails before waiting for them, stop the background jobs (and their mmdebstrap) too.
+  trap 'for p in $CHAIN_PID $FRONT_PID; do kill_tree "$p"; done' EXIT
 }
 kill_tree() { local c; for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
+
+trixie_chain() {
+  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 # builds the trixie/amd64 runtime alongside (NATIVE in standins.sh)
+  "$REPO_ROOT/hack/standins.sh" rootfs trixie/amd64
+  # The foreground marks the registry and buildkitd up (cmd_up).
+  while [ ! -e "$DEV_HOME/run/daemons.up" ]; do sleep 2; done
+  "$REPO_ROOT/hack/standins.sh" push trixie
+  fixtures_half py313
+}
+
+# fixtures_half TARGET: one CPython's half of the package fixtures, into
+# BuildKit's cache only (need_fixtures then finds it and exports everything).
+fixtures_half() {
+  log "building the $1 half of the package fixtures (into BuildKit's cache only: no output)"
+  bctl build --progress=plain --frontend dockerfile.v0 \
+    --local context="$REPO_ROOT/hack/fixtures" --local dockerfile="$REPO_ROOT/hack/fixtures" \
+    --opt target="$1" --opt platform=linux/amd64,linux/arm64 \
+    >"$DEV_HOME/logs/fixtures-$1.log" 2>&1 || { tail -30 "$DEV_HOME/logs/fixtures-$1.log" >&2; die "fixtures ($1) build failed"; }
+}
 
 need_standins() {
   if standins_ready; then return 0; fi
   log "building the bookworm stand-in images"
-  GEOLAYER_STANDIN_JOBS=1 "$REPO_ROOT/hack/standins.sh" rootfs bookworm/arm64 bookworm/amd64
+  "$REPO_ROOT/hack/standins.sh" rootfs bookworm/arm64 bookworm/amd64
   "$REPO_ROOT/hack/standins.sh" push bookworm
-  # What needs only bookworm images goes into BuildKit's cache now, on the
-  # core the trixie/arm64 chain leaves free (need_fixtures then finds it).
+  # What needs only bookworm images goes into BuildKit's cache now, beside
+  # the trixie chain (need_fixtures then finds it).
   build_geo bookworm
-  log "building the bookworm half of the package fixtures (into BuildKit's cache only: no output)"
-  bctl build --progress=plain --frontend dockerfile.v0 \
-    --local context="$REPO_ROOT/hack/fixtures" --local dockerfile="$REPO_ROOT/hack/fixtures" \
-    --opt target=py311 --opt platform=linux/amd64,linux/arm64 \
-    >"$DEV_HOME/logs/fixtures-py311.log" 2>&1 || { tail -30 "$DEV_HOME/logs/fixtures-py311.log" >&2; die "fixtures (py311) build failed"; }
-  log "building the trixie stand-in images"
-  "$REPO_ROOT/hack/standins.sh" rootfs trixie/amd64
-  if [ -n "$CRIT_PID" ]; then
-    log "waiting for the trixie/arm64 stand-in rootfs"
-    wait "$CRIT_PID" || { tail -20 "$DEV_HOME/logs/standins-trixie-arm64.log" >&2; die "the trixie/arm64 stand-in rootfs failed"; }
-    CRIT_PID=
+  fixtures_half py311
+  if [ -n "$CHAIN_PID" ]; then
+    log "waiting for the trixie stand-ins and fixtures (background)"
+    wait "$CHAIN_PID" || { tail -30 "$DEV_HOME/logs/trixie-chain.log" >&2; die "the trixie chain failed (log: $DEV_HOME/logs/trixie-chain.log)"; }
+    CHAIN_PID=
   fi
-  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 # nothing to do unless it was not started above
+  # Nothing to do unless the chain was not started (a resumed dev home).
+  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 trixie/amd64
   "$REPO_ROOT/hack/standins.sh" push trixie
   date +%s >"$DEV_HOME/state/standins.pushed"
 }
@@ -225,11 +241,17 @@ cmd_up() {
   [ "$(id -u)" = 0 ] || die "the dev world runs buildkitd as root; run as root"
   need_apt
   need_binfmt
-  start_critical_standins
+  rm -f "$DEV_HOME/run/daemons.up"
+  start_trixie_chain
   need_tools
   start registry "curl -fsS http://$GEOLAYER_REGISTRY/v2/" -- "$DEV_BIN/devregistry" --addr "$GEOLAYER_REGISTRY" --dir "$DEV_HOME/registry"
   write_buildkitd_config
   start buildkitd "bctl debug workers" -- "$DEV_BIN/buildkitd" --config "$DEV_HOME/buildkitd.toml"
+  touch "$DEV_HOME/run/daemons.up"
+  if [ -n "$CHAIN_PID" ]; then # cold: the frontend image builds beside the rest
+    "$REPO_ROOT/hack/frontend-image.sh" >"$DEV_HOME/logs/frontend-image-build.log" 2>&1 &
+    FRONT_PID=$!
+  fi
   need_standins
   need_fixtures
   [ -f "$DEV_HOME/state/index-secret" ] || od -An -N8 -tx1 /dev/urandom | tr -d ' \n' >"$DEV_HOME/state/index-secret"
@@ -244,7 +266,13 @@ cmd_up() {
   fi
   docker buildx inspect --bootstrap "$BUILDER_NAME" >/dev/null
   write_env
-  "$REPO_ROOT/hack/frontend-image.sh"
+  if [ -n "$FRONT_PID" ]; then
+    wait "$FRONT_PID" || { cat "$DEV_HOME/logs/frontend-image-build.log" >&2; die "the frontend image failed"; }
+    FRONT_PID=
+    tail -1 "$DEV_HOME/logs/frontend-image-build.log" >&2
+  else
+    "$REPO_ROOT/hack/frontend-image.sh"
+  fi
   log "dev world is up in $((SECONDS - t0)) s; environment: . $DEV_HOME/env"
 }
 
