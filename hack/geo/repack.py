@@ -44,10 +44,10 @@ Usage:
 import argparse
 import base64
 import csv
+import fnmatch
 import hashlib
 import io
 import json
-import fnmatch
 import os
 import re
 import shutil
