@@ -173,10 +173,10 @@ need_standins() {
     log "waiting for the trixie stand-ins and fixtures (background)"
     wait "$CHAIN_PID" || { tail -30 "$DEV_HOME/logs/trixie-chain.log" >&2; die "the trixie chain failed (log: $DEV_HOME/logs/trixie-chain.log)"; }
     CHAIN_PID=
+  else # not started in the background (e.g. hack/dev.sh step need_standins)
+    "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 trixie/amd64
+    "$REPO_ROOT/hack/standins.sh" push trixie
   fi
-  # Nothing to do unless the chain was not started (a resumed dev home).
-  "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 trixie/amd64
-  "$REPO_ROOT/hack/standins.sh" push trixie
   date +%s >"$DEV_HOME/state/standins.pushed"
 }
 
