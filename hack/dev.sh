@@ -199,7 +199,7 @@ build_geo() { # [target]: default bookworm, or all with GEOLAYER_GEO_SUITES=all
     log "GEOLAYER_SKIP_GEO=1: not building the geo fixture set"
     return 0
   fi
-  log "building the realistic geo fixture set (cold: about 8 minutes, more with GEOLAYER_GEO_SUITES=all; cached by BuildKit)"
+  log "building the realistic geo fixture set (cold: about 3 minutes, more with GEOLAYER_GEO_SUITES=all; cached by BuildKit)"
   # The trixie (CPython 3.13) geo set is used by no test or benchmark:
   # GEOLAYER_GEO_SUITES=all builds it too.
   local geo_target=${1:-bookworm}
