@@ -5,12 +5,19 @@
 //
 //	mkimage --platform linux/amd64=rootfs-amd64.tar --platform linux/arm64=dir:./out/arm64 \
 //	    --env PATH=/usr/bin:/bin --entrypoint /geolayer --label k=v --push 127.0.0.1:5000/x:y
+//
+// --entrypoint and --cmd take words separated by blanks, or a JSON array as
+// in a Dockerfile's exec form: --entrypoint '["/lambda-entrypoint.sh"]',
+// --cmd '["/bin/bash"]'. --entrypoint '[]' is an explicitly empty entrypoint
+// (a Dockerfile's ENTRYPOINT []): the config then has none, which is also
+// what BuildKit writes for ENTRYPOINT [] (the OCI config field is omitempty).
 package main
 
 import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -43,12 +50,20 @@ func main() {
 	flag.Var(&envs, "env", "KEY=VALUE for the image config (repeatable)")
 	flag.Var(&labels, "label", "KEY=VALUE label (repeatable)")
 	flag.Var(&pushes, "push", "image reference to push to (repeatable)")
-	entrypoint := flag.String("entrypoint", "", "entrypoint, space separated")
-	cmd := flag.String("cmd", "", "default command, space separated")
+	entrypoint := flag.String("entrypoint", "", "entrypoint: words separated by blanks, or a JSON array ('[]': explicitly none)")
+	cmd := flag.String("cmd", "", "default command: words separated by blanks, or a JSON array")
 	workdir := flag.String("workdir", "", "working directory")
 	flag.Parse()
 	if len(plats) == 0 || len(pushes) == 0 {
 		log.Fatal("mkimage: need at least one --platform and one --push")
+	}
+	ep, err := argv("entrypoint", *entrypoint)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cm, err := argv("cmd", *cmd)
+	if err != nil {
+		log.Fatal(err)
 	}
 	idx := v1.ImageIndex(empty.Index)
 	idx = mutate.IndexMediaType(idx, types.OCIImageIndex)
@@ -80,12 +95,7 @@ func main() {
 		cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
 		cf.Config.Env = envs
 		cf.Config.WorkingDir = *workdir
-		if *entrypoint != "" {
-			cf.Config.Entrypoint = strings.Fields(*entrypoint)
-		}
-		if *cmd != "" {
-			cf.Config.Cmd = strings.Fields(*cmd)
-		}
+		cf.Config.Entrypoint, cf.Config.Cmd = ep, cm
 		if len(labels) > 0 {
 			cf.Config.Labels = map[string]string{}
 			for _, l := range labels {
@@ -115,6 +125,21 @@ func main() {
 		d, _ := idx.Digest()
 		fmt.Printf("pushed %s@%s\n", ref, d)
 	}
+}
+
+// argv reads --entrypoint or --cmd: blank-separated words or a JSON array
+// of strings; nil when empty.
+func argv(flagName, s string) ([]string, error) {
+	var a []string
+	if !strings.HasPrefix(strings.TrimSpace(s), "[") {
+		a = strings.Fields(s)
+	} else if err := json.Unmarshal([]byte(s), &a); err != nil {
+		return nil, fmt.Errorf("mkimage: --%s %s: not a JSON array of strings: %v", flagName, s, err)
+	}
+	if len(a) == 0 {
+		return nil, nil
+	}
+	return a, nil
 }
 
 func layerFrom(src string) (v1.Layer, error) {
