@@ -121,18 +121,31 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		}
 		t := pl.target(plat)
 		reqs := reqs
+		// Every image a step runs in is pinned by digest and used with its
+		// config; where Python runs, its interpreter is checked first.
+		ir := &gatewayImages{c: c, bc: bc, gen: gen, noCache: pl.noCache}
+		if needsResolver(reqs) || pl.bytecode != nil {
+			// pip's resolver and BYTECODE run in the build image on the
+			// build host's own machine.
+			img, err := checkedImage(ctx, ir, pl, buildRole(pl.runtime, needsResolver(reqs)), pl.buildPlatform, true)
+			if err != nil {
+				return nil, err
+			}
+			t.BuildHost = img
+		}
 		if needsResolver(reqs) {
 			var rerr error
 			if reqs, rerr = resolveWithPip(ctx, c, bc, gen, pl, t, reqs); rerr != nil {
 				return nil, rerr
 			}
 		}
-		if len(pl.builds) > 0 || pl.buildAuto {
-			// BUILD compiles in the build image: pin it, for the pip cache's
-			// id and reproducible rebuilds.
-			if _, t.BuildImage, err = resolveImage(ctx, c, pl.runtime.BuildImage, plat); err != nil {
+		if len(pl.builds) > 0 || pl.buildAuto || len(pl.runs) > 0 {
+			// RUN and BUILD run in the build image for the target platform.
+			img, err := checkedImage(ctx, ir, pl, buildRole(pl.runtime, true), plat, len(pl.builds) > 0 || pl.buildAuto)
+			if err != nil {
 				return nil, err
 			}
+			t.Build = img
 		}
 		wheels, err := selectWheels(pl, t, reqs, pages)
 		if err != nil {
@@ -146,20 +159,24 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			return solveResult(ctx, c, bc, st, plat, &dockerspec.DockerOCIImage{})
 		}
 		// Pin the runtime image by digest for TEST, CHECK, vendoring (BUILD)
-		// and the image target, and record the digest in the report.
-		var base *dockerspec.DockerOCIImage
-		if len(pl.tests) > 0 || target == "image" || pl.checkMode != string(instructions.CheckOff) || len(pl.builds) > 0 || pl.buildAuto {
-			var pinned string
-			if base, pinned, err = resolveImage(ctx, c, t.RuntimeImage, plat); err != nil {
-				return nil, err
-			}
-			t.RuntimeImageRef = pinned
-		}
-		layer := gen.Build(t, wheels)
+		// and the image target, and record the digest in the report; TEST
+		// runs its CPython, checked first.
 		tests, err := runnableTests(ctx, c, src, pl, plat)
 		if err != nil {
 			return nil, err
 		}
+		var base *dockerspec.DockerOCIImage
+		if len(pl.tests) > 0 || target == "image" || pl.checkMode != string(instructions.CheckOff) || len(pl.builds) > 0 || pl.buildAuto {
+			if t.Runtime, err = checkedImage(ctx, ir, pl, runtimeRole(pl.runtime), plat, len(tests) > 0); err != nil {
+				return nil, err
+			}
+			if target == "image" {
+				if base, _, err = resolveImage(ctx, c, t.RuntimeImage, plat); err != nil {
+					return nil, err
+				}
+			}
+		}
+		layer := gen.Build(t, wheels)
 		gen.AddTests(layer, tests, src.SourceMap)
 		if len(tests) < len(pl.tests) {
 			layer.Gate = append(layer.Gate, skippedTestsNotice(plat, len(pl.tests)-len(tests)))

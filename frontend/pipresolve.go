@@ -59,7 +59,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 		}
 		lines = append(lines, r.String())
 	}
-	st := gen.Resolve(t, pl.runtime.BuildImage, pl.runtime.ABI, plats, pl.indexSpecs(), lines)
+	st := gen.Resolve(t, pl.runtime.ABI, plats, pl.indexSpecs(), lines)
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 			}
 		}
 		if sha == "" || !strings.HasSuffix(u, ".whl") {
-			return nil, errors.Errorf("pip chose %s %s from %s, which is not a wheel with a sha256: only wheels are supported until BUILD lands", in.Metadata.Name, in.Metadata.Version, u)
+			return nil, errors.Errorf("pip chose %s %s from %s, which is not a wheel with a sha256: pip's resolver picks wheels only (pin the package and BUILD it to compile an sdist)", in.Metadata.Name, in.Metadata.Version, u)
 		}
 		name := wheel.NormalizeName(in.Metadata.Name)
 		r := &requirement{version: in.Metadata.Version, source: "pip resolution", loc: locationOf(reqs, name)}

@@ -91,12 +91,12 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		RuntimeImage:    rt.RuntimeImage,
 		Env:             testEnv(rt.Env, pl.env),
 		SysPath:         sysPath(rt),
+		SiteDir:         path.Join(rt.MountPoint, l.SitePackages),
 		StripMode:       pl.stripMode,
 		Prune:           pl.prune,
 		CheckMode:       pl.checkMode,
 		Bytecode:        pl.bytecode,
 		CollectLicenses: pl.licenses,
-		BuildImage:      rt.BuildImage,
 		CheckConfig:     pl.checkConfig(p),
 		CheckLocation:   toPBRanges(pl.checkLoc),
 		// Lambda unpacks layer symlinks as symlinks; the other platforms'
@@ -172,15 +172,14 @@ func parseEpoch(args map[string]string) (int64, error) {
 	return n, nil
 }
 
-// sysPath lists the layer's folders the platform puts on sys.path, in order.
-// Lambda: python/lib/python3.X/site-packages, then python
-// (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html).
+// sysPath is the head of sys.path in TEST: the profile's documented order
+// (frontend/profile), or for the custom profile the layer's site
+// directory.
 func sysPath(rt *profile.Runtime) []string {
-	out := []string{path.Join(rt.MountPoint, rt.Layout.SitePackages)}
-	if rt.Profile == "aws-lambda" {
-		out = append(out, path.Join(rt.MountPoint, "python"))
+	if len(rt.SysPath) > 0 {
+		return rt.SysPath
 	}
-	return out
+	return []string{path.Join(rt.MountPoint, rt.Layout.SitePackages)}
 }
 
 // testEnv is the environment TEST steps run with: the platform's, then the

@@ -383,7 +383,6 @@ func selectSdist(pl *plan, r *requirement, pages map[pageKey]*simpleindex.Projec
 					URL:              f.URL,
 					SHA256:           sha,
 					Indexes:          pl.indexSpecs(),
-					BuildImageRef:    t.BuildImage,
 					ABI:              pl.runtime.ABI,
 					NoBuildIsolation: noIsolation(pl, r.Name),
 					Location:         buildLocation(pl, r.Name),

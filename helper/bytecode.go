@@ -62,10 +62,10 @@ func runBytecode(args []string, stdout io.Writer) error {
 		cmd := exec.Command(*python, append(cargs, root)...)
 		cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0", "SOURCE_DATE_EPOCH=315532800")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			// compileall reports syntax errors of files that never import
-			// (Python 2 leftovers in old packages) and exits 1: keep going
-			// without their bytecode, as pip does, and say so.
-			pkg.Warnings = append(pkg.Warnings, fmt.Sprintf("bytecode: %s", strings.TrimSpace(lastLines(string(b), 5))))
+			// A file the target's CPython cannot compile would fail at
+			// import (or, --sourceless, be missing): an error, not a note.
+			return fmt.Errorf("BYTECODE: %s %s: %s could not compile every module (%v): %s; remove files that never import (e.g. Python 2 leftovers) with PRUNE, or leave BYTECODE out",
+				pkg.Name, pkg.Version, *python, err, strings.TrimSpace(lastLines(string(b), 5)))
 		}
 		if *sourceless {
 			if err := removeCompiledSources(root); err != nil {

@@ -15,15 +15,16 @@ type Bytecode struct {
 
 // bytecode compiles one package's Python sources with the target's CPython:
 // the profile's build image for the build host's own architecture (bytecode
-// depends on the CPython version, not on the machine), with the static
-// helper mounted to copy the tree and update the package's report.
+// depends on the CPython version, not on the machine), its interpreter
+// called by the path the frontend checked, with the static helper mounted
+// to copy the tree and update the package's report.
 func (g *Gen) bytecode(t *Target, p *Package) (tree, meta llb.State) {
 	w := p.Wheel
 	args := []string{"/geolayer-helper" + HelperPath, "helper", "bytecode",
 		"--in", "/in", "--out", "/out",
 		"--site-packages", t.Layout.SitePackages,
 		"--mount-point", t.Layout.MountPoint,
-		"--python", "python3",
+		"--python", t.BuildHost.python(),
 		"--optimize", strconv.Itoa(t.Bytecode.Optimize),
 		"--meta-in", "/meta-in" + metaName(w),
 		"--meta-out", "/meta" + metaName(w),
@@ -31,7 +32,7 @@ func (g *Gen) bytecode(t *Target, p *Package) (tree, meta llb.State) {
 	if t.Bytecode.Sourceless {
 		args = append(args, "--sourceless")
 	}
-	run := llb.Image(t.BuildImage, append([]llb.ImageOption{llb.Platform(t.BuildPlatform)}, g.ImageOpt...)...).Run(
+	run := g.ConfiguredImage(t.BuildHost, t.BuildPlatform).Run(
 		llb.Args(args),
 		llb.Network(pb.NetMode_NONE),
 		llb.AddMount("/geolayer-helper", g.Helper, llb.Readonly),

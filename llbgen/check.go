@@ -14,7 +14,7 @@ const CheckJSON = "/check.json"
 // fails the step (and so the build) on errors; the output holds check.json.
 // The gate is an empty state that exists only when the check passed.
 func (g *Gen) check(t *Target, tree llb.State) (out, gate llb.State) {
-	rt := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...)
+	rt := g.rootfs(t.runtimeImage(), t.Platform)
 	opts := []llb.RunOption{
 		llb.AddMount("/layer", tree, llb.Readonly, wholeLayer),
 		llb.AddMount("/runtime", rt, llb.Readonly),

@@ -51,15 +51,25 @@ type Target struct {
 	BuildPlatform ocispecs.Platform
 	Layout        Layout
 	Interpreter   string // shebang for scripts: /usr/bin/env python3
-	RuntimeImage  string
-	// RuntimeImageRef is RuntimeImage pinned by digest when known; TEST and
-	// the image target use it, and the report records it.
-	RuntimeImageRef string
-	Env             map[string]string // the platform's environment at run time
-	SysPath         []string          // site directories the platform puts on sys.path, in order
-	Epoch           int64             // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
-	Level           int               // deflate level; 0 = helper default
-	StripMode       string            // "unneeded", "debug" or "none"
+	// RuntimeImage is the profile's runtime image by name; Runtime is that
+	// image for Platform, pinned by digest once resolved (TEST, the static
+	// check, vendoring and the image target use it; the report records it).
+	RuntimeImage string
+	Runtime      Image
+	// Build is the profile's build image for Platform (RUN and BUILD run
+	// there, emulated when foreign); BuildHost is the same image for
+	// BuildPlatform (pip's resolver, BYTECODE: nothing there depends on the
+	// target's machine).
+	Build     Image
+	BuildHost Image
+	Env       map[string]string // the platform's environment at run time, over the runtime image's
+	// SysPath is the head of sys.path as the platform builds it, in order;
+	// SiteDir is the one of them processed as a site directory (.pth).
+	SysPath   []string
+	SiteDir   string
+	Epoch     int64  // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
+	Level     int    // deflate level; 0 = helper default
+	StripMode string // "unneeded", "debug" or "none"
 	// Prune is the PRUNE/KEEP options as JSON (pkg/prune.Options without
 	// Package), "" when nothing is pruned.
 	Prune string
@@ -67,21 +77,19 @@ type Target struct {
 	// copies become relative symlinks): on where the platform keeps
 	// symlinks of a layer (Lambda).
 	Dedup bool
-	// CheckMode is CHECK: "error", "warn" or "off"; CheckConfig is the
-	// helper's CheckOptions as JSON; CheckLocation is where CHECK (or
-	// TARGET) is, for failures.
-	// Bytecode is BYTECODE (nil: off); BuildImage is the profile's build
-	// image, which has the target's CPython.
-	Bytecode   *Bytecode
-	BuildImage string
+	// Bytecode is BYTECODE (nil: off).
+	Bytecode *Bytecode
 	// Runs are the RUN instructions, run in the build stage before BUILD
 	// compiles.
 	Runs []Run
 	// CollectLicenses adds THIRD_PARTY_LICENSES (PRUNE --collect-licenses).
 	CollectLicenses bool
-	CheckMode       string
-	CheckConfig     string
-	CheckLocation   []*pb.Range
+	// CheckMode is CHECK: "error", "warn" or "off"; CheckConfig is the
+	// helper's CheckOptions as JSON; CheckLocation is where CHECK (or
+	// TARGET) is, for failures.
+	CheckMode     string
+	CheckConfig   string
+	CheckLocation []*pb.Range
 	// BudgetLocation is where the size budget comes from (BUDGET, or TARGET
 	// for the profile's limits): an over-budget failure points there.
 	BudgetLocation []*pb.Range
@@ -108,8 +116,8 @@ type Gen struct {
 }
 
 func (t *Target) runtimeImage() string {
-	if t.RuntimeImageRef != "" {
-		return t.RuntimeImageRef
+	if t.Runtime.Ref != "" {
+		return t.Runtime.Ref
 	}
 	return t.RuntimeImage
 }
@@ -208,7 +216,7 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		p := &Package{Wheel: w}
 		if w.Sdist != nil {
 			if stage == nil {
-				st := g.buildStage(t, w.Sdist.BuildImageRef)
+				st := g.buildStage(t)
 				stage = &st
 			}
 			p.File = g.buildWheel(t, w, *stage)

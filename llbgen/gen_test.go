@@ -2,6 +2,10 @@ package llbgen
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,9 +23,14 @@ func testTarget(arch string) *Target {
 		Layout:        Layout{SitePackages: "python/lib/python3.13/site-packages", Scripts: "bin", Data: "python", Headers: "python/include", MountPoint: "/opt"},
 		Interpreter:   "/usr/bin/env python3",
 		RuntimeImage:  "public.ecr.aws/lambda/python:3.13",
-		Env:           map[string]string{"LD_LIBRARY_PATH": "/lib64:/opt/lib", "PYTHONPATH": "/var/runtime"},
-		SysPath:       []string{"/opt/python/lib/python3.13/site-packages", "/opt/python"},
-		ProfileName:   "aws-lambda", RuntimeName: "python3.13", StripMode: "unneeded",
+		Runtime: Image{Ref: "public.ecr.aws/lambda/python:3.13@sha256:" + strings.Repeat("1", 64), Python: "/var/lang/bin/python3.13",
+			Env: []string{"PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin", "LD_LIBRARY_PATH=/var/lang/lib:/lib64", "LANG=en_US.UTF-8"}, WorkingDir: "/var/task"},
+		Build:       Image{Ref: "public.ecr.aws/sam/build-python3.13@sha256:" + strings.Repeat("2", 64), Python: "/var/lang/bin/python3.13"},
+		BuildHost:   Image{Ref: "public.ecr.aws/sam/build-python3.13@sha256:" + strings.Repeat("3", 64), Python: "/var/lang/bin/python3.13"},
+		Env:         map[string]string{"LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/opt/lib"},
+		SysPath:     []string{"/var/task", "/opt/python/lib/python3.13/site-packages", "/opt/python", "/var/lang/lib/python3.13/site-packages", "/var/runtime"},
+		SiteDir:     "/opt/python/lib/python3.13/site-packages",
+		ProfileName: "aws-lambda", RuntimeName: "python3.13", StripMode: "unneeded",
 	}
 }
 
@@ -135,5 +144,79 @@ func TestOnlyTestsRunOnTheTargetPlatform(t *testing.T) {
 	}
 	if nTests != 1 {
 		t.Errorf("found %d TEST steps, want 1", nTests)
+	}
+}
+
+// TEST runs the runtime image's own CPython by its checked path, with the
+// image's config (PATH, working directory) and the platform's documented
+// environment over it.
+func TestTestRunsTheRuntimeInterpreterWithTheImageConfig(t *testing.T) {
+	g := newGen()
+	tg := testTarget("arm64")
+	l := g.Build(tg, testWheels("1.0.0"))
+	g.AddTests(l, []Test{{Code: "import glf_pure"}}, nil)
+	var found *pb.ExecOp
+	for args, e := range execs(t, g.Gated(l, l.Archive)) {
+		if strings.Contains(args, "/geolayer-test/test.py") {
+			found = e
+		}
+	}
+	if found == nil {
+		t.Fatal("no TEST exec")
+	}
+	m := found.Meta
+	if m.Args[0] != "/var/lang/bin/python3.13" || m.Args[1] != "-I" {
+		t.Errorf("TEST runs %q, want the runtime's /var/lang/bin/python3.13 -I", m.Args[:2])
+	}
+	if m.Cwd != "/var/task" {
+		t.Errorf("TEST cwd %q, want the image's WORKDIR /var/task", m.Cwd)
+	}
+	env := map[string]string{}
+	for _, kv := range m.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	if env["PATH"] != "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin" || env["LANG"] != "en_US.UTF-8" ||
+		env["LD_LIBRARY_PATH"] != "/var/lang/lib:/lib64:/opt/lib" {
+		t.Errorf("TEST env %v: want the image's PATH and LANG, the platform's LD_LIBRARY_PATH over the image's", m.Env)
+	}
+}
+
+// The runner orders sys.path as the platform documents it: the head in
+// order (the layer's site directory processed with its .pth files), then
+// PYTHONPATH, then the interpreter's own entries. Run with this machine's
+// Python, as the runtime would run it.
+func TestTestRunnerOrdersSysPath(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is needed to run the TEST runner")
+	}
+	dir := t.TempDir()
+	site := filepath.Join(dir, "opt/python/lib/python3.x/site-packages")
+	if err := os.MkdirAll(filepath.Join(site, "extra"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "x.pth"), []byte("extra\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head := []string{"/var/task", site, filepath.Join(dir, "opt/python"), "/var/lang/lib/python3.x/site-packages", "/var/runtime"}
+	test := filepath.Join(dir, "test.py")
+	if err := os.WriteFile(test, []byte("import json, sys; print(json.dumps(sys.path))\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runner := strings.Replace(testRunner(head, site), "/geolayer-test/test.py", test, 1)
+	cmd := exec.Command(py, "-I", "-c", runner)
+	cmd.Env = append(os.Environ(), "PYTHONPATH=/from/env")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := []string{"/var/task", site, filepath.Join(site, "extra"), filepath.Join(dir, "opt/python"), "/var/lang/lib/python3.x/site-packages", "/var/runtime", "/from/env"}
+	if len(got) <= len(want) || strings.Join(got[:len(want)], " ") != strings.Join(want, " ") {
+		t.Errorf("sys.path %q\nwant it to start with %q", got, want)
 	}
 }

@@ -8,7 +8,7 @@ import (
 // expects it (for Lambda: the archive root at /opt).
 func (g *Gen) ImageState(l *Layer) llb.State {
 	t := l.Target
-	base := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...)
+	base := g.rootfs(t.runtimeImage(), t.Platform)
 	layer := llb.Scratch().File(llb.Copy(l.Tree, "/", t.Layout.MountPoint+"/", &llb.CopyInfo{
 		CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true,
 	}), t.name("place layer at %s", t.Layout.MountPoint))

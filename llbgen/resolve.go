@@ -43,10 +43,11 @@ os.execvp(args[0], args)
 // --platform for every acceptable manylinux tag, --python-version,
 // --implementation, --abi, --only-binary. The state holds pip's JSON report.
 // indexes[0] is the primary index.
-func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, indexes []Index, requirements []string) llb.State {
+func (g *Gen) Resolve(t *Target, abi string, platformTags []string, indexes []Index, requirements []string) llb.State {
 	req := strings.Join(requirements, "\n") + "\n"
 	in := llb.Scratch().File(llb.Mkfile("/requirements.txt", 0o644, []byte(req)), llb.WithCustomName("[internal] write requirements for pip"))
-	args := []string{"python3", "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+	py := t.BuildHost.python()
+	args := []string{py, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
 		"--disable-pip-version-check", "--no-input",
 		"--report", "/out" + PipReport, "--target", "/tmp/geolayer-resolve",
 		"--only-binary=:all:", "--implementation", "cp",
@@ -61,14 +62,14 @@ func (g *Gen) Resolve(t *Target, buildImage, abi string, platformTags []string, 
 		llb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		llb.AddMount("/in", in, llb.Readonly),
 	}
-	args, opts = pipAuth(args, opts, pipOpts)
-	cacheID := fmt.Sprintf("geolayer-pip-%s-%s-%s", buildImage, platformString(t.BuildPlatform), abi)
+	args, opts = pipAuth(py, args, opts, pipOpts)
+	cacheID := fmt.Sprintf("geolayer-pip-%s-%s-%s", t.BuildHost.Ref, platformString(t.BuildPlatform), abi)
 	opts = append(opts,
 		llb.Args(args),
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
 		t.name("resolve requirements with pip for %s", abi),
 	)
-	run := llb.Image(buildImage, append([]llb.ImageOption{llb.Platform(t.BuildPlatform)}, g.ImageOpt...)...).Run(opts...)
+	run := g.ConfiguredImage(t.BuildHost, t.BuildPlatform).Run(opts...)
 	return run.AddMount("/out", llb.Scratch())
 }
 
@@ -98,13 +99,13 @@ type pipSecrets struct {
 
 // pipAuth wraps a pip command line so private indexes get their
 // credentials at run time (pipAuthWrapper), mounting the secrets.
-func pipAuth(args []string, opts []llb.RunOption, ps *pipSecrets) ([]string, []llb.RunOption) {
+func pipAuth(python string, args []string, opts []llb.RunOption, ps *pipSecrets) ([]string, []llb.RunOption) {
 	if len(ps.auth) == 0 {
 		return args, opts
 	}
 	// The wrapper's sys.argv[1:] is args, so positions stay as they are.
 	js, _ := json.Marshal(ps.auth)
-	args = append([]string{"python3", "-c", pipAuthWrapper}, args...)
+	args = append([]string{python, "-c", pipAuthWrapper}, args...)
 	opts = append(opts, llb.AddEnv("GEOLAYER_PIP_AUTH", string(js)))
 	return args, append(opts, ps.mounts...)
 }

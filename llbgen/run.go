@@ -30,15 +30,20 @@ type RunMount struct {
 }
 
 // buildStage is the profile's build image for the target platform (pinned
-// by digest) after the RUN instructions, each its own cached step, run
-// emulated when the platform is foreign. BUILD compiles on it and the
-// vendor step reads the libraries the compiled packages link from it.
-func (g *Gen) buildStage(t *Target, ref string) llb.State {
-	st := llb.Image(ref, append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...)
+// by digest, its config applied) after the RUN instructions, each its own
+// cached step, run emulated when the platform is foreign. BUILD compiles on
+// it and the vendor step reads the libraries the compiled packages link
+// from it. RUN sees the image as a Dockerfile RUN on it would: its PATH,
+// environment, working directory and user.
+func (g *Gen) buildStage(t *Target) llb.State {
+	st := g.ConfiguredImage(t.Build, t.Platform)
 	for _, r := range t.Runs {
 		opts := []llb.RunOption{
 			llb.Args([]string{"/bin/sh", "-c", r.Command}),
 			t.name("RUN %s", oneLine(r.Command)),
+		}
+		if t.Build.User != "" {
+			opts = append(opts, llb.User(t.Build.User))
 		}
 		if g.SourceMap != nil && len(r.Location) > 0 {
 			opts = append(opts, g.SourceMap.Location(r.Location))

@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,12 +49,22 @@ func TestRunMounts(t *testing.T) {
 			{Type: "tmpfs", Target: "/tmp", Size: 1 << 20},
 		}},
 	}
+	// The build image's config, as a Dockerfile RUN on it sees it.
+	tg.Build = Image{Ref: "example.com/build@sha256:" + strings.Repeat("a", 64),
+		Env:        []string{"PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin", "LANG=en_US.UTF-8"},
+		WorkingDir: "/var/task", User: "sbx_user1051", Python: "/var/lang/bin/python3.13"}
 	g := newGen()
-	st := g.buildStage(tg, "example.com/build@sha256:"+strings.Repeat("a", 64))
+	st := g.buildStage(tg)
 	ex := execs(t, st)
 	first, second := ex["/bin/sh -c dnf install -y gdal-devel"], ex["/bin/sh -c make install"]
 	if first == nil || second == nil {
 		t.Fatalf("RUN execs missing: %v", ex)
+	}
+	for _, e := range []*pb.ExecOp{first, second} {
+		if e.Meta.Cwd != "/var/task" || e.Meta.User != "sbx_user1051" ||
+			!slices.Contains(e.Meta.Env, "PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin") || !slices.Contains(e.Meta.Env, "LANG=en_US.UTF-8") {
+			t.Errorf("RUN %v does not run with the build image's config: cwd %q user %q env %v", e.Meta.Args, e.Meta.Cwd, e.Meta.User, e.Meta.Env)
+		}
 	}
 	byDest := func(e *pb.ExecOp) map[string]*pb.Mount {
 		m := map[string]*pb.Mount{}

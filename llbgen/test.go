@@ -19,17 +19,19 @@ type Test struct {
 	Required bool
 }
 
-// AddTests runs each TEST in the runtime image of the target platform, with
-// the layer mounted where the platform mounts it and the platform's
-// environment; a foreign architecture runs emulated. The returned states are
-// empty outputs the result must depend on (the gate).
+// AddTests runs each TEST in the runtime image of the target platform with
+// its own CPython (by the path the frontend checked), the layer mounted
+// where the platform mounts it, the image's config and the platform's
+// documented environment over it; a foreign architecture runs emulated.
+// The returned states are empty outputs the result must depend on (the
+// gate).
 func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 	t := l.Target
 	for i, tc := range tests {
 		script := llb.Scratch().File(llb.Mkfile("/test.py", 0o644, []byte(tc.Code+"\n")),
 			llb.WithCustomName(fmt.Sprintf("[internal] write test %d", i+1)))
 		opts := []llb.RunOption{
-			llb.Args([]string{"python3", "-I", "-c", testRunner(t.SysPath)}),
+			llb.Args([]string{t.Runtime.python(), "-I", "-c", testRunner(t.SysPath, t.SiteDir)}),
 			llb.Platform(t.Platform),
 			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly, wholeLayer),
 			llb.AddMount("/geolayer-test", script, llb.Readonly),
@@ -50,24 +52,30 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		for _, k := range keys {
 			opts = append(opts, llb.AddEnv(k, t.Env[k]))
 		}
-		run := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...).Run(opts...)
+		run := g.ConfiguredImage(t.Runtime, t.Platform).Run(opts...)
 		l.Gate = append(l.Gate, run.AddMount("/geolayer-test-ok", llb.Scratch()))
 	}
 }
 
-// testRunner runs the test file in isolated mode (-I) with sys.path as the
-// platform's bootstrap builds it: PYTHONPATH first, then the layer's site
-// directories (processed as site dirs, so .pth files work), then the rest.
-func testRunner(sysPath []string) string {
+// testRunner runs the test file in isolated mode (-I: the image's PYTHON*
+// variables and user site do not leak in) with sys.path as the platform's
+// bootstrap builds it: its documented head in order (the layer's site
+// directory processed as one, so .pth files work), then PYTHONPATH, then
+// the interpreter's own entries.
+func testRunner(head []string, siteDir string) string {
 	var b strings.Builder
 	b.WriteString("import os, site, sys\n")
-	b.WriteString("pp = [p for p in os.environ.get('PYTHONPATH', '').split(':') if p]\n")
 	b.WriteString("before = list(sys.path)\n")
-	for _, p := range sysPath {
-		fmt.Fprintf(&b, "site.addsitedir(%q)\n", p)
+	b.WriteString("head = []\n")
+	for _, p := range head {
+		if p == siteDir {
+			fmt.Fprintf(&b, "n = len(sys.path); site.addsitedir(%q); head += sys.path[n:] or [%q]; del sys.path[n:]\n", p, p)
+		} else {
+			fmt.Fprintf(&b, "head.append(%q)\n", p)
+		}
 	}
-	b.WriteString("added = [p for p in sys.path if p not in before]\n")
-	b.WriteString("sys.path[:] = pp + added + [p for p in before if p not in pp]\n")
+	b.WriteString("pp = [p for p in os.environ.get('PYTHONPATH', '').split(':') if p and p not in head]\n")
+	b.WriteString("sys.path[:] = head + pp + [p for p in before if p not in head and p not in pp]\n")
 	b.WriteString("src = open('/geolayer-test/test.py').read()\n")
 	b.WriteString(testExplain)
 	return b.String()

@@ -14,7 +14,7 @@ const nativeLibrariesName = "native-libraries"
 // It runs on the build host's architecture with the build stage and the
 // runtime image mounted read-only, never executed.
 func (g *Gen) vendor(t *Target, built, stage llb.State) *Package {
-	rt := llb.Image(t.runtimeImage(), append([]llb.ImageOption{llb.Platform(t.Platform)}, g.ImageOpt...)...)
+	rt := g.rootfs(t.runtimeImage(), t.Platform)
 	mode := t.StripMode
 	if mode == "" {
 		mode = "none"

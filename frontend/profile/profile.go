@@ -41,9 +41,24 @@ type Runtime struct {
 	Layout    Layout
 	// MountPoint is where the platform puts the archive's root ("/opt").
 	MountPoint string
-	// Env is the platform's runtime environment relevant to a layer
-	// (PYTHONPATH, LD_LIBRARY_PATH, PATH), as documented; may be empty.
+	// Python is the path of the runtime's CPython in RuntimeImage, and
+	// BuildPython in BuildImage: every step that runs Python calls it by
+	// this path, after the frontend has checked that it is the target's
+	// CPython (version, ABI, machine). "python3" means: looked up on the
+	// image's own PATH (images named by TARGET flags). BuildPython is ""
+	// when the build image has no CPython of the target (then BUILD,
+	// BYTECODE and pip's resolver need TARGET --build-image).
+	Python      string
+	BuildPython string
+	// Env is the platform's runtime environment where it differs from (or
+	// is not set by) the runtime image's own config, as documented; TEST
+	// runs with the image's config and these over it. May be empty.
 	Env map[string]string
+	// SysPath is the head of sys.path as the platform's bootstrap builds
+	// it, in order, before the interpreter's own entries. Folders under
+	// MountPoint are the layer's and are added as site directories (their
+	// .pth files are processed).
+	SysPath []string
 	// SysLibDirs are the runtime's system library directories.
 	SysLibDirs []string
 	// Absent lists libraries (by soname) that the public runtime image has
@@ -148,9 +163,15 @@ func customRuntime(runtime string) (*Runtime, error) {
 		PythonVersion: pv,
 		ABI:           abiFor(pv),
 		Platforms:     []string{"linux/amd64", "linux/arm64"},
+		Python:        PythonOnPath,
+		BuildPython:   PythonOnPath,
 		Env:           map[string]string{},
 	}, nil
 }
+
+// PythonOnPath as a Runtime's Python or BuildPython: the image's python3,
+// found on its PATH.
+const PythonOnPath = "python3"
 
 // abiFor returns the CPython ABI tag of a version ("3.13" -> "cp313").
 func abiFor(pyver string) string {
@@ -175,14 +196,18 @@ func ParseGlibc(s string) (major, minor int, err error) {
 // lambda, site-packages, azure or gcp). The result is validated.
 func (rt *Runtime) ApplyOverrides(runtimeImage, buildImage, glibc, layout string) (*Runtime, error) {
 	c := rt.clone()
+	// Another image has its CPython wherever its PATH says.
 	if runtimeImage != "" {
 		c.RuntimeImage = runtimeImage
+		c.Python = PythonOnPath
 		if c.BuildImage == "" && buildImage == "" {
 			c.BuildImage = runtimeImage // custom: build where it runs
+			c.BuildPython = PythonOnPath
 		}
 	}
 	if buildImage != "" {
 		c.BuildImage = buildImage
+		c.BuildPython = PythonOnPath
 	}
 	if glibc != "" {
 		if _, _, err := ParseGlibc(glibc); err != nil {
@@ -261,6 +286,7 @@ func (rt *Runtime) clone() *Runtime {
 	c.SysLibDirs = slices.Clone(rt.SysLibDirs)
 	c.Absent = maps.Clone(rt.Absent)
 	c.Env = maps.Clone(rt.Env)
+	c.SysPath = slices.Clone(rt.SysPath)
 	return &c
 }
 

@@ -107,12 +107,29 @@ func TestLambdaRows(t *testing.T) {
 		if rt.Limits != (Limits{Unzipped: 262144000, Zipped: 52428800}) || rt.MountPoint != "/opt" {
 			t.Errorf("%s: limits %+v mount %s", rt.Name, rt.Limits, rt.MountPoint)
 		}
+		// The runtime's own CPython and its libraries come first.
 		ld := rt.Env["LD_LIBRARY_PATH"]
-		if i, j := strings.Index(ld, "/lib64:/usr/lib64"), strings.Index(ld, "/opt/lib"); i != 0 || j < i {
+		if i, j := strings.Index(ld, "/var/lang/lib:/lib64:/usr/lib64"), strings.Index(ld, "/opt/lib"); i != 0 || j < i {
 			t.Errorf("%s: LD_LIBRARY_PATH %q", rt.Name, ld)
 		}
-		if !strings.HasSuffix(rt.Env["PATH"], ":/opt/bin") {
+		if !strings.HasPrefix(rt.Env["PATH"], "/var/lang/bin:") || !strings.HasSuffix(rt.Env["PATH"], ":/opt/bin") {
 			t.Errorf("%s: PATH %q", rt.Name, rt.Env["PATH"])
+		}
+		if rt.Python != "/var/lang/bin/python"+pv || rt.BuildPython != rt.Python {
+			t.Errorf("%s: interpreters %q, %q", rt.Name, rt.Python, rt.BuildPython)
+		}
+		if _, ok := rt.Env["PYTHONPATH"]; ok {
+			t.Errorf("%s: PYTHONPATH set; the runtime orders sys.path itself (SysPath)", rt.Name)
+		}
+		// Layers after /var/task; /var/runtime after the runtime's
+		// site-packages from 3.11 on, before it on 3.10.
+		site := "/var/lang/lib/python" + pv + "/site-packages"
+		want := []string{"/var/task", "/opt/python/lib/python" + pv + "/site-packages", "/opt/python", site, "/var/runtime"}
+		if minor == 10 {
+			want[3], want[4] = want[4], want[3]
+		}
+		if strings.Join(rt.SysPath, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: sys.path head %v, want %v", rt.Name, rt.SysPath, want)
 		}
 	}
 }
@@ -128,6 +145,9 @@ func TestGCPAndAzureRows(t *testing.T) {
 		if minor == 14 {
 			stack, glibc = "google-24", "2.39"
 		}
+		if rt.BuildPython != "" {
+			t.Errorf("%s: the buildpacks stack image has no CPython of the runtime, BuildPython %q", id, rt.BuildPython)
+		}
 		if rt.RuntimeImage != "us-central1-docker.pkg.dev/serverless-runtimes/"+stack+"-full/runtimes/"+id ||
 			!strings.Contains(rt.BuildImage, stack) || rt.Glibc != glibc || rt.Limits.Unzipped != 0 {
 			t.Errorf("%s: %+v", id, rt)
@@ -139,7 +159,7 @@ func TestGCPAndAzureRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rt.RuntimeImage != fmt.Sprintf("mcr.microsoft.com/azure-functions/python:4-python3.%d", minor) ||
-			rt.Glibc != "2.36" || rt.Layout.SitePackages != ".python_packages/lib/site-packages" ||
+			rt.Glibc != map[bool]string{true: "2.31", false: "2.36"}[minor < 12] || rt.Layout.SitePackages != ".python_packages/lib/site-packages" ||
 			rt.MountPoint != "/home/site/wwwroot" || len(rt.Platforms) != 1 || rt.Platforms[0] != "linux/amd64" {
 			t.Errorf("%s: %+v", rt.Name, rt)
 		}

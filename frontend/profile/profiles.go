@@ -12,6 +12,7 @@ const (
 	osAL2023   = "Amazon Linux 2023"
 	osUbuntu22 = "Ubuntu 22.04"
 	osUbuntu24 = "Ubuntu 24.04"
+	osBullseye = "Debian 11 (bullseye)"
 	osBookworm = "Debian 12 (bookworm)"
 )
 
@@ -43,16 +44,19 @@ var table = []Profile{
 		gcp("3.14", "google-24", osUbuntu24, "2.39"),
 	}},
 	{Name: "azure-functions", Runtimes: []Runtime{
-		// Images mcr.microsoft.com/azure-functions/python:4-python3.X; the
-		// python3.X images are built on Debian 12 bookworm
-		// (Azure/azure-functions-docker host/4/bookworm/python/python312/python312.Dockerfile,
-		// Python from mcr.microsoft.com/oryx/python:3.12-debian-bookworm); glibc
-		// 2.36 for Debian 12 (community source: syndicodefront/infekt#162).
-		// Inference: the same holds for 3.10, 3.11 and 3.13 (same host/4/bookworm tree).
-		azure("3.10"),
-		azure("3.11"),
-		azure("3.12"),
-		azure("3.13"),
+		// Images mcr.microsoft.com/azure-functions/python:4-python3.X.
+		// 3.10 and 3.11 are built on Debian 11 bullseye, glibc 2.31
+		// (Azure/azure-functions-docker host/4/bullseye/amd64/python/python310,
+		// python311; wheels needing GLIBC_2.33 fail there:
+		// Azure/azure-functions-python-worker#1651); 3.12 on Debian 12
+		// bookworm (host/4/bookworm/python/python312/python312.Dockerfile,
+		// Python from mcr.microsoft.com/oryx/python:3.12-debian-bookworm).
+		// glibc 2.31 for Debian 11, 2.36 for Debian 12 (Debian's libc6
+		// package versions; community source: syndicodefront/infekt#162).
+		azure("3.10", osBullseye, "2.31"),
+		azure("3.11", osBullseye, "2.31"),
+		azure("3.12", osBookworm, "2.36"),
+		azure("3.13", osBookworm, "2.36"),
 	}},
 	{Name: CustomProfile, Runtimes: nil}, // everything from TARGET flags, see Lookup
 }
@@ -83,19 +87,45 @@ func lambda(pyver, osName, glibc string) Runtime {
 		// "Lambda loads the layer content into the /opt directory" —
 		// https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html
 		MountPoint: "/opt",
+		// The runtime's CPython, in the runtime image and in the SAM build
+		// image (FROM the runtime image): /var/lang/bin, libraries in
+		// /var/lang/lib — aws/aws-lambda-base-images branches python3.10 ...
+		// python3.14, Dockerfile.python3.X (ENV PATH=/var/lang/bin:...,
+		// LD_LIBRARY_PATH=/var/lang/lib:...); the SAM images add the OS
+		// Python at /usr/bin/python3 (aws/aws-sam-build-images
+		// build-image-src/Dockerfile-python3XX), which is not the runtime's.
+		Python:      "/var/lang/bin/python" + pyver,
+		BuildPython: "/var/lang/bin/python" + pyver,
 		Env: map[string]string{
-			// LD_LIBRARY_PATH = /lib64:/usr/lib64:$LAMBDA_RUNTIME_DIR:$LAMBDA_RUNTIME_DIR/lib:$LAMBDA_TASK_ROOT:$LAMBDA_TASK_ROOT/lib:/opt/lib
-			// and PYTHONPATH = $LAMBDA_RUNTIME_DIR — awsdocs/aws-lambda-developer-guide
-			// PR #89 (doc_source/current-supported-versions.md), with
-			// LAMBDA_RUNTIME_DIR=/var/runtime and LAMBDA_TASK_ROOT=/var/task expanded.
-			"LD_LIBRARY_PATH": "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
-			"PYTHONPATH":      "/var/runtime",
-			// "PATH – The execution path (/usr/local/bin:/usr/bin/:/bin:/opt/bin)" —
+			// The runtime's environment as the base image sets it (same
+			// Dockerfiles) and the managed runtime documents it: "PATH –
+			// /var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+			// "LD_LIBRARY_PATH – /var/lang/lib:/lib64:/usr/lib64:/var/runtime:
+			// /var/runtime/lib:/var/task:/var/task/lib:/opt/lib" —
 			// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-			// (unreserved runtime variables; verify against the live page).
-			"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+			// (older text without /var/lang: awsdocs/aws-lambda-developer-guide
+			// PR #89). TEST sets them over the image's config, so a stand-in
+			// or an image that differs cannot make a test pass that fails on
+			// Lambda.
+			"PATH":               "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+			"LD_LIBRARY_PATH":    "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+			"LAMBDA_TASK_ROOT":   "/var/task",
+			"LAMBDA_RUNTIME_DIR": "/var/runtime",
 		},
-		// The system directories on LD_LIBRARY_PATH above.
+		// sys.path: "By default, the runtime searches the $LAMBDA_TASK_ROOT
+		// (/var/task) directory first", then the layer's site directories;
+		// "Python 3.11 and later: ... /var/lang/lib/python3.11/site-packages
+		// ... has precedence over /var/runtime"; "Python 3.8-3.10: ... The
+		// /var/runtime directory has precedence over
+		// /var/lang/lib/python3.x/site-packages" —
+		// https://docs.aws.amazon.com/lambda/latest/dg/python-image.html and
+		// python-package.html#python-package-searchpath (quoted order
+		// ['/var/task', '/opt/python/lib/python3.13/site-packages',
+		// '/opt/python', '/var/lang/lib/python3.13/site-packages',
+		// '/var/runtime', ...]).
+		SysPath: lambdaSysPath(pyver),
+		// The system directories on LD_LIBRARY_PATH above (the runtime's
+		// own /var/lang/lib is on it too).
 		SysLibDirs: []string{"/lib64", "/usr/lib64"},
 		Absent:     lambdaAbsent(osName),
 		// "Deployment package (.zip) size: 50 MB (zipped, for direct upload);
@@ -103,6 +133,16 @@ func lambda(pyver, osName, glibc string) Runtime {
 		// layers", MB = 1024² bytes — awsdocs doc_source/gettingstarted-limits.md.
 		Limits: Limits{Unzipped: 250 << 20, Zipped: 50 << 20},
 	}
+}
+
+// lambdaSysPath is the documented head of sys.path (see lambda).
+func lambdaSysPath(pyver string) []string {
+	site := "/var/lang/lib/python" + pyver + "/site-packages"
+	head := []string{"/var/task", "/opt/python/lib/python" + pyver + "/site-packages", "/opt/python"}
+	if pyver == "3.10" {
+		return append(head, "/var/runtime", site)
+	}
+	return append(head, site, "/var/runtime")
 }
 
 // gcp builds a gcp-functions row for a stack ("google-22").
@@ -119,10 +159,16 @@ func gcp(pyver, stack, osName, glibc string) Runtime {
 		// Stack build images gcr.io/buildpacks/google-22/build and
 		// gcr.io/buildpacks/google-24/build — GoogleCloudPlatform/buildpacks
 		// stack READMEs (google.24 "Build Image"; google.22 builder.toml
-		// build-image). They carry no Python: the buildpacks install it.
-		BuildImage: "gcr.io/buildpacks/" + stack + "/build",
-		OS:         osName,
-		Glibc:      glibc,
+		// build-image). They carry Ubuntu's own Python without pip, not the
+		// runtime's: the buildpacks install that at build time. So BUILD,
+		// BYTECODE and pip's resolver need TARGET --build-image.
+		BuildImage:  "gcr.io/buildpacks/" + stack + "/build",
+		BuildPython: "",
+		// Where the runtime image keeps its CPython is not documented: the
+		// image's PATH decides, and the frontend checks what it finds.
+		Python: PythonOnPath,
+		OS:     osName,
+		Glibc:  glibc,
 		// amd64 only. Cloud Run troubleshooting, quoted in pulumi/templates#490:
 		// "If you build your container image on a ARM based machine, then it
 		// might not work as expected when used with Cloud Run"
@@ -137,7 +183,8 @@ func gcp(pyver, stack, osName, glibc string) Runtime {
 		MountPoint: "/workspace",
 		// No runtime PYTHONPATH/LD_LIBRARY_PATH documented for layers: the
 		// function directory itself is importable (see LayoutGCP).
-		Env: map[string]string{},
+		Env:     map[string]string{},
+		SysPath: []string{"/workspace"},
 		// Ubuntu multiarch library directories (inference).
 		SysLibDirs: []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"},
 		// 1st gen: 100MB compressed / 500MB uncompressed; "2nd gen: N/A" —
@@ -148,7 +195,7 @@ func gcp(pyver, stack, osName, glibc string) Runtime {
 }
 
 // azure builds an azure-functions row.
-func azure(pyver string) Runtime {
+func azure(pyver, osName, glibc string) Runtime {
 	image := "mcr.microsoft.com/azure-functions/python:4-python" + pyver
 	return Runtime{
 		Name:          "python" + pyver,
@@ -160,8 +207,11 @@ func azure(pyver string) Runtime {
 		// machine using the same python version as the production app" —
 		// https://docs.azure.cn/en-us/azure-functions/python-build-options).
 		BuildImage: image,
-		OS:         osBookworm,
-		Glibc:      "2.36",
+		// The image's PATH finds its CPython (the frontend checks it).
+		Python:      PythonOnPath,
+		BuildPython: PythonOnPath,
+		OS:          osName,
+		Glibc:       glibc,
 		// Official images are linux/amd64 only: Azure/azure-functions-docker#224
 		// (arm64 base image request, open) and #1092 ("the official Azure
 		// Functions container images are published for linux/amd64").
@@ -175,6 +225,7 @@ func azure(pyver string) Runtime {
 			// only the packages part is fixed.
 			"PYTHONPATH": "/home/site/wwwroot/.python_packages/lib/site-packages",
 		},
+		SysPath: []string{"/home/site/wwwroot/.python_packages/lib/site-packages"},
 		// Debian multiarch library directories (inference).
 		SysLibDirs: []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"},
 		// No Python-specific package size cap is published (MicrosoftDocs/azure-docs
