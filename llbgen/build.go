@@ -71,7 +71,7 @@ func (g *Gen) buildWheel(t *Target, w Wheel, stage llb.State) llb.State {
 	opts = append(opts,
 		llb.Args(append([]string{"sh", "-c", script, "build"}, args...)),
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
-		t.name("BUILD %s %s from source", w.Name, w.Version),
+		t.name("BUILD %s %s from source with %s", w.Name, w.Version, py),
 	)
 	if g.SourceMap != nil && len(sd.Location) > 0 {
 		opts = append(opts, g.SourceMap.Location(sd.Location))

@@ -39,7 +39,7 @@ func (g *Gen) bytecode(t *Target, p *Package) (tree, meta llb.State) {
 		llb.AddMount("/in", p.Tree, llb.Readonly),
 		llb.AddMount("/meta-in", p.Meta, llb.Readonly),
 		llb.AddMount("/tmp", llb.Scratch()),
-		t.name("bytecode %s %s (-O%d%s)", w.Name, w.Version, t.Bytecode.Optimize, map[bool]string{true: ", sourceless"}[t.Bytecode.Sourceless]),
+		t.name("bytecode %s %s (-O%d%s, %s)", w.Name, w.Version, t.Bytecode.Optimize, map[bool]string{true: ", sourceless"}[t.Bytecode.Sourceless], t.BuildHost.python()),
 	)
 	return run.AddMount("/out", llb.Scratch()), run.AddMount("/meta", llb.Scratch())
 }

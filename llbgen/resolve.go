@@ -67,7 +67,7 @@ func (g *Gen) Resolve(t *Target, abi string, platformTags []string, indexes []In
 	opts = append(opts,
 		llb.Args(args),
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
-		t.name("resolve requirements with pip for %s", abi),
+		t.name("resolve requirements with pip for %s (%s)", abi, py),
 	)
 	run := g.ConfiguredImage(t.BuildHost, t.BuildPlatform).Run(opts...)
 	return run.AddMount("/out", llb.Scratch())
