@@ -1,0 +1,109 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// pycMagic is the first four bytes of a .pyc per CPython version
+// (importlib.util.MAGIC_NUMBER: 3495 for 3.11, 3571 for 3.13, little
+// endian, then \r\n).
+var pycMagic = map[string][]byte{"3.11": {0xa7, 0x0d, 0x0d, 0x0a}, "3.13": {0xf3, 0x0d, 0x0d, 0x0a}}
+
+// In the strict Lambda stand-ins (CPython only under /var/lang, a decoy of
+// another version at /usr/bin/python3 in the SAM build image), every step
+// that runs Python uses the target's own interpreter, for both
+// architectures in one build: RUN sees the image's PATH; pip's resolver,
+// BUILD, BYTECODE and TEST name /var/lang/bin/python3.13; the compiled
+// extension has 3.13's suffix for its machine, the pycs 3.13's magic
+// number, and TEST prints sys.executable from the runtime image.
+func TestLambdaStepsRunTheTargetsInterpreter(t *testing.T) {
+	file := "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\n" +
+		"REQUIRE glf-sdistonly==1.0.0 glf-pure\n" +
+		`RUN test "$(command -v python3)" = /var/lang/bin/python3 && test "$PWD" = /var/task && python3 -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' && echo "run-python-ok $(uname -m)"` + "\n" +
+		"BUILD glf-sdistonly\nBYTECODE\n" +
+		"TEST import sys, glf_sdistonly, glf_pure; print('test-python', sys.executable, '%d.%d' % sys.version_info[:2], sys.path[:5])\n"
+	dir := project(t, file, nil)
+	out := buildx(t, dir, false, "-f", "Geolayerfile", "--no-cache", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{
+		"[linux/amd64] check the build image's Python (/var/lang/bin/python3.13)",
+		"[linux/arm64] check the build image's Python (/var/lang/bin/python3.13)",
+		"[linux/arm64] check the runtime image's Python (/var/lang/bin/python3.13)",
+		"resolve requirements with pip for cp313 (/var/lang/bin/python3.13)",
+		"run-python-ok x86_64", "run-python-ok aarch64",
+		"[linux/amd64] BUILD glf-sdistonly 1.0.0 from source with /var/lang/bin/python3.13",
+		"[linux/arm64] BUILD glf-sdistonly 1.0.0 from source with /var/lang/bin/python3.13",
+		"bytecode glf-pure", "-O0, /var/lang/bin/python3.13)",
+		"test-python /var/lang/bin/python3.13 3.13 ['/var/task', '/opt/python/lib/python3.13/site-packages', '/opt/python', '/var/lang/lib/python3.13/site-packages', '/var/runtime']",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in the build log", want)
+		}
+	}
+	if n := strings.Count(out, "test-python /var/lang/bin/python3.13 3.13"); n < 2 {
+		t.Errorf("TEST printed the runtime's interpreter %d times, want once per platform", n)
+	}
+	for arch, machine := range map[string]string{"amd64": "x86_64", "arm64": "aarch64"} {
+		files := readZip(t, filepath.Join(dir, "out", "linux_"+arch, "layer.zip"))
+		ext := ".cpython-313-" + machine + "-linux-gnu.so"
+		var exts, pycs int
+		for name, f := range files {
+			if regexp.MustCompile(`\.cpython-[0-9]+[a-z]*-[^./]+\.so$`).MatchString(name) {
+				exts++
+				if !strings.HasSuffix(name, ext) {
+					t.Errorf("%s: %s is not a %s extension", arch, name, ext)
+				}
+			}
+			if strings.HasSuffix(name, ".pyc") {
+				pycs++
+				rc, err := f.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				head := make([]byte, 4)
+				_, err = io.ReadFull(rc, head)
+				rc.Close()
+				if err != nil || !bytes.Equal(head, pycMagic["3.13"]) {
+					t.Errorf("%s: %s starts %x, want CPython 3.13's magic %x", arch, name, head, pycMagic["3.13"])
+				}
+			}
+		}
+		if exts == 0 || pycs == 0 {
+			t.Errorf("%s: %d extension modules, %d pycs in the layer", arch, exts, pycs)
+		}
+	}
+}
+
+// An image that has only the decoy (the SAM build stand-in without
+// /var/lang: python3 on its PATH is another CPython) is refused before any
+// step runs, naming the image and the interpreter it has, at TARGET.
+func TestDecoyOnlyBuildImageIsRefused(t *testing.T) {
+	ref := env.registry + "/geolayer/decoy-only:py313"
+	img := t.TempDir()
+	if err := os.WriteFile(filepath.Join(img, "Dockerfile"), []byte("FROM public.ecr.aws/sam/build-python3.13\nRUN rm -rf /var/lang\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, img, false, "docker", "buildx", "build", "--builder", env.builder, "--progress=plain", "--platform", "linux/amd64",
+		"--output", "type=image,name="+ref+",push=true,registry.insecure=true", img)
+	dir := project(t, "TARGET aws-lambda python3.13 --build-image="+ref+"\nPLATFORM linux/amd64\nREQUIRE glf-pure==1.1.0\nBYTECODE\n", nil)
+	out := buildx(t, dir, true, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{
+		"aws-lambda python3.13, linux/amd64: the build image " + ref,
+		"at /usr/bin/python3", "not the target's CPython 3.13 (cp313, x86_64)",
+		">>> TARGET aws-lambda python3.13",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, tail(out, 30))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Errorf("a refused build exported something")
+	}
+}
