@@ -8,6 +8,7 @@ import (
 
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/parser"
+	"github.com/geolayer/geolayer/pkg/wheel"
 	dfparser "github.com/moby/buildkit/frontend/dockerfile/parser"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -113,5 +114,30 @@ func TestTestEnv(t *testing.T) {
 	}
 	if _, ok := env["PYTHONPATH"]; !ok && pl.runtime.Env["PYTHONPATH"] != "" {
 		t.Errorf("platform variables lost: %v", env)
+	}
+}
+
+// Wheels are chosen for each profile's glibc: Azure python3.11 (Debian 11,
+// glibc 2.31) accepts manylinux_2_31 and nothing newer.
+func TestWheelTagsFollowTheProfilesGlibc(t *testing.T) {
+	pl, err := planOf(t, "TARGET azure-functions python3.11\nREQUIRE glf-pure==1.1.0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := wheel.TargetTags(wheelTarget(pl.runtime, ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var has231 bool
+	for _, tg := range tags {
+		if tg.Platform == "manylinux_2_31_x86_64" {
+			has231 = true
+		}
+		if tg.Platform == "manylinux_2_32_x86_64" || tg.Platform == "manylinux_2_34_x86_64" {
+			t.Errorf("Azure python3.11 (glibc 2.31) accepts %s", tg)
+		}
+	}
+	if !has231 {
+		t.Errorf("manylinux_2_31_x86_64 missing from %v", tags)
 	}
 }

@@ -107,3 +107,43 @@ func TestDecoyOnlyBuildImageIsRefused(t *testing.T) {
 		t.Errorf("a refused build exported something")
 	}
 }
+
+// Azure's python3.10/3.11 images are Debian 11 (glibc 2.31): a wheel whose
+// extension needs GLIBC_2.34 symbols (glf-liar, tagged manylinux_2_17) is
+// refused there by the static check, while the same package passes for
+// python3.13 (Debian 12, glibc 2.36).
+func TestAzure311RefusesWheelsNeedingNewerGlibc(t *testing.T) {
+	dir := project(t, "TARGET azure-functions python3.11\nREQUIRE glf-liar==1.0.0\n", nil)
+	out := buildx(t, dir, true, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{"GLIBC_2.34", "2.31"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, tail(out, 30))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "layer.zip")); err == nil {
+		t.Errorf("a refused build exported layer.zip")
+	}
+	ok := project(t, "TARGET azure-functions python3.13\nREQUIRE glf-liar==1.0.0\n", nil)
+	buildx(t, ok, false, "-f", "Geolayerfile", "-o", filepath.Join(ok, "out"), ".")
+}
+
+// Each platform's runtime stand-in runs TEST with its own CPython, found
+// where the image keeps it (its PATH for Azure and GCP) and checked to be
+// the target's version.
+func TestTestRunsEachPlatformsInterpreter(t *testing.T) {
+	for _, c := range []struct{ target, version string }{
+		{"azure-functions python3.11", "3.11"},
+		{"azure-functions python3.12", "3.12"},
+		{"gcp-functions python311", "3.11"},
+		{"gcp-functions python313", "3.13"},
+		{"aws-lambda python3.11\nPLATFORM linux/amd64 linux/arm64", "3.11"},
+	} {
+		t.Run(strings.Fields(c.target)[0]+"-"+c.version, func(t *testing.T) {
+			dir := project(t, "TARGET "+c.target+"\nREQUIRE glf-pure==1.1.0\nTEST import glf_pure, sys; print('test-python', sys.executable, '%d.%d' % sys.version_info[:2])\n", nil)
+			out := buildx(t, dir, false, "-f", "Geolayerfile", "--no-cache", "-o", filepath.Join(dir, "out"), ".")
+			if !regexp.MustCompile(`test-python /\S+ ` + regexp.QuoteMeta(c.version)).MatchString(out) {
+				t.Errorf("TEST did not print a %s interpreter:\n%s", c.version, tail(out, 30))
+			}
+		})
+	}
+}
