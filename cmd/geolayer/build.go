@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 // runBuild runs the frontend in-process against $BUILDKIT_HOST. The helper
 // steps need the helper binary in an image: --helper-image, or
 // $GEOLAYER_FRONTEND_IMAGE.
-func runBuild(args []string) int {
+func runBuild(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("geolayer build", flag.ContinueOnError)
 	file := fs.String("f", "", "Geolayerfile (default: <context>/Geolayerfile)")
 	out := fs.String("o", "out", "output directory")
@@ -39,12 +40,15 @@ func runBuild(args []string) int {
 	var buildArgs, secrets multiFlag
 	fs.Var(&buildArgs, "build-arg", "KEY=VALUE (repeatable)")
 	fs.Var(&secrets, "secret", "id=ID,src=FILE or id=ID,env=VAR (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: geolayer build [flags] [context]")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: geolayer build [flags] [context]")
+		fmt.Fprintln(w, "Builds the Geolayerfile in context (default .) with the frontend in-process against a BuildKit daemon.")
+		fmt.Fprintln(w, "Exit status: 0 built, 1 the build failed, 2 usage error.")
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, usage, stdout, stderr, func() error { return fs.Parse(args) }); done {
+		return code
 	}
 	ctxDir := "."
 	if fs.NArg() > 0 {
@@ -54,15 +58,15 @@ func runBuild(args []string) int {
 		*file = filepath.Join(ctxDir, frontend.DefaultFilename)
 	}
 	if *addr == "" {
-		fmt.Fprintln(os.Stderr, "geolayer build: no buildkitd: set BUILDKIT_HOST or --addr")
+		fmt.Fprintln(stderr, "geolayer build: no buildkitd: set BUILDKIT_HOST or --addr")
 		return 2
 	}
 	if *helperImage == "" {
-		fmt.Fprintln(os.Stderr, "geolayer build: the helper steps need the geolayer image: set --helper-image or GEOLAYER_FRONTEND_IMAGE")
+		fmt.Fprintln(stderr, "geolayer build: the helper steps need the geolayer image: set --helper-image or GEOLAYER_FRONTEND_IMAGE")
 		return 2
 	}
 	if err := build(*addr, ctxDir, *file, *out, *target, *plat, *helperImage, *progress, *noCache, buildArgs, secrets); err != nil {
-		fmt.Fprintf(os.Stderr, "geolayer build: %v\n", err)
+		fmt.Fprintf(stderr, "geolayer build: %v\n", err)
 		return 1
 	}
 	return 0

@@ -66,22 +66,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	runtimeRoot := fs.String("runtime-root", "", "runtime root file system as a directory (instead of pulling an image)")
 	jsonOut := fs.Bool("json", false, "write the result as JSON instead of text")
 	insecure := fs.Bool("insecure-registry", false, "pull over plain HTTP (automatic for localhost and 127.0.0.1)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: geolayer check [flags] <layer.zip|dir>")
-		fmt.Fprintln(stderr, "Runs the build's static ABI check on an existing layer against the runtime's file system.")
-		fmt.Fprintln(stderr, "Exit status: 0 no errors, 1 the check found errors, 2 usage error or the check could not run.")
+	printUsage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: geolayer check [flags] <layer.zip|dir>")
+		fmt.Fprintln(w, "Runs the build's static ABI check on an existing layer against the runtime's file system.")
+		fmt.Fprintln(w, "Exit status: 0 no errors, 1 the check found errors, 2 usage error or the check could not run.")
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return checkOK
-		}
-		return checkUsageErr
+	var pos []string
+	if code, done := parseFlags(fs, args, printUsage, stdout, stderr, func() (err error) { pos, err = parseInterspersed(fs, args); return err }); done {
+		return code
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "geolayer check: "+format+"\n", a...)
-		fs.Usage()
+		fmt.Fprintf(stderr, "geolayer check: "+format+"\nrun 'geolayer check --help' for the flags\n", a...)
 		return checkUsageErr
 	}
 	if len(pos) != 1 {

@@ -679,7 +679,8 @@ func TestExtractRootfsConfined(t *testing.T) {
 	}
 }
 
-// TestCheckUsage: command line errors exit 2 with the usage text.
+// TestCheckUsage: command line errors exit 2 with the cause and a one-line
+// hint (not the whole usage).
 func TestCheckUsage(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
@@ -704,8 +705,9 @@ func TestCheckUsage(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(t, c.args...)
-		if code != checkUsageErr || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "usage: geolayer check [flags] <layer.zip|dir>") {
-			t.Errorf("geolayer check %s: exit %d, want 2 with %q and the usage\n%s", strings.Join(c.args, " "), code, c.want, stderr)
+		if code != checkUsageErr || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "run 'geolayer check --help' for the flags") ||
+			strings.Contains(stderr, "usage:") || strings.Count(stderr, "\n") > 2 {
+			t.Errorf("geolayer check %s: exit %d, want 2 with %q and a one-line hint\n%s", strings.Join(c.args, " "), code, c.want, stderr)
 		}
 	}
 	// The custom profile is complete with --glibc and --layout; "--" ends the flags.
