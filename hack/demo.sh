@@ -4,9 +4,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ -n "${GEOLAYER_FRONTEND_IMAGE:-}" ] || die "source the dev env first: . $DEV_HOME/env"
-out=$REPO_ROOT/out/demo
+out=${GEOLAYER_DEMO_OUT:-$REPO_ROOT/out/demo}
 rm -rf "$out"
-docker buildx build --builder "$GEOLAYER_BUILDER" \
+# --platform as the Geolayerfile's PLATFORM says: buildx compares the
+# result's platforms with the requested ones and warns when they differ.
+docker buildx build --builder "$GEOLAYER_BUILDER" --platform linux/amd64,linux/arm64 \
   -f "$REPO_ROOT/examples/fixtures-demo/Geolayerfile" \
   --build-arg BUILDKIT_SYNTAX="$GEOLAYER_FRONTEND_IMAGE" \
   --build-arg GEOLAYER_INDEX_URL="$GEOLAYER_INDEX_URL" \
