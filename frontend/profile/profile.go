@@ -66,6 +66,9 @@ type Runtime struct {
 	// static check then does not count the image's copy.
 	Absent map[string]string
 	Limits Limits
+	// Support is the platform's end-of-support schedule for the runtime
+	// (support.go).
+	Support Support
 }
 
 // Layout is the directory layout inside the archive, relative to its root

@@ -132,6 +132,8 @@ func lambda(pyver, osName, glibc string) Runtime {
 		// 250 MB (unzipped) ... applies to all the files you upload, including
 		// layers", MB = 1024² bytes — awsdocs doc_source/gettingstarted-limits.md.
 		Limits: Limits{Unzipped: 250 << 20, Zipped: 50 << 20},
+		// Deprecation and block dates: lambdaSupport (support.go).
+		Support: lambdaSupport[pyver],
 	}
 }
 
