@@ -64,6 +64,10 @@ type Spec struct {
 	// UnusedBuildArgs lists build args (sorted) that no ARG declares, except
 	// BUILDKIT_* ones. The caller may warn about them.
 	UnusedBuildArgs []string
+	// UsedArgs holds the ARG names referenced by expanded text (every
+	// instruction but RUN, whose command is not expanded), for the UnusedArg
+	// check rule.
+	UsedArgs map[string]bool
 }
 
 // ArgCommand is `ARG NAME[=default] ...`.

@@ -143,10 +143,14 @@ func readName(raw string, i int, special bool) (string, int) {
 // by an ARG above the current instruction.
 func (ld *loader) checkRefs(w parser.Word, shellQuotes bool) error {
 	for _, ref := range scanRefs(w.Raw, ld.esc, shellQuotes) {
-		if ref.optional {
+		if _, ok := ld.declared[ref.name]; ok {
+			if ld.spec.UsedArgs == nil {
+				ld.spec.UsedArgs = map[string]bool{}
+			}
+			ld.spec.UsedArgs[ref.name] = true
 			continue
 		}
-		if _, ok := ld.declared[ref.name]; ok {
+		if ref.optional {
 			continue
 		}
 		rng := w.RangeOf(ref.start, ref.end)
