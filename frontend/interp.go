@@ -29,9 +29,9 @@ type imageRole struct {
 // pythonFacts is what the probe found in an image (probeScript).
 type pythonFacts struct {
 	Found          bool   `json:"found"`
-	Path           string `json:"path"`     // the interpreter, resolved on PATH if named bare
-	OnPath         string `json:"on_path"`  // python3 on the image's PATH, when Path was not found
-	Error          string `json:"error"`    // the interpreter did not run
+	Path           string `json:"path"`    // the interpreter, resolved on PATH if named bare
+	OnPath         string `json:"on_path"` // python3 on the image's PATH, when Path was not found
+	Error          string `json:"error"`   // the interpreter did not run
 	Executable     string `json:"executable"`
 	Implementation string `json:"implementation"`
 	Version        string `json:"version"` // "3.13.1"

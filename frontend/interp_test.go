@@ -70,7 +70,11 @@ func TestCheckedImageFindsTheTargetsInterpreter(t *testing.T) {
 		{"machine", runtimeRole(pl.runtime), arm64, cpython("/var/lang/bin/python3.13", "3.13.5", "x86_64", false), []string{"machine x86_64", "aarch64"}},
 		{"no pip", buildRole(pl.runtime, true), amd64, cpython("/var/lang/bin/python3.13", "3.13.5", "x86_64", false), []string{"has no pip"}},
 		{"does not run", runtimeRole(pl.runtime), amd64, pythonFacts{Found: true, Path: "/var/lang/bin/python3.13", Error: "error while loading shared libraries: libpython3.13.so.1.0"}, []string{"/var/lang/bin/python3.13 does not run: error while loading shared libraries"}},
-		{"pypy", runtimeRole(pl.runtime), amd64, func() pythonFacts { f := cpython("/var/lang/bin/python3.13", "3.13.5", "x86_64", false); f.Implementation = "pypy"; return f }(), []string{"implementation pypy"}},
+		{"pypy", runtimeRole(pl.runtime), amd64, func() pythonFacts {
+			f := cpython("/var/lang/bin/python3.13", "3.13.5", "x86_64", false)
+			f.Implementation = "pypy"
+			return f
+		}(), []string{"implementation pypy"}},
 	}
 	for _, c := range cases {
 		fi := &fakeImages{facts: map[string]pythonFacts{c.role.ref + " " + c.plat.Architecture: c.facts}}

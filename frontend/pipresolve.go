@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -51,15 +52,33 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 			plats = append(plats, tg.Platform)
 		}
 	}
-	var lines []string
+	// Markers are evaluated here, for the target: pip would evaluate them
+	// for the machine it runs on (the build host), whatever --platform says.
+	env := pyreq.LinuxEnv(pl.runtime.PythonVersion, wheel.PlatformArch(t.Platform.Architecture))
+	var lines, constraints []string
 	for _, r := range reqs {
 		if r.lock != nil {
 			lines = append(lines, fmt.Sprintf("%s==%s", r.Name, r.version))
 			continue
 		}
-		lines = append(lines, r.String())
+		line, ok, err := targetLine(r, env)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			lines = append(lines, line)
+		}
 	}
-	st := gen.Resolve(t, pl.runtime.ABI, plats, pl.indexSpecs(), lines)
+	for _, c := range pl.constraints {
+		line, ok, err := targetLine(c, env)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			constraints = append(constraints, line)
+		}
+	}
+	st := gen.Resolve(t, pl.runtime.ABI, plats, pl.indexSpecs(), lines, constraints, pl.pre)
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
@@ -114,4 +133,26 @@ func locationOf(reqs []*requirement, name string) []parser.Range {
 		return reqs[0].loc
 	}
 	return nil
+}
+
+// targetLine is a requirement as a line for pip, its marker evaluated for
+// the target (ok false: it does not apply there) and left out.
+func targetLine(r *requirement, env map[string]string) (string, bool, error) {
+	if r.Marker != "" {
+		ok, err := pyreq.EvalMarker(r.Marker, env)
+		if err != nil {
+			return "", false, located(errors.Wrapf(err, "%s: %s: marker", r.source, r.Name), r.loc)
+		}
+		if !ok {
+			return "", false, nil
+		}
+	}
+	line := r.Name
+	if len(r.Extras) > 0 {
+		line += "[" + strings.Join(r.Extras, ",") + "]"
+	}
+	if r.URL != "" {
+		return line + " @ " + r.URL, true, nil
+	}
+	return line + r.Specifier, true, nil
 }

@@ -34,21 +34,27 @@ type plan struct {
 	// HTTP Authorization header value (INDEX --secret).
 	indexSecrets map[string]string
 	requireFiles []requireFile
-	inline       []pyreq.Requirement
-	inlineLoc    map[int][]parser.Range
-	tests        []llbgen.Test
-	env          map[string]string
-	epoch        int64
-	stripMode    string
-	prune        string         // pkg/prune options as JSON, "" for none
-	budget       profile.Limits // BUDGET, defaulting to the profile's limits
-	budgetLoc    []parser.Range
-	noCache      bool   // --no-cache: every step re-runs
-	checkMode    string // CHECK: error, warn, off
-	bytecode     *llbgen.Bytecode
-	licenses     bool            // PRUNE --collect-licenses
-	builds       map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
-	buildAuto    bool            // BUILD --auto: sdists where no wheel fits
+	// constraints are the requirements of -c files: they restrict the
+	// versions of required names and never add one.
+	constraints []*requirement
+	// pre: a requirements file says --pre (pip's resolver may choose
+	// pre-releases).
+	pre       bool
+	inline    []pyreq.Requirement
+	inlineLoc map[int][]parser.Range
+	tests     []llbgen.Test
+	env       map[string]string
+	epoch     int64
+	stripMode string
+	prune     string         // pkg/prune options as JSON, "" for none
+	budget    profile.Limits // BUDGET, defaulting to the profile's limits
+	budgetLoc []parser.Range
+	noCache   bool   // --no-cache: every step re-runs
+	checkMode string // CHECK: error, warn, off
+	bytecode  *llbgen.Bytecode
+	licenses  bool            // PRUNE --collect-licenses
+	builds    map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
+	buildAuto bool            // BUILD --auto: sdists where no wheel fits
 	// autoNoIsolation: BUILD --auto --no-build-isolation
 	autoNoIsolation bool
 	runs            []llbgen.Run // RUN, in file order

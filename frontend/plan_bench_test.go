@@ -70,11 +70,12 @@ func plan60(b testing.TB, geolayerfile []byte, files map[string][]byte, pages ma
 	if err != nil {
 		b.Fatal(err)
 	}
-	reqs, err := fileRequirements("requirements.txt", files, map[string]bool{})
-	if err != nil {
+	fs := &fileSet{}
+	if err := fileRequirements("requirements.txt", files, map[string]bool{}, false, fs); err != nil {
 		b.Fatal(err)
 	}
-	if reqs, err = finishRequirements(reqs); err != nil {
+	reqs, err := finishRequirements(fs.reqs)
+	if err != nil {
 		b.Fatal(err)
 	}
 	gen := &llbgen.Gen{Helper: llb.Image("example.com/geolayer/frontend:bench"), Merge: true}

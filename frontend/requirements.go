@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/geolayer/geolayer/pkg/pyreq"
@@ -22,12 +24,8 @@ const maxIncludeDepth = 8
 // requirements files (with their -r includes) and pylock.toml files, all read
 // from the build context. Every requirement must be pinned (==) for now.
 func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client, pl *plan) ([]*requirement, error) {
-	var out []*requirement
-	for i, r := range pl.inline {
-		out = append(out, &requirement{Requirement: r, loc: pl.inlineLoc[i], source: "Geolayerfile"})
-	}
+	files := map[string][]byte{}
 	if len(pl.requireFiles) > 0 {
-		files := map[string][]byte{}
 		var want []string
 		for _, f := range pl.requireFiles {
 			want = append(want, f.path)
@@ -58,6 +56,25 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 				}
 			}
 		}
+	}
+	return requirementsFrom(pl, files)
+}
+
+// requirementsFrom builds the requirement list from the Geolayerfile's
+// REQUIRE specs and the requirements and lock files it names (files: their
+// contents by context path, includes too). No I/O: unit-tested directly.
+func requirementsFrom(pl *plan, files map[string][]byte) ([]*requirement, error) {
+	var out []*requirement
+	for i, r := range pl.inline {
+		req := &requirement{Requirement: r, loc: pl.inlineLoc[i], source: "Geolayerfile"}
+		if err := checkDirectURL(req); err != nil {
+			return nil, located(err, req.loc)
+		}
+		out = append(out, req)
+	}
+	if len(pl.requireFiles) > 0 {
+		hashMode := ""
+		var hashed []*requirement // from requirements files, checked in hash mode
 		for _, f := range pl.requireFiles {
 			var reqs []*requirement
 			var err error
@@ -65,7 +82,20 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 			case kindLock:
 				reqs, err = lockRequirements(f.path, files[f.path], pl)
 			default:
-				reqs, err = fileRequirements(f.path, files, map[string]bool{})
+				fs := &fileSet{}
+				err = fileRequirements(f.path, files, map[string]bool{}, false, fs)
+				if err == nil {
+					err = applyFileOptions(pl, fs)
+				}
+				if err == nil && fs.hashMode != "" && hashMode == "" {
+					hashMode = fs.hashMode
+				}
+				reqs = fs.reqs
+				hashed = append(hashed, fs.reqs...)
+				for _, c := range fs.constraints {
+					c.loc = f.loc
+				}
+				pl.constraints = append(pl.constraints, fs.constraints...)
 			}
 			if err != nil {
 				return nil, located(err, f.loc)
@@ -77,39 +107,175 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 			}
 			out = append(out, reqs...)
 		}
+		// pip's hash-checking mode is global: --require-hashes in any file,
+		// or a --hash on any requirement, turns it on for every requirement,
+		// those on the command line (here: REQUIRE) included.
+		if hashMode != "" {
+			if err := checkGlobalHashMode(hashMode, out, hashed); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return finishRequirements(out)
 }
 
-func fileRequirements(name string, files map[string][]byte, seen map[string]bool) ([]*requirement, error) {
+// fileSet is what a requirements file and its includes hold.
+type fileSet struct {
+	reqs        []*requirement
+	constraints []*requirement // -c files: restrict versions, never add names
+	options     []fileOption
+	hashMode    string // why hash-checking mode is on ("a.txt:3: --require-hashes"), "" when off
+}
+
+type fileOption struct {
+	file string
+	pyreq.Option
+}
+
+// checkGlobalHashMode applies pip's hash-checking mode to every
+// requirement: each needs a hash and an exact pin (pip: "Hashes are required
+// in --require-hashes mode"). The error names the first offender's line.
+func checkGlobalHashMode(why string, all, fromFiles []*requirement) error {
+	inFiles := map[*requirement]bool{}
+	for _, r := range fromFiles {
+		inFiles[r] = true
+	}
+	for _, r := range all {
+		if r.lock != nil {
+			continue
+		}
+		_, pinned := r.Pinned()
+		switch {
+		case !inFiles[r]:
+			return located(errors.Errorf("%s: hash-checking mode is on (%s) and REQUIRE %s carries no hash: a REQUIRE spec cannot carry one, so move it into the requirements file with --hash=sha256:<digest>", r.source, why, r.Raw), r.loc)
+		case len(r.Hashes) == 0:
+			return located(errors.Errorf("%s: %s has no --hash, and hash-checking mode is on (%s): every requirement needs --hash=sha256:<digest> (pip refuses this file too)", r.source, r.Raw, why), r.loc)
+		case !pinned && r.URL == "":
+			return located(errors.Errorf("%s: %s is not pinned with ==, and hash-checking mode is on (%s): pin it to one version", r.source, r.Raw, why), r.loc)
+		}
+	}
+	return nil
+}
+
+// applyFileOptions honours or refuses each file-level pip option, so that
+// nothing a requirements file asks for is silently dropped
+// (docs/geolayerfile.md, "Requirements files").
+func applyFileOptions(pl *plan, fs *fileSet) error {
+	indexes := append([]string{pl.index}, pl.extraIndexes...)
+	for _, o := range fs.options {
+		at := fmt.Sprintf("%s:%d: --%s", o.file, o.Line, o.Name)
+		switch o.Name {
+		case "require-hashes":
+			if fs.hashMode == "" {
+				fs.hashMode = fmt.Sprintf("%s:%d says --require-hashes", o.file, o.Line)
+			}
+		case "index-url":
+			if !sameIndex(o.Value, pl.index) {
+				return errors.Errorf("%s %s: geolayer fetches only from the indexes the Geolayerfile names (INDEX, or the GEOLAYER_INDEX_URL build arg), here %s, so that no requirement can come from an index you did not name there: name this index with INDEX (INDEX --secret for credentials) or remove the line", at, redactURL(o.Value), strings.Join(redactAll(indexes), ", "))
+			}
+		case "extra-index-url":
+			if !slices.ContainsFunc(indexes, func(ix string) bool { return sameIndex(ix, o.Value) }) {
+				return errors.Errorf("%s %s: not an index of the Geolayerfile (%s); name it with INDEX --extra-index-url (or remove the line)", at, redactURL(o.Value), strings.Join(redactAll(indexes), ", "))
+			}
+		case "no-index", "find-links":
+			return errors.Errorf("%s: installing from local files or link pages is not supported; geolayer installs from the Geolayerfile's INDEX, by sha256", at)
+		case "trusted-host":
+			return errors.Errorf("%s %s: BuildKit verifies TLS for every https download and cannot skip it for a host; an index served over plain http needs no --trusted-host here", at, o.Value)
+		case "no-binary":
+			return errors.Errorf("%s %s: to compile packages from their sdist, write BUILD <package> (or BUILD --auto) in the Geolayerfile", at, o.Value)
+		case "only-binary":
+			for _, n := range strings.Split(o.Value, ",") {
+				if _, ok := pl.builds[wheel.NormalizeName(n)]; ok {
+					return errors.Errorf("%s %s: BUILD in the Geolayerfile compiles %s from its sdist", at, o.Value, n)
+				}
+			}
+			// Honoured: geolayer installs wheels unless BUILD says otherwise.
+		case "prefer-binary":
+			// Honoured: geolayer never picks an sdist over a wheel.
+		case "pre":
+			pl.pre = true // pip's resolver may choose pre-releases
+		default: // use-feature and anything pip adds later
+			return errors.Errorf("%s %s: not supported by geolayer", at, o.Value)
+		}
+	}
+	return nil
+}
+
+// sameIndex compares index URLs as pip would use them (a trailing slash
+// does not matter).
+func sameIndex(a, b string) bool {
+	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+}
+
+func redactAll(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = redactURL(u)
+	}
+	return out
+}
+
+// redactURL hides a password in a URL for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// fileRequirements reads a requirements file and its -r/-c includes into
+// fs: requirements of a -c file (and of the files it includes) are
+// constraints, as in pip.
+func fileRequirements(name string, files map[string][]byte, seen map[string]bool, constraint bool, fs *fileSet) error {
 	if seen[name] {
-		return nil, errors.Errorf("%s includes itself", name)
+		return errors.Errorf("%s includes itself", name)
 	}
 	seen[name] = true
 	data, ok := files[name]
 	if !ok {
-		return nil, errors.Errorf("%s: not found in the build context", name)
+		return errors.Errorf("%s: not found in the build context", name)
 	}
 	rf, err := pyreq.ParseRequirementsFile(bytes.NewReader(data), name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := pyreq.CheckHashMode(rf.Requirements); err != nil {
-		return nil, errors.Wrap(err, name)
-	}
-	var out []*requirement
 	for _, r := range rf.Requirements {
-		out = append(out, &requirement{Requirement: r, source: fmt.Sprintf("%s:%d", name, r.Line)})
+		req := &requirement{Requirement: r, source: fmt.Sprintf("%s:%d", name, r.Line)}
+		if constraint {
+			if len(r.Extras) > 0 {
+				return errors.Errorf("%s: constraints cannot have extras (%s), as in pip", req.source, r.Raw)
+			}
+			if r.URL != "" {
+				return errors.Errorf("%s: a direct URL in a constraints file (%s) is not supported", req.source, r.Raw)
+			}
+			fs.constraints = append(fs.constraints, req)
+			continue
+		}
+		if err := checkDirectURL(req); err != nil {
+			return err
+		}
+		if len(r.Hashes) > 0 && fs.hashMode == "" {
+			fs.hashMode = fmt.Sprintf("%s has a --hash", req.source)
+		}
+		fs.reqs = append(fs.reqs, req)
+	}
+	for _, o := range rf.Options {
+		fs.options = append(fs.options, fileOption{file: name, Option: o})
 	}
 	for _, inc := range rf.Includes {
 		p := path.Clean(path.Join(path.Dir(name), inc.Path))
-		sub, err := fileRequirements(p, files, seen)
-		if err != nil {
-			return nil, err
+		if strings.HasPrefix(p, "../") || p == ".." {
+			return errors.Errorf("%s:%d: %s is outside the build context", name, inc.Line, inc.Path)
 		}
-		out = append(out, sub...)
+		if err := fileRequirements(p, files, seen, constraint || inc.Constraint, fs); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 func lockRequirements(name string, data []byte, pl *plan) ([]*requirement, error) {
@@ -215,4 +381,22 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 		out[n] = b
 	}
 	return out, nil
+}
+
+// checkDirectURL refuses direct references geolayer cannot fetch by hash:
+// VCS checkouts (git+, hg+, svn+, bzr+) and non-http(s) URLs. An http(s)
+// URL goes to pip's resolver, which reports the file and its hash.
+func checkDirectURL(r *requirement) error {
+	if r.URL == "" {
+		return nil
+	}
+	scheme, _, _ := strings.Cut(r.URL, ":")
+	scheme = strings.ToLower(scheme)
+	switch {
+	case strings.Contains(scheme, "+"):
+		return errors.Errorf("%s: %s: VCS requirements are not supported (geolayer installs published wheels by sha256): pin a released version", r.source, r.Raw)
+	case scheme != "http" && scheme != "https":
+		return errors.Errorf("%s: %s: only http and https URLs can be fetched (by their sha256) in a build", r.source, r.Raw)
+	}
+	return nil
 }

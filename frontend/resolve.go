@@ -138,9 +138,16 @@ func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pag
 				continue
 			}
 		}
+		hashes, err := applyConstraints(pl, r, env)
+		if err != nil {
+			return nil, located(err, r.loc)
+		}
 		w, err := selectOne(pl, r, tags, pages, t)
 		if err != nil {
 			return nil, located(err, r.loc)
+		}
+		if len(hashes) > 0 && !contains(hashes, w.SHA256) {
+			return nil, located(errors.Errorf("%s==%s: %s (sha256:%s) does not match the hashes its constraint gives", r.Name, r.version, w.Filename, w.SHA256), r.loc)
 		}
 		out = append(out, w)
 	}
@@ -409,4 +416,46 @@ func buildLocation(pl *plan, name string) []*pb.Range {
 		return loc
 	}
 	return pl.autoLoc
+}
+
+// applyConstraints checks a pinned requirement against the -c constraints
+// that apply on the target (their markers evaluated there): its version
+// must satisfy every one. It returns the sha256 digests the constraints
+// require of the chosen file (empty: none). Constraints never add a
+// package: one for a name nobody requires is ignored, as in pip.
+func applyConstraints(pl *plan, r *requirement, env map[string]string) ([]string, error) {
+	var hashes []string
+	for _, c := range pl.constraints {
+		if c.Name != r.Name {
+			continue
+		}
+		if c.Marker != "" {
+			ok, err := pyreq.EvalMarker(c.Marker, env)
+			if err != nil {
+				return nil, errors.Wrapf(err, "%s: marker", c.source)
+			}
+			if !ok {
+				continue
+			}
+		}
+		if c.Specifier != "" && r.version != "" {
+			set, err := simpleindex.ParseSpecifierSet(c.Specifier)
+			if err != nil {
+				return nil, errors.Wrapf(err, "%s", c.source)
+			}
+			ok, err := set.ContainsString(r.version)
+			if err != nil {
+				return nil, errors.Wrapf(err, "%s: %s", r.source, r.Raw)
+			}
+			if !ok {
+				return nil, errors.Errorf("%s==%s (%s) does not satisfy its constraint %s (%s)", r.Name, r.version, r.source, c.Raw, c.source)
+			}
+		}
+		for _, h := range c.Hashes {
+			if strings.ToLower(h.Alg) == "sha256" {
+				hashes = append(hashes, strings.ToLower(h.Hex))
+			}
+		}
+	}
+	return hashes, nil
 }

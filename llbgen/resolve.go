@@ -43,9 +43,14 @@ os.execvp(args[0], args)
 // --platform for every acceptable manylinux tag, --python-version,
 // --implementation, --abi, --only-binary. The state holds pip's JSON report.
 // indexes[0] is the primary index.
-func (g *Gen) Resolve(t *Target, abi string, platformTags []string, indexes []Index, requirements []string) llb.State {
+// constraints are -c lines for pip (they restrict versions, never add
+// names); pre lets pip choose pre-releases (--pre).
+func (g *Gen) Resolve(t *Target, abi string, platformTags []string, indexes []Index, requirements, constraints []string, pre bool) llb.State {
 	req := strings.Join(requirements, "\n") + "\n"
 	in := llb.Scratch().File(llb.Mkfile("/requirements.txt", 0o644, []byte(req)), llb.WithCustomName("[internal] write requirements for pip"))
+	if len(constraints) > 0 {
+		in = in.File(llb.Mkfile("/constraints.txt", 0o644, []byte(strings.Join(constraints, "\n")+"\n")), llb.WithCustomName("[internal] write constraints for pip"))
+	}
 	py := t.BuildHost.python()
 	args := []string{py, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
 		"--disable-pip-version-check", "--no-input",
@@ -55,6 +60,12 @@ func (g *Gen) Resolve(t *Target, abi string, platformTags []string, indexes []In
 	args, pipOpts := pipIndexes(args, indexes)
 	for _, p := range platformTags {
 		args = append(args, "--platform", p)
+	}
+	if len(constraints) > 0 {
+		args = append(args, "-c", "/in/constraints.txt")
+	}
+	if pre {
+		args = append(args, "--pre")
 	}
 	args = append(args, "-r", "/in/requirements.txt")
 	opts := []llb.RunOption{
