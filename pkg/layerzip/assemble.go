@@ -77,18 +77,53 @@ func AssembleWith(w io.Writer, fragments []Fragment, opts AssembleOptions) (*Ass
 }
 
 func assembleFrags(w io.Writer, fragments []Fragment, opts AssembleOptions) (*AssembleResult, error) {
+	res, links, err := planAssembly(fragments, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFragmentLinks(fragments, links); err != nil {
+		return nil, err
+	}
+	res.NearDuplicates = nearDuplicates(fragments, links)
+
+	bw := bufio.NewWriterSize(w, 256<<10)
+	out := &countWriter{w: bw}
+	for _, f := range fragments {
+		if err := copyFragment(out, f, links); err != nil {
+			return nil, err
+		}
+	}
+	records := assemblyRecords(fragments, links)
+	for e := range records {
+		res.Entries++
+		res.Unzipped += e.UncompressedSize
+	}
+	if err := writeCentral(out, records); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	res.Size = uint64(out.n)
+	return res, nil
+}
+
+// planAssembly validates the fragments (indexes, names across fragments)
+// and plans deduplication: everything about the archive that the indexes
+// decide, before any fragment data is read.
+func planAssembly(fragments []Fragment, opts AssembleOptions) (*AssembleResult, map[string]*dedupLink, error) {
 	var names nameSet
 	res := &AssembleResult{}
 	for _, f := range fragments {
 		if f.Index == nil {
-			return nil, fmt.Errorf("layerzip: fragment %s has no index", f.Data)
+			return nil, nil, fmt.Errorf("layerzip: fragment %s has no index", f.Data)
 		}
 		if err := f.Index.Validate(); err != nil {
-			return nil, fmt.Errorf("%w (fragment %s)", err, f.Data)
+			return nil, nil, fmt.Errorf("%w (fragment %s)", err, f.Data)
 		}
 		for i := range f.Index.Entries {
 			if err := names.add(f.Index.Entries[i].Name, f.Data); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if !f.Index.hashed() && len(f.Index.Entries) > 0 {
@@ -103,22 +138,16 @@ func assembleFrags(w io.Writer, fragments []Fragment, opts AssembleOptions) (*As
 		}
 		var err error
 		if links, res.Dedup, err = planDedup(fragments, minSize); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if err := checkFragmentLinks(fragments, links); err != nil {
-		return nil, err
-	}
-	res.NearDuplicates = nearDuplicates(fragments, links)
+	return res, links, nil
+}
 
-	bw := bufio.NewWriterSize(w, 256<<10)
-	out := &countWriter{w: bw}
-	for _, f := range fragments {
-		if err := copyFragment(out, f, links); err != nil {
-			return nil, err
-		}
-	}
-	records := func(yield func(*IndexEntry) bool) {
+// assemblyRecords yields the archive's entries in order: the fragments'
+// entries, a deduplicated copy replaced by its symlink record.
+func assemblyRecords(fragments []Fragment, links map[string]*dedupLink) iter.Seq[*IndexEntry] {
+	return func(yield func(*IndexEntry) bool) {
 		for _, f := range fragments {
 			for i := range f.Index.Entries {
 				e := &f.Index.Entries[i]
@@ -131,18 +160,6 @@ func assembleFrags(w io.Writer, fragments []Fragment, opts AssembleOptions) (*As
 			}
 		}
 	}
-	for e := range records {
-		res.Entries++
-		res.Unzipped += e.UncompressedSize
-	}
-	if err := writeCentral(out, records); err != nil {
-		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
-	}
-	res.Size = uint64(out.n)
-	return res, nil
 }
 
 // checkFragmentLinks reads the targets of all symlinks (stored entries)

@@ -66,9 +66,13 @@ type DedupStats struct {
 type DedupGroup struct {
 	Kept       string   // the regular file kept (first name in byte order)
 	Duplicates []string // the copies now symlinks to Kept, sorted
-	Size       uint64   // bytes of each copy
-	SHA256     string
-	Mode       uint32 // Unix mode of every copy, e.g. 0o100755
+	// Targets are the link targets of Duplicates, in the same order
+	// (relative to each copy's directory); a copy counts len(target)
+	// bytes unzipped.
+	Targets []string
+	Size    uint64 // bytes of each copy
+	SHA256  string
+	Mode    uint32 // Unix mode of every copy, e.g. 0o100755
 	// SavedUnzipped: per duplicate, its size minus its link target length.
 	SavedUnzipped uint64
 	// SavedZipped: archive bytes saved, per duplicate its local header and
@@ -194,13 +198,15 @@ func planDedup(frags []Fragment, minSize int64) (map[string]*dedupLink, DedupSta
 			}}
 			links[d.Name] = l
 			g.Duplicates = append(g.Duplicates, d.Name)
+			g.Targets = append(g.Targets, target)
 			g.SavedUnzipped += d.UncompressedSize - l.rec.UncompressedSize
 			g.SavedZipped += (d.localLen() + d.CompressedSize) - (l.rec.localLen() + l.rec.CompressedSize)
 		}
 		if len(g.Duplicates) == 0 {
 			continue
 		}
-		slices.Sort(g.Duplicates)
+		// run is sorted by name, so Duplicates (and Targets with them)
+		// already are.
 		st.Groups = append(st.Groups, g)
 		st.Files += len(g.Duplicates)
 		st.SavedUnzipped += g.SavedUnzipped
