@@ -19,8 +19,6 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/frontend/subrequests/outline"
-	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -56,14 +54,14 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	defer func() { retErr = withSource(retErr, src.SourceMap) }()
 
 	parsed, err := parser.Parse(bytes.NewReader(src.Data))
-	if err != nil {
-		return nil, err
+	var spec *instructions.Spec
+	if err == nil {
+		spec, err = instructions.Load(parsed, bc.BuildArgs)
 	}
-	spec, err := instructions.Load(parsed, bc.BuildArgs)
-	if res, ok, serr := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		Outline:     func(ctx context.Context) (*outline.Outline, error) { return outlineOf(spec, err, src) },
-		ListTargets: func(ctx context.Context) (*targets.List, error) { return targetList(src) },
-	}); ok {
+	// Subrequests (lint.go): --call check reports a bad Geolayerfile in
+	// its result, so it is asked before the error is returned. An
+	// unsupported request is an error, never a build.
+	if res, ok, serr := handleSubrequests(ctx, c, bc, src, spec, err); ok || serr != nil {
 		return res, serr
 	}
 	if err != nil {
