@@ -101,7 +101,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	}
 	var pages map[pageKey]*simpleindex.Project
 	if !needsResolver(reqs) {
-		if pages, err = fetchIndexPages(ctx, c, bc, pl, reqs); err != nil {
+		if pages, err = fetchIndexPages(ctx, &gatewayPages{c: c, bc: bc}, pl, reqs); err != nil {
 			return nil, err
 		}
 	}
@@ -195,15 +195,21 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			st = gen.ImageState(layer)
 			dataEnv, err := safeDataEnv(ctx, c, bc, layer.Archive, pl)
 			if err != nil {
-				return nil, explainFetchError(err, wheels, reqs)
+				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
 			}
 			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(dataEnv, pl.env))
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
-		return res, explainFetchError(err, wheels, reqs)
+		if err != nil {
+			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
+		}
+		return res, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range pl.warnings {
+		src.Warn(ctx, w.msg, client.WarnOpts{Level: 1, Range: toPBRanges(w.loc), Detail: [][]byte{[]byte(w.msg)}})
 	}
 	return rb.Finalize()
 }

@@ -1,9 +1,12 @@
 package frontend
 
 import (
+	"fmt"
 	"path"
 	"sort"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/frontend/instructions"
@@ -49,12 +52,16 @@ type plan struct {
 	prune     string         // pkg/prune options as JSON, "" for none
 	budget    profile.Limits // BUDGET, defaulting to the profile's limits
 	budgetLoc []parser.Range
-	noCache   bool   // --no-cache: every step re-runs
-	checkMode string // CHECK: error, warn, off
-	bytecode  *llbgen.Bytecode
-	licenses  bool            // PRUNE --collect-licenses
-	builds    map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
-	buildAuto bool            // BUILD --auto: sdists where no wheel fits
+	noCache   bool // --no-cache: every step re-runs
+	// httpTimeout and pageLimit bound each index page fetch (build args
+	// GEOLAYER_HTTP_TIMEOUT, GEOLAYER_INDEX_PAGE_LIMIT).
+	httpTimeout time.Duration
+	pageLimit   int64
+	checkMode   string // CHECK: error, warn, off
+	bytecode    *llbgen.Bytecode
+	licenses    bool            // PRUNE --collect-licenses
+	builds      map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
+	buildAuto   bool            // BUILD --auto: sdists where no wheel fits
 	// autoNoIsolation: BUILD --auto --no-build-isolation
 	autoNoIsolation bool
 	runs            []llbgen.Run // RUN, in file order
@@ -62,6 +69,29 @@ type plan struct {
 	buildLocs map[string][]*pb.Range
 	autoLoc   []*pb.Range
 	checkLoc  []parser.Range
+	// warnings found while planning (yanked pins, ...), emitted once each
+	// through BuildKit's warning channel at their Geolayerfile location.
+	warnMu   sync.Mutex
+	warnings []planWarning
+}
+
+type planWarning struct {
+	msg string
+	loc []parser.Range
+}
+
+// warnf records a warning once (the platforms are planned in parallel and
+// often find the same one).
+func (pl *plan) warnf(loc []parser.Range, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	pl.warnMu.Lock()
+	defer pl.warnMu.Unlock()
+	for _, w := range pl.warnings {
+		if w.msg == msg {
+			return
+		}
+	}
+	pl.warnings = append(pl.warnings, planWarning{msg: msg, loc: loc})
 }
 
 type requireFileKind int

@@ -14,11 +14,12 @@ import (
 	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerui"
-	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/pkg/errors"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/proto"
 )
 
 // requirement is one pinned requirement from any source, with where it was
@@ -39,9 +40,11 @@ type lockWheel struct {
 // pageKey identifies an index page.
 type pageKey struct{ index, project string }
 
-// fetchIndexPages reads every project's index page through LLB (llb.HTTP,
-// solved and read back), once for all platforms, in parallel.
-func fetchIndexPages(ctx context.Context, c client.Client, bc *dockerui.Client, pl *plan, reqs []*requirement) (map[pageKey]*simpleindex.Project, error) {
+// fetchIndexPages reads every project's index page (through BuildKit's
+// HTTP source: pf), once for all platforms, in parallel, each bounded in
+// time and size. A project the index does not have (HTTP 404/410) gets an
+// empty page; any other failure is an error naming the URL and the INDEX.
+func fetchIndexPages(ctx context.Context, pf pageFetcher, pl *plan, reqs []*requirement) (map[pageKey]*simpleindex.Project, error) {
 	indexes := append([]string{pl.index}, pl.extraIndexes...)
 	var keys []pageKey
 	seen := map[pageKey]bool{}
@@ -64,22 +67,12 @@ func fetchIndexPages(ctx context.Context, c client.Client, bc *dockerui.Client, 
 	for _, k := range keys {
 		eg.Go(func() error {
 			u := simpleindex.ProjectURL(k.index, k.project)
-			opts := []llb.HTTPOption{llb.Filename("page.html"), llb.WithCustomName(fmt.Sprintf("[internal] index page %s", u))}
-			if id := pl.secretFor(u); id != "" {
-				opts = append(opts, llb.AuthHeaderSecret(id))
-			}
-			if pl.noCache {
-				opts = append(opts, llb.IgnoreCache)
-			}
-			st := llb.HTTP(u, opts...)
-			def, err := st.Marshal(ctx)
+			secret := pl.secretFor(u)
+			fctx, cancel := context.WithTimeout(ctx, pl.httpTimeout)
+			body, err := pf.fetch(fctx, u, secret, pl.pageLimit, pl.noCache)
+			cancel()
 			if err != nil {
-				return err
-			}
-			// Evaluate: a lazy ref would only fail at ReadFile, unexplained.
-			res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
-			if err != nil {
-				if strings.Contains(err.Error(), "404") {
+				if oc, _ := classify(err); oc == outcomeAbsent {
 					mu.Lock()
 					pages[k] = &simpleindex.Project{Name: k.project}
 					mu.Unlock()
@@ -87,23 +80,11 @@ func fetchIndexPages(ctx context.Context, c client.Client, bc *dockerui.Client, 
 				}
 				// A new error, not a wrapper: the gateway sends the innermost
 				// gRPC status to the client, which would drop a wrapper.
-				msg := fmt.Sprintf("fetching index page %s: %s", u, err.Error())
-				if id := pl.secretFor(u); id != "" {
-					msg += fmt.Sprintf(" (this index authenticates with the build secret %q: pass it with `--secret id=%s,env=VAR`, VAR holding the Authorization header value, e.g. Basic <base64 of user:password>)", id, id)
-				}
-				return located(errors.New(msg), pl.indexLocation(k.index))
+				return located(errors.New(explainStatus("fetching index page", redactURL(u), secret, err, pl.httpTimeout)), pl.indexLocation(k.index))
 			}
-			ref, err := res.SingleRef()
+			p, err := decodePage(body, u)
 			if err != nil {
-				return err
-			}
-			body, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "page.html"})
-			if err != nil {
-				return err
-			}
-			p, err := simpleindex.Parse(body, "text/html", u)
-			if err != nil {
-				return errors.Wrapf(err, "reading index page %s", u)
+				return located(errors.Errorf("reading index page %s: %v", redactURL(u), err), pl.indexLocation(k.index))
 			}
 			mu.Lock()
 			pages[k] = p
@@ -179,11 +160,13 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 		// version field first (memoized per distinct version string) and
 		// parse only the pinned version's file names.
 		versionMatch := map[string]bool{}
+		var yanked []candidate
 		for _, ix := range append([]string{pl.index}, pl.extraIndexes...) {
 			p := pages[pageKey{ix, r.Name}]
 			if p == nil {
 				continue
 			}
+			pageURL := simpleindex.ProjectURL(ix, r.Name)
 			for _, f := range p.Files {
 				if !strings.HasSuffix(f.Filename, ".whl") {
 					continue
@@ -202,14 +185,34 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 				if err != nil || !sameVersion(fn.Version, r.version) {
 					continue
 				}
+				// A page may list only its own project's files: another
+				// project's wheel of the same version is never a candidate.
+				if wheel.NormalizeName(fn.Name) != r.Name {
+					others = append(others, f.Filename+" (another project's file, listed on the page of "+r.Name+")")
+					continue
+				}
+				if err := checkLinkURL(f.URL, pageURL); err != nil {
+					return llbgen.Wheel{}, errors.Errorf("%s==%s: the index page %s lists %s: %v", r.Name, r.version, redactURL(pageURL), f.Filename, err)
+				}
 				if f.RequiresPython != "" {
 					if ok, err := simpleindex.SatisfiesRequiresPython(f.RequiresPython, pl.runtime.PythonVersion); err == nil && !ok {
 						others = append(others, f.Filename+" (requires-python "+f.RequiresPython+")")
 						continue
 					}
 				}
-				cands = append(cands, candidate{f.Filename, f.URL, f.Hashes["sha256"]})
+				c := candidate{f.Filename, f.URL, f.Hashes["sha256"]}
+				if f.Yanked {
+					yanked = append(yanked, c)
+					continue
+				}
+				cands = append(cands, c)
 			}
+		}
+		// PEP 592: a yanked file is used only when an exact pin leaves no
+		// other choice, and then with a warning.
+		if len(cands) == 0 && len(yanked) > 0 {
+			cands = yanked
+			pl.warnf(r.loc, "%s==%s: every file of this version is yanked on the index; using it because it is pinned exactly (PEP 592). Pin another version if the yank was for a reason that affects you", r.Name, r.version)
 		}
 	}
 	if len(cands) == 0 && pl.buildAuto && r.lock == nil {
@@ -302,38 +305,68 @@ func tagSummary(filename string) string {
 	return parts[len(parts)-3] + "-" + parts[len(parts)-1]
 }
 
-// explainFetchError turns BuildKit's "digest mismatch" for a wheel download
-// into an error that names the package, the URL and the expected hash, and
-// points at the requirement.
-func explainFetchError(err error, wheels []llbgen.Wheel, reqs []*requirement) error {
+// explainFetchError turns a failed wheel or sdist download into an error
+// that names the package, the URL and what happened, decided by the HTTP
+// status (not found, credentials, server error) or by BuildKit's "digest
+// mismatch" (the bytes differ from the published sha256), and points at the
+// requirement. byVertex maps the digests of the fetch steps to their
+// wheels (fetchVertices), so a status error, which names no URL, is
+// attributed to its package.
+func explainFetchError(err error, wheels []llbgen.Wheel, byVertex map[string]llbgen.Wheel, reqs []*requirement) error {
 	if err == nil {
 		return nil
 	}
-	if strings.Contains(err.Error(), "auth secret") || strings.Contains(err.Error(), "401 Unauthorized") {
-		for _, w := range wheels {
-			if w.AuthSecret != "" && strings.Contains(err.Error(), w.AuthSecret) || strings.Contains(err.Error(), w.URL) {
-				return located(errors.Errorf("%s %s: downloading %s: %s (the index's build secret is %q: pass it with `--secret id=%s,env=VAR`)", w.Name, w.Version, w.URL, err.Error(), w.AuthSecret, w.AuthSecret), locOf(reqs, w.Name))
+	var w *llbgen.Wheel
+	var ve *errdefs.VertexError
+	if errors.As(err, &ve) && ve.Vertex != nil {
+		if x, ok := byVertex[ve.Digest]; ok {
+			w = &x
+		}
+	}
+	if w == nil {
+		for i := range wheels {
+			x := &wheels[i]
+			if strings.Contains(err.Error(), x.URL) || x.AuthSecret != "" && strings.Contains(err.Error(), "secret "+x.AuthSecret) ||
+				strings.Contains(err.Error(), "digest mismatch") && strings.Contains(err.Error(), x.SHA256) {
+				w = x
+				break
 			}
 		}
 	}
-	if !strings.Contains(err.Error(), "digest mismatch") {
+	if w == nil {
 		return err
 	}
-	for _, w := range wheels {
-		if !strings.Contains(err.Error(), w.SHA256) {
-			continue
-		}
-		var loc []parser.Range
-		for _, r := range reqs {
-			if r.Name == w.Name {
-				loc = r.loc
-			}
-		}
-		// A new error, not a wrapper: the gateway sends the innermost gRPC
-		// status to the client, which would drop a wrapper's message.
-		return located(errors.Errorf("%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?): %s", w.Name, w.Version, w.URL, w.SHA256, err.Error()), loc)
+	what := fmt.Sprintf("%s %s: downloading", w.Name, w.Version)
+	// A new error, not a wrapper: the gateway sends the innermost gRPC
+	// status to the client, which would drop a wrapper's message.
+	switch {
+	case httpStatus(err) != 0:
+		return located(errors.New(explainStatus(what, redactURL(w.URL), w.AuthSecret, err, 0)), locOf(reqs, w.Name))
+	case strings.Contains(err.Error(), "digest mismatch"):
+		return located(errors.Errorf("%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?): %s", w.Name, w.Version, redactURL(w.URL), w.SHA256, err.Error()), locOf(reqs, w.Name))
+	case w.AuthSecret != "" && strings.Contains(err.Error(), "secret"):
+		return located(errors.Errorf("%s %s: downloading %s: %s (the index's build secret is %q: pass it with `--secret id=%s,env=VAR`)", w.Name, w.Version, redactURL(w.URL), err.Error(), w.AuthSecret, w.AuthSecret), locOf(reqs, w.Name))
 	}
 	return err
+}
+
+// fetchVertices maps the digest of each wheel's and sdist's fetch step
+// (marshalled as the platform's graph marshals it) to the wheel.
+func fetchVertices(ctx context.Context, gen *llbgen.Gen, t *llbgen.Target, wheels []llbgen.Wheel) map[string]llbgen.Wheel {
+	out := map[string]llbgen.Wheel{}
+	for _, w := range wheels {
+		def, err := gen.FetchState(t, w).Marshal(ctx, llb.Platform(t.Platform))
+		if err != nil {
+			continue
+		}
+		for _, dt := range def.Def {
+			var op pb.Op
+			if proto.Unmarshal(dt, &op) == nil && op.GetSource() != nil {
+				out[digest.FromBytes(dt).String()] = w
+			}
+		}
+	}
+	return out
 }
 
 func locOf(reqs []*requirement, name string) []parser.Range {

@@ -41,6 +41,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if pl.epoch, err = parseEpoch(buildArgs); err != nil {
 		return nil, err
 	}
+	if pl.httpTimeout, pl.pageLimit, err = httpSettings(buildArgs); err != nil {
+		return nil, err
+	}
 
 	pl.index = DefaultIndex
 	if v := buildArgs["GEOLAYER_INDEX_URL"]; v != "" {

@@ -42,11 +42,7 @@ func WheelFilename(name, version, abi, arch string) string {
 // image digest, platform and ABI. The state holds /<w.Filename>.
 func (g *Gen) buildWheel(t *Target, w Wheel, stage llb.State) llb.State {
 	sd := w.Sdist
-	src := llb.HTTP(sd.URL,
-		llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, sd.SHA256)),
-		llb.Filename(sd.Filename),
-		t.name("fetch %s %s (sdist)", w.Name, w.Version),
-	)
+	src := sdistSource(t, w)
 	py := t.Build.python()
 	args := []string{py, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "--no-input",
 		"--wheel-dir", "/tmp/geolayer-wheel"}
@@ -121,4 +117,17 @@ print("geolayer: BUILD %s: %s checked: tags %s, extension modules %s" % (name, w
 // shellQuote quotes s for sh.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}
+
+// sdistSource downloads w's sdist by its sha256.
+func sdistSource(t *Target, w Wheel) llb.State {
+	opts := []llb.HTTPOption{
+		llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, w.Sdist.SHA256)),
+		llb.Filename(w.Sdist.Filename),
+		t.name("fetch %s %s (sdist)", w.Name, w.Version),
+	}
+	if w.AuthSecret != "" {
+		opts = append(opts, llb.AuthHeaderSecret(w.AuthSecret))
+	}
+	return llb.HTTP(w.Sdist.URL, opts...)
 }

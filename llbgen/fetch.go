@@ -5,6 +5,15 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
+// FetchState is the step that downloads w (its sdist for BUILD), as the
+// graph has it: the frontend maps a failed step back to its package.
+func (g *Gen) FetchState(t *Target, w Wheel) llb.State {
+	if w.Sdist != nil {
+		return sdistSource(t, w)
+	}
+	return g.fetch(t, w)
+}
+
 // fetch downloads a wheel by hash: BuildKit verifies the checksum, so a file
 // whose bytes differ from the index's sha256 fails the build.
 func (g *Gen) fetch(t *Target, w Wheel) llb.State {
