@@ -297,6 +297,11 @@ func lockRequirements(name string, data []byte, pl *plan) ([]*requirement, error
 			if u == "" {
 				return nil, errors.Errorf("%s: package %s: wheel %s has no url (path wheels are not supported)", name, p.Name, w.Name)
 			}
+			// The same URL policy as for index pages, the lock's URLs
+			// judged as if the build's primary index had served them.
+			if err := checkLinkURL(u, pl.index); err != nil {
+				return nil, errors.Errorf("%s: package %s: %v", name, p.Name, err)
+			}
 			fn := w.Name
 			if fn == "" {
 				fn = path.Base(u)
