@@ -28,7 +28,7 @@ var operators = []string{"===", "~=", "==", "!=", "<=", ">=", "<", ">"}
 
 // ParseSpecifier parses a single clause such as ">= 3.9" or "==3.*".
 func ParseSpecifier(s string) (Specifier, error) {
-	s = strings.TrimSpace(s)
+	s = TrimPySpace(s)
 	var sp Specifier
 	for _, op := range operators {
 		if strings.HasPrefix(s, op) {
@@ -39,13 +39,18 @@ func ParseSpecifier(s string) (Specifier, error) {
 	if sp.Op == "" {
 		return sp, fmt.Errorf("invalid specifier %q: missing comparison operator", s)
 	}
-	ver := strings.TrimSpace(s[len(sp.Op):])
-	if ver == "" || strings.ContainsAny(ver, " \t,;") {
-		return sp, fmt.Errorf("invalid specifier %q", s)
-	}
+	ver := TrimPySpace(s[len(sp.Op):])
 	if sp.Op == "===" {
+		// Arbitrary equality takes any text without white space, ';' or
+		// ')', even none (packaging's regular expression: [^\s;)]*).
+		if strings.IndexFunc(ver, func(r rune) bool { return IsPySpace(r) || r == ';' || r == ')' }) >= 0 {
+			return sp, fmt.Errorf("invalid specifier %q", s)
+		}
 		sp.Version = ver
 		return sp, nil
+	}
+	if ver == "" || strings.IndexFunc(ver, func(r rune) bool { return IsPySpace(r) || r == ',' || r == ';' }) >= 0 {
+		return sp, fmt.Errorf("invalid specifier %q", s)
 	}
 	if strings.HasSuffix(ver, ".*") {
 		if sp.Op != "==" && sp.Op != "!=" {
@@ -120,7 +125,8 @@ func (s SpecifierSet) Contains(v Version) bool {
 
 // ContainsString parses version and reports whether the set contains it.
 // "===" clauses compare against version as written (case-insensitively),
-// as arbitrary equality requires.
+// as arbitrary equality requires (and packaging does since 26.1; 23.0
+// compared the normalized version).
 func (s SpecifierSet) ContainsString(version string) (bool, error) {
 	v, err := ParseVersion(version)
 	if err != nil {
@@ -128,7 +134,7 @@ func (s SpecifierSet) ContainsString(version string) (bool, error) {
 	}
 	for _, sp := range s {
 		if sp.Op == "===" {
-			if !strings.EqualFold(strings.TrimSpace(version), sp.Version) {
+			if !strings.EqualFold(TrimPySpace(version), sp.Version) {
 				return false, nil
 			}
 		} else if !sp.Contains(v) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Version is a parsed PEP 440 version. The zero value is not a valid version;
@@ -38,14 +39,47 @@ func (e *InvalidVersionError) Error() string {
 
 // ParseVersion parses s as a PEP 440 version, accepting the spellings the
 // spec lists under "Normalization" (case, leading "v", alternate separators
-// and phase names, implicit numbers, implicit post releases).
+// and phase names, implicit numbers, implicit post releases), as packaging's
+// Version does: surrounding whitespace is ignored (Python's \s, which also
+// counts U+001C..U+001F), a phase word may end in a separator with no number
+// ("1.1pre-" is 1.1rc0), and letters are ASCII only (packaging >= 26.1; older
+// releases also took "ſ" for "s" and "K" for "k"). Numbers must fit in an
+// int: larger ones are refused (packaging takes any size).
 func ParseVersion(s string) (Version, error) {
-	p := verParser{s: strings.ToLower(strings.TrimSpace(s))}
+	p := verParser{s: asciiLower(TrimPySpace(s))}
 	v, ok := p.parse()
 	if !ok {
 		return Version{}, &InvalidVersionError{Input: s}
 	}
 	return v, nil
+}
+
+// TrimPySpace trims what Python's str.strip() and a regular expression's
+// \s trim: Unicode white space, and U+001C..U+001F.
+func TrimPySpace(s string) string {
+	return strings.TrimFunc(s, IsPySpace)
+}
+
+// IsPySpace reports whether Python's str.isspace() is true for r.
+func IsPySpace(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f
+}
+
+// asciiLower lowercases ASCII letters only (strings.ToLower would also turn
+// the Kelvin sign into "k").
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 type verParser struct {
@@ -94,15 +128,15 @@ func (p *verParser) word(words ...string) (string, bool) {
 	return best, true
 }
 
-// optNum parses "[sep]N" after a phase word; the number defaults to 0.
-func (p *verParser) optNum() int {
-	save := p.pos
+// optNum parses "[sep][N]" after a phase word; the number defaults to 0.
+// A separator with no number after it belongs to the phase, as in
+// packaging's regular expression ("1.1pre-", "1.0.post_").
+func (p *verParser) optNum() (int, bool) {
 	p.sep()
-	if n, ok := p.digits(); ok {
-		return n
+	if p.pos < len(p.s) && p.s[p.pos] >= '0' && p.s[p.pos] <= '9' {
+		return p.digits()
 	}
-	p.pos = save
-	return 0
+	return 0, true
 }
 
 func (p *verParser) parse() (Version, bool) {
@@ -145,7 +179,9 @@ func (p *verParser) parse() (Version, bool) {
 		default:
 			v.Pre = "rc"
 		}
-		v.PreNum = p.optNum()
+		if v.PreNum, ok = p.optNum(); !ok {
+			return v, false
+		}
 	} else {
 		p.pos = save
 	}
@@ -162,7 +198,10 @@ func (p *verParser) parse() (Version, bool) {
 	if !v.Post {
 		p.sep()
 		if _, ok := p.word("post", "rev", "r"); ok {
-			v.Post, v.PostNum = true, p.optNum()
+			v.Post = true
+			if v.PostNum, ok = p.optNum(); !ok {
+				return v, false
+			}
 		} else {
 			p.pos = save
 		}
@@ -171,7 +210,10 @@ func (p *verParser) parse() (Version, bool) {
 	save = p.pos
 	p.sep()
 	if _, ok := p.word("dev"); ok {
-		v.Dev, v.DevNum = true, p.optNum()
+		v.Dev = true
+		if v.DevNum, ok = p.optNum(); !ok {
+			return v, false
+		}
 	} else {
 		p.pos = save
 	}
@@ -211,7 +253,8 @@ func (v Version) String() string {
 }
 
 // parseLocal splits a local version label into its segments; segments are
-// alphanumeric and separated by single ".", "-" or "_".
+// alphanumeric and separated by single ".", "-" or "_". Numeric segments
+// are normalized as numbers ("007" is "7"), as packaging does.
 func parseLocal(label string) ([]string, bool) {
 	var segs []string
 	start := 0
@@ -228,7 +271,14 @@ func parseLocal(label string) ([]string, bool) {
 		if i == start {
 			return nil, false // empty segment
 		}
-		segs = append(segs, label[start:i])
+		seg := label[start:i]
+		if isDigits(seg) {
+			seg = strings.TrimLeft(seg, "0")
+			if seg == "" {
+				seg = "0"
+			}
+		}
+		segs = append(segs, seg)
 		start = i + 1
 	}
 	return segs, true
@@ -330,7 +380,7 @@ func compareLocal(a, b []string) int {
 		var c int
 		switch {
 		case aNum && bNum:
-			c = cmp.Compare(an, bn)
+			c = compareDigits(an, bn)
 		case aNum: // numeric segments sort after alphanumeric ones
 			c = 1
 		case bNum:
@@ -345,9 +395,36 @@ func compareLocal(a, b []string) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-func localNum(s string) (int, bool) {
-	n, err := strconv.Atoi(s)
-	return n, err == nil
+// localNum returns a numeric segment without leading zeros; ok is false for
+// alphanumeric segments.
+func localNum(s string) (string, bool) {
+	if !isDigits(s) {
+		return "", false
+	}
+	if t := strings.TrimLeft(s, "0"); t != "" {
+		return t, true
+	}
+	return "0", true
+}
+
+// compareDigits compares two decimal numbers without leading zeros.
+func compareDigits(a, b string) int {
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func at(s []int, i int) int {
