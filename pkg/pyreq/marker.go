@@ -17,6 +17,10 @@ const (
 	typeString markerVarType = iota
 	typeVersion
 	typeSet
+	// typeVersionOrString fields compare as versions when both sides are
+	// versions, else as strings (platform_release is "6.1.0-18-amd64" on
+	// Debian but "14.5.0" on macOS).
+	typeVersionOrString
 )
 
 var markerVars = map[string]markerVarType{
@@ -24,9 +28,9 @@ var markerVars = map[string]markerVarType{
 	"sys_platform":                   typeString,
 	"platform_machine":               typeString,
 	"platform_python_implementation": typeString,
-	"platform_release":               typeString,
+	"platform_release":               typeVersionOrString,
 	"platform_system":                typeString,
-	"platform_version":               typeString,
+	"platform_version":               typeVersionOrString,
 	"python_version":                 typeVersion,
 	"python_full_version":            typeVersion,
 	"implementation_name":            typeString,
@@ -148,6 +152,16 @@ func (o markerOperand) value(env map[string]string) (string, error) {
 }
 
 func (n markerCmp) eval(env map[string]string) (bool, error) {
+	// A comparison is between one marker variable and one literal. With two
+	// literals packaging looks the right one up as a variable name (an
+	// error); with two variables it compares the left one's value with the
+	// right one's name. Both are refused here.
+	switch {
+	case n.lhs.variable == "" && n.rhs.variable == "":
+		return false, fmt.Errorf("%q %s %q compares two literals: one side must be a marker variable", n.lhs.literal, n.op, n.rhs.literal)
+	case n.lhs.variable != "" && n.rhs.variable != "":
+		return false, fmt.Errorf("%s %s %s compares two marker variables: one side must be a quoted literal", n.lhs.variable, n.op, n.rhs.variable)
+	}
 	lhs, err := n.lhs.value(env)
 	if err != nil {
 		return false, err
@@ -156,19 +170,14 @@ func (n markerCmp) eval(env map[string]string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	lt, rt := markerVars[n.lhs.variable], markerVars[n.rhs.variable]
-	if n.lhs.variable == "" {
-		lt = typeString
-	}
-	if n.rhs.variable == "" {
-		rt = typeString
-	}
-	switch {
-	case lt == typeSet:
-		return false, fmt.Errorf("%s can only appear on the right of 'in' or 'not in'", n.lhs.variable)
-	case rt == typeSet:
+	key := n.lhs.variable + n.rhs.variable // the one variable
+	switch markerVars[key] {
+	case typeSet:
+		if n.lhs.variable != "" {
+			return false, fmt.Errorf("%s can only appear on the right of 'in' or 'not in'", key)
+		}
 		if n.op != "in" && n.op != "not in" {
-			return false, fmt.Errorf("%s can only be compared with 'in' or 'not in'", n.rhs.variable)
+			return false, fmt.Errorf("%s can only be compared with 'in' or 'not in'", key)
 		}
 		member := false
 		for _, item := range strings.Split(rhs, ",") {
@@ -177,20 +186,23 @@ func (n markerCmp) eval(env map[string]string) (bool, error) {
 			}
 		}
 		return member == (n.op == "in"), nil
-	case n.lhs.variable == "extra" || n.rhs.variable == "extra":
-		// Extra names compare normalized.
-		lhs, rhs = simpleindex.NormalizeName(lhs), simpleindex.NormalizeName(rhs)
-	case lt == typeVersion || rt == typeVersion:
+	case typeVersion, typeVersionOrString:
 		if ok, handled := compareVersionMarker(lhs, n.op, rhs); handled {
 			return ok, nil
 		}
 	}
-	return compareStringMarker(lhs, n.op, rhs), nil
+	if key == "extra" {
+		// Extra names compare normalized (PEP 685).
+		lhs, rhs = simpleindex.NormalizeName(lhs), simpleindex.NormalizeName(rhs)
+	}
+	return compareStringMarker(lhs, n.op, rhs)
 }
 
 // compareVersionMarker applies PEP 440 semantics ("lhs" must satisfy the
-// specifier "op rhs"). handled is false when either side is not a valid
-// version, in which case the caller falls back to string comparison.
+// specifier "op rhs", pre-releases included, as packaging evaluates
+// markers). handled is false for "in" and "not in" and when either side is
+// not a valid version (or "op rhs" not a valid specifier): the caller then
+// compares strings, as the specification recommends for installers.
 func compareVersionMarker(lhs, op, rhs string) (ok, handled bool) {
 	switch op {
 	case "in", "not in":
@@ -204,24 +216,34 @@ func compareVersionMarker(lhs, op, rhs string) (ok, handled bool) {
 	if err != nil {
 		return false, false
 	}
+	if op == "===" {
+		set := simpleindex.SpecifierSet{sp}
+		ok, err := set.ContainsString(lhs)
+		return ok && err == nil, true
+	}
 	return sp.Contains(v), true
 }
 
-// compareStringMarker implements the spec's String rules: == and != compare
-// exactly, <= and >= behave as ==, < and > are false; "in" is a substring
-// test.
-func compareStringMarker(lhs, op, rhs string) bool {
+// compareStringMarker implements the specification's String rules (as
+// amended in January 2026, and packaging since 26.0): == and != compare
+// exactly, "in" is a substring test, the ordered comparisons make no sense
+// on strings: <= and >= behave as ==, < and > are false. ~= and === are
+// errors, as in packaging (the specification lets installers treat them as
+// ==).
+func compareStringMarker(lhs, op, rhs string) (bool, error) {
 	switch op {
-	case "==", "===", "<=", ">=":
-		return lhs == rhs
+	case "==", "<=", ">=":
+		return lhs == rhs, nil
 	case "!=":
-		return lhs != rhs
+		return lhs != rhs, nil
 	case "in":
-		return strings.Contains(rhs, lhs)
+		return strings.Contains(rhs, lhs), nil
 	case "not in":
-		return !strings.Contains(rhs, lhs)
+		return !strings.Contains(rhs, lhs), nil
+	case "<", ">":
+		return false, nil
 	}
-	return false // <, >, ~= on strings
+	return false, fmt.Errorf("%q %s %q: %s is undefined for strings", lhs, op, rhs, op)
 }
 
 // LinuxEnv returns the marker environment of CPython on Linux.

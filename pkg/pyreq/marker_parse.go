@@ -3,7 +3,9 @@ package pyreq
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 type markerTokKind int
@@ -44,7 +46,11 @@ func tokenizeMarker(s string) ([]markerTok, error) {
 			if end < 0 {
 				return nil, fmt.Errorf("invalid marker %q: unterminated string", s)
 			}
-			toks = append(toks, markerTok{kind: tokString, text: s[i+1 : i+1+end]})
+			text, err := pyStringLiteral(s[i+1 : i+1+end])
+			if err != nil {
+				return nil, fmt.Errorf("invalid marker %q: string %s: %v", s, s[i:i+end+2], err)
+			}
+			toks = append(toks, markerTok{kind: tokString, text: text})
 			i += end + 2
 		case strings.IndexByte("=!<>~", c) >= 0:
 			op := ""
@@ -201,4 +207,76 @@ func (p *markerParser) parseOperand() (markerOperand, error) {
 		return markerOperand{literal: t.text}, nil
 	}
 	return markerOperand{}, fmt.Errorf("expected a variable or quoted string, got %q", t.text)
+}
+
+// pyStringLiteral decodes the body of a quoted marker string as Python's
+// ast.literal_eval does (packaging evaluates marker strings that way):
+// backslash escapes \\ \' \" \a \b \f \n \r \t \v, \ooo, \xhh, \uhhhh and
+// \Uhhhhhhhh are decoded, an unknown escape keeps its backslash, a line
+// break, NUL or a trailing lone backslash is an error. \N{name} is refused
+// (Unicode names are not looked up).
+func pyStringLiteral(body string) (string, error) {
+	if strings.ContainsAny(body, "\n\r\x00") {
+		return "", errors.New("line breaks and NUL are not allowed in a string")
+	}
+	if !strings.Contains(body, `\`) {
+		return body, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if i == len(body) {
+			return "", errors.New("unterminated string (it ends in a backslash)")
+		}
+		switch c = body[i]; c {
+		case '\\', '\'', '"':
+			b.WriteByte(c)
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			n, j := 0, i
+			for ; j < len(body) && j < i+3 && body[j] >= '0' && body[j] <= '7'; j++ {
+				n = n*8 + int(body[j]-'0')
+			}
+			b.WriteRune(rune(n))
+			i = j - 1
+		case 'x', 'u', 'U':
+			width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[c]
+			if i+1+width > len(body) {
+				return "", fmt.Errorf("truncated \\%c escape", c)
+			}
+			n, err := strconv.ParseUint(body[i+1:i+1+width], 16, 32)
+			if err != nil || strings.ContainsAny(body[i+1:i+1+width], "+-_") {
+				return "", fmt.Errorf("invalid \\%c escape", c)
+			}
+			if n > unicode.MaxRune || n >= 0xd800 && n <= 0xdfff {
+				return "", fmt.Errorf("\\%c escape out of range", c)
+			}
+			b.WriteRune(rune(n))
+			i += width
+		case 'N':
+			return "", errors.New("\\N{...} escapes are not supported")
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
 }

@@ -133,8 +133,13 @@ func ParseRequirement(s string) (Requirement, error) {
 		if url == "" {
 			return fail("expected a URL after @")
 		}
-		if strings.Contains(url, ";") {
-			return fail("a marker after a URL needs whitespace before ';'")
+		if i := strings.LastIndexByte(url, ';'); i >= 0 {
+			// packaging reads "url;marker" as one URL. A ';' is fine in
+			// a URL, but what follows this one is a marker: refuse the
+			// ambiguity rather than fetch a URL ending in a marker.
+			if _, err := ParseMarker(url[i+1:]); err == nil {
+				return fail("a marker after a URL needs whitespace before ';'")
+			}
 		}
 		if !strings.Contains(url, ":") {
 			return fail("%q is not a URL", url)
@@ -158,10 +163,19 @@ func ParseRequirement(s string) (Requirement, error) {
 			spec = strings.TrimSpace(spec[1 : len(spec)-1])
 		}
 		if spec != "" {
-			for _, part := range strings.Split(spec, ",") {
+			// One trailing comma is allowed (the grammar's version_many,
+			// as amended in June 2024, and packaging since 22.0).
+			parts := strings.Split(spec, ",")
+			if len(parts) > 1 && strings.TrimSpace(parts[len(parts)-1]) == "" {
+				parts = parts[:len(parts)-1]
+			}
+			for _, part := range parts {
 				if strings.TrimSpace(part) == "" {
 					return fail("empty version specifier clause")
 				}
+			}
+			if err := checkArbitraryClauses(spec); err != nil {
+				return fail("%v", err)
 			}
 			set, err := simpleindex.ParseSpecifierSet(spec)
 			if err != nil {
@@ -184,4 +198,33 @@ func ParseRequirement(s string) (Requirement, error) {
 
 func isNameChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+}
+
+// checkArbitraryClauses applies packaging's tokenizer to "===" clauses: the
+// arbitrary text after "===" runs to the next white space, ';' or ')',
+// commas included, and only a comma (or the end) may follow it. So
+// "===1.0,>=2" is two clauses, but "===1.0, >=2" is refused.
+func checkArbitraryClauses(spec string) error {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' }
+	for i := 0; ; {
+		j := strings.Index(spec[i:], "===")
+		if j < 0 {
+			return nil
+		}
+		k := i + j + 3
+		for k < len(spec) && isSpace(spec[k]) {
+			k++
+		}
+		for k < len(spec) && !isSpace(spec[k]) && spec[k] != ';' && spec[k] != ')' {
+			k++
+		}
+		m := k
+		for m < len(spec) && isSpace(spec[m]) {
+			m++
+		}
+		if m < len(spec) && spec[m] != ',' {
+			return fmt.Errorf("%q: the arbitrary version after === runs to the next white space, so what follows it must be a comma", spec[i+j:])
+		}
+		i = k
+	}
 }

@@ -44,7 +44,7 @@ func TestParseRequirementErrors(t *testing.T) {
 		{"foo[bar", "unterminated extras"},
 		{"foo[b@r]", "invalid extra"},
 		{"foo 1.0", "missing comparison operator"},
-		{"foo>=1.0,", "empty version specifier clause"},
+		{"foo>=1.0,,", "empty version specifier clause"},
 		{"foo (>=1.0", "unbalanced parentheses"},
 		{"foo==1.0;", "empty marker"},
 		{`foo==1.0; python_version >> "3"`, "invalid marker"},
