@@ -35,7 +35,10 @@ func (e *FilenameError) Error() string {
 
 // pep440Re matches any valid (not necessarily normalized) PEP 440 version,
 // minus '-', which cannot appear in a wheel filename's version component.
-var pep440Re = regexp.MustCompile(`(?i)^v?` +
+// It is matched against the ASCII-lowercased version: (?i) would also take
+// "ſ" for "s" and the Kelvin sign for "k", which packaging refuses since
+// 26.1 (ASCII only).
+var pep440Re = regexp.MustCompile(`^v?` +
 	`(?:[0-9]+!)?` + // epoch
 	`[0-9]+(?:\.[0-9]+)*` + // release
 	`(?:[._]?(?:a|b|c|rc|alpha|beta|pre|preview)[._]?[0-9]*)?` + // pre
@@ -49,14 +52,22 @@ var buildTagRe = regexp.MustCompile(`^([0-9]+)(.*)$`)
 // It follows the binary distribution format specification and the checks of
 // packaging's parse_wheel_filename: a ".whl" suffix, four or five '-'
 // separated components, a name made of letters, digits, '_' and '.' without
-// "__", a PEP 440 version, a build tag starting with a digit, and non-empty
-// dot-separated tag sets, which are expanded to their cartesian product.
+// "__" (letters and digits in Python's sense: any script, numerals such as
+// "²" included), a PEP 440 version, a build tag starting with an ASCII
+// digit, and non-empty dot-separated tag sets (any characters: packaging
+// does not restrict them), which are expanded to their cartesian product.
+// Unlike packaging it refuses path separators, white space and control
+// characters anywhere in the name, and empty tag components (as packaging
+// does since 26.3).
 func ParseFilename(name string) (Filename, error) {
 	fail := func(format string, args ...any) (Filename, error) {
 		return Filename{}, &FilenameError{Filename: name, Reason: fmt.Sprintf(format, args...)}
 	}
 	if strings.ContainsAny(name, "/\\\x00") {
 		return fail("must be a base name without path separators or NUL")
+	}
+	if i := strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		return fail("contains white space or a control character (%q)", []rune(name[i:])[0])
 	}
 	stem, ok := strings.CutSuffix(name, ".whl")
 	if !ok {
@@ -74,11 +85,11 @@ func ParseFilename(name string) (Filename, error) {
 		return fail("distribution name %q contains \"__\"", rawName)
 	}
 	for _, r := range rawName {
-		if r != '_' && r != '.' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		if r != '_' && r != '.' && !unicode.IsLetter(r) && !unicode.IsNumber(r) {
 			return fail("distribution name %q contains %q (allowed: letters, digits, '_', '.')", rawName, r)
 		}
 	}
-	if !pep440Re.MatchString(version) {
+	if !pep440Re.MatchString(asciiLower(version)) {
 		return fail("version %q is not a valid PEP 440 version", version)
 	}
 	f := Filename{Name: NormalizeName(rawName), Version: version}
@@ -109,11 +120,6 @@ func expandTags(py, abi, plat string) ([]Tag, error) {
 			if it == "" {
 				return nil, fmt.Errorf("empty element in %s tag set %q", what, s)
 			}
-			for _, r := range it {
-				if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-					return nil, fmt.Errorf("%s tag %q contains %q", what, it, r)
-				}
-			}
 		}
 		return items, nil
 	}
@@ -143,6 +149,17 @@ func expandTags(py, abi, plat string) ([]Tag, error) {
 		}
 	}
 	return out, nil
+}
+
+// asciiLower lowercases ASCII letters only.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // NormalizeName returns the PEP 503 normalized form of a project name: runs

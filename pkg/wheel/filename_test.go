@@ -76,7 +76,7 @@ func TestParseFilenameErrors(t *testing.T) {
 		{"pkg-1.0-py3..py2-none-any.whl", "empty element in python tag set"},
 		{"pkg-1.0-py3--any.whl", "empty abi tag"},
 		{"pkg-1.0-py3-none-.whl", "empty platform tag"},
-		{"pkg-1.0-py3-none-any+x.whl", "contains '+'"},
+		{"pkg-1.0-py3-none-any x.whl", "white space"},
 		{"dir/pkg-1.0-py3-none-any.whl", "base name"},
 	}
 	for _, tc := range tests {
