@@ -4,7 +4,7 @@ GO ?= go
 DEV_HOME ?= $(or $(GEOLAYER_DEV_HOME),/var/tmp/geolayer-dev)
 export GEOLAYER_DEV_HOME := $(DEV_HOME)
 
-.PHONY: all build test test-unit test-integration dev-up dev-down dev-status dev-env frontend-image demo bench fmt vet
+.PHONY: all build test test-unit test-conformance test-integration dev-up dev-down dev-status dev-env frontend-image demo bench fmt vet
 
 all: build
 
@@ -33,9 +33,15 @@ test: dev-up
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 
-test-unit:
+test-unit: test-conformance
 	$(GO) vet ./...
 	$(GO) test ./...
+
+## Differential test against Python's packaging (Debian's python3-packaging,
+## installed here if missing); see docs/conformance.md.
+test-conformance:
+	test/conformance/need-packaging.sh
+	$(GO) test -tags conformance -count=1 -run TestConformance ./test/conformance/
 
 test-integration: dev-up
 	. $(DEV_HOME)/env && $(GO) test -tags integration -count=1 -timeout 60m -v ./test/integration/... 2>&1 | tee $(DEV_HOME)/logs/integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
