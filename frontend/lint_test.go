@@ -221,6 +221,9 @@ func TestCheckRules(t *testing.T) {
 		{name: "credentials in requirements files", file: "TARGET aws-lambda python3.13\nTEST import glf_pure\nREQUIRE -r requirements.txt\n",
 			files: map[string]string{"requirements.txt": "--extra-index-url https://user:s3cret@pkgs.example.com/simple\nglf-pure==1.0.0 --hash=sha256:" + lintSHA + "\n"},
 			want:  []string{"CredentialsInURL:4"}, detail: []string{"requirements.txt:1: --extra-index-url https://***@pkgs.example.com/simple embeds credentials"}},
+		{name: "credentials in a direct URL", file: "TARGET aws-lambda python3.13\nTEST import glf_pure\nREQUIRE -r requirements.txt\n",
+			files: map[string]string{"requirements.txt": "glf-pure @ https://user:s3cret@files.example/glf_pure-1.0.0-py3-none-any.whl --hash=sha256:" + lintSHA + "\n"},
+			want:  []string{"CredentialsInURL:4"}, detail: []string{"requirements.txt:1: the direct URL of glf-pure (https://***@files.example/glf_pure-1.0.0-py3-none-any.whl) embeds credentials"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -265,12 +265,15 @@ func unmatchablePattern(verb, pat string, rt *profile.Runtime) string {
 			continue
 		}
 		written := strings.Join(segs[:len(c.segs)], "/")
+		if lead {
+			written = "/" + written
+		}
 		siteShown := rt.Layout.SitePackages
 		if siteShown == "." {
 			siteShown = "the layer root"
 		}
-		msg := fmt.Sprintf("%s %q starts with %s, a path outside site-packages, but patterns are relative to each package's site-packages (%s in the layer), so it matches only a package that ships a folder %s",
-			verb, pat, written, siteShown, written)
+		msg := fmt.Sprintf("%s %q starts with %s, a path written from outside site-packages; patterns are relative to each package's site-packages (%s in the layer), so this one looks for %s inside it and in practice matches nothing",
+			verb, pat, written, siteShown, strings.TrimPrefix(written, "/"))
 		rest := segs[len(c.segs):]
 		switch {
 		case !c.toSite:
