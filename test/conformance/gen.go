@@ -154,11 +154,74 @@ func Generate() []Case {
 	return out
 }
 
-// GenerateKind returns the cases of one kind.
+// GenerateKind returns the cases of one kind: the generated ones, then
+// the hand-written ones of Fixed.
 func GenerateKind(kind string) []Case {
 	if kind == "tags" {
 		return tagCases()
 	}
+	out := generated(kind)
+	for i, c := range Fixed[kind] {
+		c.ID = fmt.Sprintf("%s/fixed-%02d", kind, i)
+		c.Kind = kind
+		out = append(out, c)
+	}
+	return out
+}
+
+// Fixed are hand-written cases: the differences reported in issue 14 and
+// the edges of each deviation rule.
+var Fixed = map[string][]Case{
+	"version": {
+		{Input: "1.1pre-"}, {Input: "1.0.post_"}, {Input: "7+post.007"}, {Input: "1.0\x1c"},
+		{Input: "1.0+\u212ax"}, {Input: "1.0.po\u017ft1"}, {Input: "99999999999999999999"},
+		{Input: " v1!1.0-1 "}, {Input: "1.0.0.0.0"}, {Input: "1.0-"},
+	},
+	"compare": {
+		{Input: "1.0+007", Other: "1.0+7"}, {Input: "1.1pre-", Other: "1.1rc0"},
+		{Input: "1.0.post1", Other: "1.0-1"}, {Input: "1.0a1", Other: "1.0.dev1"},
+		{Input: "1.0+abc", Other: "1.0+1"},
+	},
+	"specifier": {
+		{Input: "===1.0", Versions: []string{"1.0", "1.00", "1.0.0", "1.0+x", "v1.0"}},
+		{Input: "===", Versions: []string{"1.0"}},
+		{Input: "~=1!1.0", Versions: []string{"1!1.5", "1.5", "1!2.0"}},
+		{Input: "==1!1.0.*", Versions: []string{"1!1.0", "1!1.0.5", "1.0"}},
+		{Input: "~=0.1.Dev", Versions: []string{"0.2.2", "0.1.5", "1.0"}},
+		{Input: "<1.0.post1", Versions: []string{"1.0a1", "1.0"}},
+		{Input: ">1.0.dev1", Versions: []string{"1.0.post1", "1.0"}},
+		{Input: "==1.0.*, !=1.0.1", Versions: []string{"1.0", "1.0.1", "1.1"}},
+	},
+	"marker": {
+		{Input: `"aarch64" < platform_machine`, Atom: &Atom{Lhs: "aarch64", Op: "<", Rhs: "platform_machine", RhsVar: true}},
+		{Input: `platform_machine ~= "x86"`, Atom: &Atom{Lhs: "platform_machine", Op: "~=", Rhs: "x86", LhsVar: true}},
+		{Input: `platform_machine === "x86_64"`, Atom: &Atom{Lhs: "platform_machine", Op: "===", Rhs: "x86_64", LhsVar: true}},
+		{Input: `python_version === "3.12"`, Atom: &Atom{Lhs: "python_version", Op: "===", Rhs: "3.12", LhsVar: true}},
+		{Input: `platform_release >= "5"`, Atom: &Atom{Lhs: "platform_release", Op: ">=", Rhs: "5", LhsVar: true}},
+		{Input: `"a" == "a"`, Atom: &Atom{Lhs: "a", Op: "==", Rhs: "a"}},
+		{Input: `os_name == platform_system`, Atom: &Atom{Lhs: "os_name", Op: "==", Rhs: "platform_system", LhsVar: true, RhsVar: true}},
+		{Input: `os.name == "posix"`, Atom: &Atom{Lhs: "os.name", Op: "==", Rhs: "posix", LhsVar: true}},
+		{Input: `"test" in extras`, Atom: &Atom{Lhs: "test", Op: "in", Rhs: "extras", RhsVar: true}},
+	},
+	"marker-expr": {
+		{Input: `os_name == "posix" "b"`}, {Input: `os_name == "p\x6fsix"`},
+		{Input: `os_name=="posix"and os_name=="posix"`}, {Input: `os_name == "posix")`},
+	},
+	"requirement": {
+		{Input: "foo>=1.0,"}, {Input: "foo @ https://x/a.whl;python_version>'3'"},
+		{Input: "foo @ https://x/a.whl ; python_version>'3'"}, {Input: "foo @ foo:bar"},
+		{Input: "foo[]"}, {Input: "foo (>=1.0)"}, {Input: "foo===1.0, >=2"}, {Input: "foo===1.0,>=2"},
+		{Input: "foo_ [a]"}, {Input: "Foo.Bar[Baz_Qux] >=1.0, <2 ; python_version >= '3.8' and extra == 'Baz-Qux'"},
+	},
+	"wheel": {
+		{Input: "foo-1.1pre_-py3-none-any.whl"}, {Input: "foo-1.0-py3-none-any+x.whl"},
+		{Input: "-1.0-py3-none-any.whl"}, {Input: "foo-1.0-py3..py2-none-any.whl"},
+		{Input: "foo-1.0-\u0663-py3-none-any.whl"}, {Input: "x\u00b2-1.0-py3-none-any.whl"},
+		{Input: "Foo_Bar-1.0-01abc-cp312-abi3.cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"},
+	},
+}
+
+func generated(kind string) []Case {
 	g := &gen{r: rng{s: Seeds[kind]}}
 	var out []Case
 	for i := 0; i < Counts[kind]; i++ {
