@@ -200,16 +200,14 @@ func (n markerCmp) eval(env map[string]string) (bool, error) {
 
 // compareVersionMarker applies PEP 440 semantics ("lhs" must satisfy the
 // specifier "op rhs", pre-releases included, as packaging evaluates
-// markers). handled is false for "in" and "not in" and when either side is
-// not a valid version (or "op rhs" not a valid specifier): the caller then
-// compares strings, as the specification recommends for installers.
+// markers). "===" is arbitrary equality, whether or not the sides are
+// versions (the specification, January 2026; packaging 26.x). handled is
+// false for "in" and "not in" and when either side is not a valid version
+// (or "op rhs" not a valid specifier): the caller then compares strings, as
+// the specification recommends for installers.
 func compareVersionMarker(lhs, op, rhs string) (ok, handled bool) {
 	switch op {
 	case "in", "not in":
-		return false, false
-	}
-	v, err := simpleindex.ParseVersion(lhs)
-	if err != nil {
 		return false, false
 	}
 	sp, err := simpleindex.ParseSpecifier(op + rhs)
@@ -217,9 +215,11 @@ func compareVersionMarker(lhs, op, rhs string) (ok, handled bool) {
 		return false, false
 	}
 	if op == "===" {
-		set := simpleindex.SpecifierSet{sp}
-		ok, err := set.ContainsString(lhs)
-		return ok && err == nil, true
+		return strings.EqualFold(lhs, sp.Version), true
+	}
+	v, err := simpleindex.ParseVersion(lhs)
+	if err != nil {
+		return false, false
 	}
 	return sp.Contains(v), true
 }

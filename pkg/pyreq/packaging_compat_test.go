@@ -76,9 +76,18 @@ func TestMarkerErrorsLikePackaging(t *testing.T) {
 			t.Errorf("EvalMarker(%q): err = %v, want containing %q", tt.marker, err, tt.want)
 		}
 	}
-	// === on a version field is arbitrary equality.
-	if ok, err := EvalMarker(`python_version === "3.12"`, env); !ok || err != nil {
-		t.Errorf(`python_version === "3.12": %v, %v`, ok, err)
+	// === on a version field is arbitrary equality, versions or not.
+	env["python_full_version"] = "3.12.0+"
+	for marker, want := range map[string]bool{
+		`python_version === "3.12"`:           true,
+		`python_full_version === "3.12.0+"`:   true,
+		`python_full_version === "3.12.0"`:    false,
+		`"3.*" === python_version`:            false,
+		`implementation_version === "3.12.0"`: true,
+	} {
+		if got, err := EvalMarker(marker, env); err != nil || got != want {
+			t.Errorf("EvalMarker(%q) = %v, %v; want %v", marker, got, err, want)
+		}
 	}
 }
 

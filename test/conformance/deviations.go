@@ -97,7 +97,8 @@ var Rules = []Rule{
 		"a version field (python_full_version, implementation_version, platform_release, platform_version) whose value is not a "+
 			"PEP 440 version (\"3.12.0+\", \"6.1.0-18-amd64\") compared with a valid specifier: packaging 23.0 raises InvalidVersion, "+
 			"26.0 returns False (\"Return False instead of raising for .contains with invalid version\", #932); geolayer falls back "+
-			"to the String rules, as the specification (January 2026) allows for Version fields and recommends for Version | String ones"),
+			"to the String rules, as the specification (January 2026) allows for Version fields and recommends for Version | String ones, "+
+			"and === is arbitrary (case-insensitive) equality whether or not either side is a version, as the specification says"),
 	atomRule("marker-two-variables",
 		"a comparison of two variables (os_name == sys_platform): packaging compares the left variable's value with the right "+
 			"variable's name; geolayer refuses it (an evaluation error): the grammar means a variable against a literal "+
@@ -365,10 +366,10 @@ func specAtom(a *Atom, env map[string]string) string {
 	if (contains(versionVars, key) || contains(vsVars, key)) && a.Op != "in" && a.Op != "not in" {
 		v, verr := simpleindex.ParseVersion(lhs)
 		sp, serr := simpleindex.ParseSpecifier(a.Op + rhs)
+		if serr == nil && sp.Op == "===" {
+			return boolLetter(strings.EqualFold(lhs, sp.Version)) // arbitrary equality
+		}
 		if verr == nil && serr == nil {
-			if sp.Op == "===" {
-				return boolLetter(strings.EqualFold(strings.TrimSpace(lhs), sp.Version))
-			}
 			return boolLetter(sp.Contains(v))
 		}
 	}
