@@ -24,13 +24,21 @@ type FileSize struct {
 	// Package is the name of the distribution that installed it ("" when
 	// unknown).
 	Package string
+	// Shared lists, for a file that several packages hold and the layer
+	// stores once, all of them by name (Package is the one whose copy is
+	// kept); nil otherwise. The treemap draws such a file in stripes of
+	// their colours.
+	Shared []string
 }
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and a
 // few lines of optional JavaScript; no external scripts, styles, fonts or
 // images) with the build's platform, profile and runtime, the totals
-// against the limits, the package table, and a treemap of files (nil files
-// leave the treemap out). The treemap is laid out here and drawn as inline
+// against the limits, the package table (as WriteText's: what each package
+// alone holds, shares adding up to 100%, what removing it saves, and the
+// groups of files several packages share), a treemap of files (nil files
+// leave the treemap out; shared files are striped) and the notes, grouped
+// (GroupNotes), each with its per-file detail in a collapsed <details>. The treemap is laid out here and drawn as inline
 // SVG, so the page reads the same with JavaScript disabled. It shows at
 // most treemapMaxCells files; smaller ones are grouped per directory. The
 // output depends only on r and the set of files, not on their order.
@@ -104,10 +112,18 @@ tfoot td{font-weight:600;border-top:2px solid #999}
 .sw{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border:1px solid #0003}
 svg.tm{display:block;width:100%;max-width:1200px;height:auto;border:1px solid #bbb}
 .tm rect{stroke:#fff;stroke-width:.5}
+.tm .b{stroke:none}
+.tm .o{fill:none;stroke:#222;stroke-width:1;stroke-dasharray:4 2}
 .tm .d{fill:#ececec;stroke:#888}
 .tm text{font:10px sans-serif;fill:#111;pointer-events:none}
 .tm .h{font-weight:600}
 .note{color:#555}
+tbody.shared td{background:#f7f7f7}
+.sw.st{border-color:#333}
+ul.notes>li{margin:.2em 0}
+details{margin:.2em 0 .4em}
+summary{cursor:pointer;color:#555}
+details li{font-size:.9em;word-break:break-all}
 </style>
 </head>
 <body>
@@ -129,15 +145,27 @@ svg.tm{display:block;width:100%;max-width:1200px;height:auto;border:1px solid #b
 {{- define "packages" -}}
 <h2>Packages</h2>
 <table class="sort">
-<thead><tr><th>Package</th><th>Version</th><th class="n">Files</th><th class="n">Unzipped</th><th class="n">Share</th><th class="n">Zipped</th><th class="n">Strip saved</th></tr></thead>
+<thead><tr><th>Package</th><th>Version</th><th class="n">Files</th><th class="n" title="bytes only this package has, after deduplication">Alone</th><th class="n" title="share of the layer's unzipped size: the packages' own bytes and the shared groups add up to 100%">Share</th><th class="n" title="its copies of files other packages also have, each at its size; the layer stores them once, in the shared rows">Shared</th><th class="n" title="what the layer would lose, unzipped, without this package (for a shared row: without all of its packages)">Removing saves</th><th class="n" title="the same, in the zipped layer">zipped</th><th class="n">Strip saved</th></tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr><td data-v="{{.Name}}"><span class="sw" style="background:{{.Color}}"></span>{{if .Wheel}}<span title="{{.Wheel}}">{{.Name}}</span>{{else}}{{.Name}}{{end}}</td><td>{{.Version}}</td><td class="n" data-v="{{.Files}}">{{.Files}}</td><td class="n" data-v="{{.Bytes}}">{{.BytesText}}</td><td class="n" data-v="{{.Bytes}}">{{.Share}}</td><td class="n" data-v="{{.Zipped}}">{{.ZippedText}}</td><td class="n" data-v="{{.Saved}}"{{if .StripTitle}} title="{{.StripTitle}}"{{end}}>{{.SavedText}}</td></tr>
+{{template "pkgrow" .}}
 {{- end}}
 </tbody>
-<tfoot><tr><td>{{.Total.Name}}</td><td></td><td class="n">{{.Total.Files}}</td><td class="n">{{.Total.BytesText}}</td><td class="n">{{.Total.Share}}</td><td class="n">{{.Total.ZippedText}}</td><td class="n">{{.Total.SavedText}}</td></tr></tfoot>
+{{- if .Shared}}
+<tbody class="shared">
+{{- range .Shared}}
+{{template "pkgrow" .}}
+{{- end}}
+</tbody>
+{{- end}}
+<tfoot><tr><td>{{.Total.Name}}</td><td></td><td class="n">{{.Total.Files}}</td><td class="n">{{.Total.BytesText}}</td><td class="n">{{.Total.Share}}</td><td class="n"></td><td class="n"></td><td class="n"></td><td class="n">{{.Total.SavedText}}</td></tr></tfoot>
 </table>
+<p class="note">{{.Legend}}</p>
 {{end}}
+
+{{- define "pkgrow" -}}
+<tr><td data-v="{{.Name}}">{{range .Swatches}}<span class="sw{{if $.Group}} st{{end}}" style="background:{{.}}"></span>{{end}}{{if .Wheel}}<span title="{{.Wheel}}">{{.Name}}</span>{{else}}{{.Name}}{{end}}</td><td>{{.Version}}</td><td class="n" data-v="{{.Files}}">{{.Files}}</td><td class="n" data-v="{{.Bytes}}"{{if .BytesTitle}} title="{{.BytesTitle}}"{{end}}>{{.BytesText}}</td><td class="n" data-v="{{.Bytes}}">{{.Share}}</td><td class="n" data-v="{{.SharedBytes}}"{{if .SharedTitle}} title="{{.SharedTitle}}"{{end}}>{{.SharedText}}</td><td class="n" data-v="{{.Removal}}">{{.RemovalText}}</td><td class="n" data-v="{{.RemovalZipped}}">{{.RemovalZippedText}}</td><td class="n" data-v="{{.Saved}}"{{if .StripTitle}} title="{{.StripTitle}}"{{end}}>{{.SavedText}}</td></tr>
+{{- end}}
 
 {{- define "treemap" -}}
 <h2>Files</h2>
@@ -145,6 +173,8 @@ svg.tm{display:block;width:100%;max-width:1200px;height:auto;border:1px solid #b
 <svg class="tm" viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="Treemap of the layer's files by size">
 {{- range .Cells}}
 <g><title>{{.Title}}</title><rect{{if .Dir}} class="d"{{end}} x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"{{if .Fill}} fill="{{.Fill}}"{{end}}/>
+{{- range .Bands}}<rect class="b" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Fill}}"/>{{end}}
+{{- if .Bands}}<rect class="o" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"/>{{end}}
 {{- with .Label}}<text{{if .Head}} class="h"{{end}} x="{{.X}}" y="{{.Y}}">{{.Text}}</text>{{end}}</g>
 {{- end}}
 </svg>
@@ -152,9 +182,18 @@ svg.tm{display:block;width:100%;max-width:1200px;height:auto;border:1px solid #b
 
 {{- define "notes" -}}
 <h2>Notes</h2>
-<ul>
+<ul class="notes">
 {{- range .}}
+<li>{{.Text}}
+{{- if .Details}}
+<details><summary>{{len .Details}} {{if eq (len .Details) 1}}file{{else}}files{{end}}</summary>
+<ul>
+{{- range .Details}}
 <li>{{.}}</li>
+{{- end}}
+</ul>
+</details>
+{{- end}}</li>
 {{- end}}
 </ul>
 {{end}}
@@ -257,82 +296,121 @@ func htmlSummaryData(r *Report, _ []FileSize) (any, bool) {
 // Packages.
 
 type htmlPackageRow struct {
-	Name, Version, Wheel, Color string
-	Files                       int
-	Bytes, Zipped, Saved        int64
-	BytesText, Share            string
-	ZippedText, SavedText       string
-	StripTitle                  string
+	Name, Version, Wheel           string
+	Swatches                       []string // colours: one, or one per package of a shared group
+	Group                          bool
+	Files                          int
+	Bytes, SharedBytes, Saved      int64
+	Removal, RemovalZipped         int64
+	BytesText, BytesTitle, Share   string
+	SharedText, SharedTitle        string
+	RemovalText, RemovalZippedText string
+	SavedText, StripTitle          string
 }
 
 func htmlPackagesData(r *Report, _ []FileSize) (any, bool) {
 	var d struct {
-		Rows  []htmlPackageRow
-		Total htmlPackageRow
+		Rows, Shared []htmlPackageRow
+		Total        htmlPackageRow
+		Legend       string
+	}
+	pkgs, shared := layerRows(r)
+	removal := func(row *htmlPackageRow, s *Saving) {
+		row.RemovalText, row.RemovalZippedText = "-", "-"
+		if s != nil {
+			row.Removal, row.RemovalZipped = s.Unzipped, s.Zipped
+			row.RemovalText, row.RemovalZippedText = humanBytes(s.Unzipped), humanBytes(s.Zipped)
+		}
 	}
 	var saved int64
-	for _, p := range packagesBySize(r.Packages) {
+	for _, lr := range pkgs {
 		row := htmlPackageRow{
-			Name:       p.Name,
-			Version:    p.Version,
-			Wheel:      p.Wheel,
-			Color:      packageColor(p.Name),
-			Files:      p.Files,
-			Bytes:      p.Bytes,
-			BytesText:  humanBytes(p.Bytes),
-			Share:      sharePercent(p.Bytes, r.Totals.Unzipped),
-			Zipped:     p.ZippedBytes,
-			ZippedText: bytesOrDash(p.ZippedBytes),
+			Name:       lr.share.Label(),
+			Swatches:   []string{packageColor(lr.share.Label())},
+			Files:      lr.share.Files,
+			Bytes:      lr.share.Bytes,
+			BytesText:  humanBytes(lr.share.Bytes),
+			Share:      lr.percent,
+			SharedText: "-",
 			SavedText:  "-",
 		}
-		if s := p.Strip; s != nil {
-			row.Saved = s.SavedBytes
-			row.SavedText = humanBytes(s.SavedBytes)
-			row.StripTitle = fmt.Sprintf("mode %s, %d %s stripped", s.Mode, s.Files, plural(s.Files, "file", "files"))
-			if n := len(s.Skipped); n > 0 {
-				row.StripTitle += fmt.Sprintf(", %d skipped", n)
+		removal(&row, nil)
+		if p := lr.pkg; p != nil {
+			row.Version, row.Wheel = p.Version, p.Wheel
+			row.BytesTitle = fmt.Sprintf("%s in %d %s as installed (after slimming, before deduplication)", humanBytes(p.Bytes), p.Files, plural(p.Files, "file", "files"))
+			if p.ZippedBytes > 0 {
+				row.BytesTitle += fmt.Sprintf(", %s compressed", humanBytes(p.ZippedBytes))
 			}
-			saved += s.SavedBytes
+			if l := p.Layer; l != nil {
+				removal(&row, l.RemovalSaves)
+				if l.SharedBytes > 0 {
+					row.SharedBytes = l.SharedBytes
+					row.SharedText = humanBytes(l.SharedBytes)
+					var parts []string
+					for _, sp := range l.Shared {
+						parts = append(parts, fmt.Sprintf("with %s: %s in %d %s", strings.Join(sp.With, ", "), humanBytes(sp.Bytes), sp.Files, plural(sp.Files, "file", "files")))
+					}
+					row.SharedTitle = strings.Join(parts, "\n")
+				}
+			}
+			if s := p.Strip; s != nil {
+				row.Saved = s.SavedBytes
+				row.SavedText = humanBytes(s.SavedBytes)
+				row.StripTitle = fmt.Sprintf("mode %s, %d %s stripped", s.Mode, s.Files, plural(s.Files, "file", "files"))
+				if n := len(s.Skipped); n > 0 {
+					row.StripTitle += fmt.Sprintf(", %d left unchanged (see Notes)", n)
+				}
+				saved += s.SavedBytes
+			}
 		}
 		d.Rows = append(d.Rows, row)
 	}
+	for _, lr := range shared {
+		row := htmlPackageRow{
+			Name:       lr.share.Label(),
+			Group:      true,
+			Files:      lr.share.Files,
+			Bytes:      lr.share.Bytes,
+			BytesText:  humanBytes(lr.share.Bytes),
+			BytesTitle: fmt.Sprintf("files all of %s hold, stored once: %d entries (one copy kept, the others links to it)", strings.Join(lr.share.Packages, ", "), lr.share.Files),
+			Share:      lr.percent,
+			SharedText: "",
+			SavedText:  "",
+		}
+		for _, p := range lr.share.Packages {
+			row.Swatches = append(row.Swatches, packageColor(p))
+		}
+		removal(&row, lr.share.RemovalSaves)
+		d.Shared = append(d.Shared, row)
+	}
 	n := len(r.Packages)
 	d.Total = htmlPackageRow{
-		Name:       fmt.Sprintf("Total (%d %s)", n, plural(n, "package", "packages")),
-		Files:      r.Totals.Files,
-		BytesText:  humanBytes(r.Totals.Unzipped),
-		Share:      sharePercent(r.Totals.Unzipped, r.Totals.Unzipped),
-		ZippedText: bytesOrDash(r.Totals.Zipped),
-		SavedText:  humanBytes(saved),
+		Name:      fmt.Sprintf("Total (%d %s)", n, plural(n, "package", "packages")),
+		Files:     r.Totals.Files,
+		BytesText: humanBytes(r.Totals.Unzipped),
+		Share:     "-",
+		SavedText: humanBytes(saved),
+	}
+	if r.Totals.Unzipped > 0 {
+		d.Total.Share = "100.0%"
+	}
+	if len(r.Shares) > 0 {
+		d.Legend = "Alone: what only that package has in the layer, after deduplication. " +
+			"Shared: its copies of files other packages also have; the layer stores each once, " +
+			"counted in the “shared by” rows below the packages. Alone and the shared rows add up to the total, " +
+			"and their shares to 100.0% (one decimal, rounded so that they do). " +
+			"Removing saves: what the layer would lose without the package (or, for a shared row, without all of its packages). " +
+			"Hover over a size for the package's size as installed."
+	} else {
+		d.Legend = "Sizes as each package installed them, before deduplication."
 	}
 	return d, true
 }
 
-// sharePercent is part as a percentage of whole with one decimal.
-func sharePercent(part, whole int64) string {
-	if whole <= 0 {
-		return "-"
-	}
-	return strconv.FormatFloat(float64(part)*100/float64(whole), 'f', 1, 64) + "%"
-}
-
-// Notes: warnings and the files the strip step left alone.
+// Notes: warnings and the files the strip step left alone, grouped.
 
 func htmlNotesData(r *Report, _ []FileSize) (any, bool) {
-	var notes []string
-	for _, p := range sortedByName(r.Packages) {
-		for _, w := range p.Warnings {
-			notes = append(notes, "Warning: "+p.Name+": "+w)
-		}
-	}
-	for _, p := range sortedByName(r.Packages) {
-		if p.Strip == nil {
-			continue
-		}
-		for _, s := range p.Strip.Skipped {
-			notes = append(notes, "Strip skipped "+p.Name+": "+s.Path+": "+s.Reason)
-		}
-	}
+	notes := GroupNotes(r)
 	return notes, len(notes) > 0
 }
 
@@ -400,6 +478,7 @@ const (
 	headerMinW  = 60 // a directory gets a label strip when at least this wide
 	headerMinH  = 30 // and this high
 	dirMinFrame = 4  // a directory's frame is inset only when bigger than this
+	stripeWidth = 6  // width of a stripe of a file several packages share
 )
 
 type htmlTreemap struct {
@@ -413,10 +492,14 @@ type htmlTreemap struct {
 type htmlCell struct {
 	X, Y, W, H string
 	Fill       string
+	Bands      []htmlBand // further stripes of a file several packages share
 	Dir        bool
 	Title      string
 	Label      *htmlLabel
 }
+
+// htmlBand is one stripe of a shared file's cell.
+type htmlBand struct{ X, Y, W, H, Fill string }
 
 type htmlLabel struct {
 	X, Y, Text string
@@ -441,15 +524,28 @@ func htmlTreemapData(_ *Report, files []FileSize) (any, bool) {
 		t.Caption = fmt.Sprintf("%d non-empty files, %s, by directory; the %d largest are drawn one by one, the other %d are grouped per directory as “other”. Hover over a cell for its path, size and package.",
 			len(fs), humanBytes(total), shown, len(fs)-shown)
 	}
+	if root.shared > 0 {
+		t.Caption += fmt.Sprintf(" Cells in stripes with a dashed outline are files several packages hold, stored once (%s): one stripe in the colour of each of those packages.", humanBytes(root.shared))
+	}
 	t.layout(root, rect{0, 0, treemapWidth, treemapHeight}, true)
 	return t, true
 }
 
 type treemapFile struct {
-	path string
-	dirs []string // directory components
-	size int64
-	pkg  string
+	path    string
+	dirs    []string // directory components
+	size    int64
+	pkg     string
+	holders []string // the packages sharing the file (sorted), or nil
+}
+
+// owner is what the file's cell is coloured by: its package, or the
+// packages sharing it.
+func (f treemapFile) owner() string {
+	if len(f.holders) > 1 {
+		return "\x00" + strings.Join(f.holders, "\x00")
+	}
+	return f.pkg
 }
 
 // treemapFiles cleans the paths, drops empty files and sorts by size
@@ -466,7 +562,11 @@ func treemapFiles(files []FileSize) []treemapFile {
 			continue
 		}
 		dirs := strings.Split(p, "/")
-		out = append(out, treemapFile{path: p, dirs: dirs[:len(dirs)-1], size: f.Size, pkg: f.Package})
+		tf := treemapFile{path: p, dirs: dirs[:len(dirs)-1], size: f.Size, pkg: f.Package}
+		if h := slices.Compact(slices.Sorted(slices.Values(f.Shared))); len(h) > 1 {
+			tf.holders = h
+		}
+		out = append(out, tf)
 	}
 	slices.SortFunc(out, func(a, b treemapFile) int {
 		if c := cmp.Compare(b.size, a.size); c != 0 {
@@ -475,7 +575,7 @@ func treemapFiles(files []FileSize) []treemapFile {
 		if c := cmp.Compare(a.path, b.path); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.pkg, b.pkg)
+		return cmp.Compare(a.owner(), b.owner())
 	})
 	return out
 }
@@ -530,15 +630,17 @@ func groupKey(f treemapFile, depth int) string {
 
 // treemapNode is a directory or a cell of the treemap.
 type treemapNode struct {
-	name  string // path relative to the parent (several components after merging)
-	path  string
-	size  int64
-	files int
-	pkg   string // the package of a file or group; "" unknown or mixed
-	pkgs  int    // distinct packages of a group
-	dir   bool
-	kids  []*treemapNode
-	index map[string]*treemapNode // child directories by name, while building
+	name    string // path relative to the parent (several components after merging)
+	path    string
+	size    int64
+	files   int
+	pkg     string   // the package of a file or group; "" unknown or mixed
+	pkgs    int      // distinct packages (or sets of packages sharing files) of a group
+	holders []string // the packages sharing a file, or every file of a group
+	shared  int64    // bytes of files several packages share, below and including this node
+	dir     bool
+	kids    []*treemapNode
+	index   map[string]*treemapNode // child directories by name, while building
 }
 
 // treemapTree builds the directory tree of fs with at most maxCells file
@@ -566,7 +668,7 @@ func treemapTree(fs []treemapFile, maxCells int) (*treemapNode, int) {
 	shown := k
 	for _, f := range fs[:k] {
 		parent := mkdir(f.dirs)
-		parent.kids = append(parent.kids, &treemapNode{name: path.Base(f.path), path: f.path, size: f.size, files: 1, pkg: f.pkg})
+		parent.kids = append(parent.kids, fileNode(f))
 	}
 	// Group the rest; fs[k:] is sorted, so groups are built in a fixed order.
 	type group struct {
@@ -589,27 +691,38 @@ func treemapTree(fs []treemapFile, maxCells int) (*treemapNode, int) {
 		parent := mkdir(g.dirs)
 		if len(g.files) == 1 { // a group of one is just the file
 			f := g.files[0]
-			parent.kids = append(parent.kids, &treemapNode{name: path.Base(f.path), path: f.path, size: f.size, files: 1, pkg: f.pkg})
+			parent.kids = append(parent.kids, fileNode(f))
 			shown++
 			continue
 		}
 		n := &treemapNode{name: fmt.Sprintf("other (%d files)", len(g.files)), files: len(g.files)}
 		n.path = path.Join(parent.path, n.name)
-		var pkgs []string
+		var owners []string
 		for _, f := range g.files {
 			n.size += f.size
-			if !slices.Contains(pkgs, f.pkg) {
-				pkgs = append(pkgs, f.pkg)
+			if f.holders != nil {
+				n.shared += f.size
+			}
+			if !slices.Contains(owners, f.owner()) {
+				owners = append(owners, f.owner())
 			}
 		}
-		n.pkgs = len(pkgs)
-		if len(pkgs) == 1 {
-			n.pkg = pkgs[0]
+		n.pkgs = len(owners)
+		if len(owners) == 1 {
+			n.pkg, n.holders = g.files[0].pkg, g.files[0].holders
 		}
 		parent.kids = append(parent.kids, n)
 	}
 	treemapFinish(root, true)
 	return root, shown
+}
+
+func fileNode(f treemapFile) *treemapNode {
+	n := &treemapNode{name: path.Base(f.path), path: f.path, size: f.size, files: 1, pkg: f.pkg, holders: f.holders}
+	if f.holders != nil {
+		n.shared = f.size
+	}
+	return n
 }
 
 // treemapFinish sums sizes, sorts children (largest first, then by name),
@@ -627,7 +740,7 @@ func treemapFinish(n *treemapNode, isRoot bool) {
 		n.kids = c.kids
 	}
 	n.index = nil
-	n.size, n.files = 0, 0
+	n.size, n.files, n.shared = 0, 0, 0
 	for i, c := range n.kids {
 		treemapFinish(c, false)
 		if c.dir && len(c.kids) == 1 && !c.kids[0].dir {
@@ -637,6 +750,7 @@ func treemapFinish(n *treemapNode, isRoot bool) {
 		}
 		n.size += c.size
 		n.files += c.files
+		n.shared += c.shared
 	}
 	slices.SortFunc(n.kids, func(a, b *treemapNode) int {
 		if c := cmp.Compare(b.size, a.size); c != 0 {
@@ -658,8 +772,26 @@ func (t *htmlTreemap) layout(n *treemapNode, r rect, isRoot bool) {
 	inner := r
 	if !n.dir {
 		cell.Fill = packageColor(n.pkg)
-		if n.pkgs > 1 {
+		switch {
+		case n.pkgs > 1:
 			cell.Fill = "#c8c8c8"
+		case len(n.holders) > 1:
+			// Vertical stripes about stripeWidth wide, in the colours
+			// of the packages sharing the file in turn (at least one
+			// stripe each): the cell itself in the first one's colour,
+			// bands over it for the others.
+			k := len(n.holders)
+			cell.Fill = packageColor(n.holders[0])
+			stripes := max(int(r.W/stripeWidth), k)
+			w := r.W / float64(stripes)
+			for i := range stripes {
+				if i%k == 0 {
+					continue
+				}
+				if c, ok := newCell(rect{r.X + w*float64(i), r.Y, w, r.H}); ok {
+					cell.Bands = append(cell.Bands, htmlBand{X: c.X, Y: c.Y, W: c.W, H: c.H, Fill: packageColor(n.holders[i%k])})
+				}
+			}
 		}
 		cell.Title = cellTitle(n)
 		if r.W >= labelMinW && r.H >= labelMinH {
@@ -671,6 +803,9 @@ func (t *htmlTreemap) layout(n *treemapNode, r rect, isRoot bool) {
 	if !isRoot {
 		cell.Dir = true
 		cell.Title = fmt.Sprintf("%s/\n%s in %d %s", n.path, humanBytes(n.size), n.files, plural(n.files, "file", "files"))
+		if n.shared > 0 {
+			cell.Title += fmt.Sprintf("\n%s of it in files several packages share", humanBytes(n.shared))
+		}
 		switch {
 		case r.W >= headerMinW && r.H >= headerMinH:
 			cell.Label = fitLabel(n.name+"/  "+humanBytes(n.size), r.X+3, r.Y+labelFont+1, r.W-6, true)
@@ -705,6 +840,10 @@ func cellTitle(n *treemapNode) string {
 	switch {
 	case n.pkgs > 1:
 		pkg = fmt.Sprintf("packages: %d different", n.pkgs)
+	case len(n.holders) > 1 && n.files == 1:
+		pkg = "shared by " + strings.Join(n.holders, ", ") + " (stored once; the other copies link to it)"
+	case len(n.holders) > 1:
+		pkg = "each shared by " + strings.Join(n.holders, ", ") + " (stored once)"
 	case n.pkg == "":
 		pkg = "package: unknown"
 	}

@@ -448,15 +448,15 @@ func nodeAttr(n *html.Node, key string) string {
 func sampleFiles() []FileSize {
 	sp := "python/lib/python3.12/site-packages/"
 	return []FileSize{
-		{sp + "numpy/_core/_multiarray_umath.cpython-312-aarch64-linux-gnu.so", 60 * testMiB, "numpy"},
-		{sp + "numpy/linalg/_umath_linalg.cpython-312-aarch64-linux-gnu.so", 30 * testMiB, "numpy"},
-		{sp + "numpy/__init__.py", 10 * testMiB, "numpy"},
-		{sp + "pandas/_libs/lib.so", 50 * testMiB, "pandas"},
-		{sp + "pandas/_libs/tslibs/offsets.so", 40 * testMiB, "pandas"},
-		{sp + "pyarrow/libarrow.so.1700", 22 * testMiB, "pyarrow"},
-		{sp + "certifi/cacert.pem", 290_000, "certifi"},
-		{sp + "certifi/__init__.py", 10_000, "certifi"},
-		{sp + "six.py", 900, "six"},
+		{Path: sp + "numpy/_core/_multiarray_umath.cpython-312-aarch64-linux-gnu.so", Size: 60 * testMiB, Package: "numpy"},
+		{Path: sp + "numpy/linalg/_umath_linalg.cpython-312-aarch64-linux-gnu.so", Size: 30 * testMiB, Package: "numpy"},
+		{Path: sp + "numpy/__init__.py", Size: 10 * testMiB, Package: "numpy"},
+		{Path: sp + "pandas/_libs/lib.so", Size: 50 * testMiB, Package: "pandas"},
+		{Path: sp + "pandas/_libs/tslibs/offsets.so", Size: 40 * testMiB, Package: "pandas"},
+		{Path: sp + "pyarrow/libarrow.so.1700", Size: 22 * testMiB, Package: "pyarrow"},
+		{Path: sp + "certifi/cacert.pem", Size: 290_000, Package: "certifi"},
+		{Path: sp + "certifi/__init__.py", Size: 10_000, Package: "certifi"},
+		{Path: sp + "six.py", Size: 900, Package: "six"},
 	}
 }
 
@@ -543,7 +543,7 @@ func TestWriteHTML(t *testing.T) {
 
 	// Notes.
 	notes := nodeText(els["ul"][0])
-	for _, want := range []string{"Warning: numpy: bundled libgfortran", "Strip skipped pandas: pandas/_libs/odd.so: patchelf layout"} {
+	for _, want := range []string{"warning: numpy: bundled libgfortran", "strip left pandas/_libs/odd.so unchanged (pandas): patchelf-style layout", "1 file", "pandas: pandas/_libs/odd.so: patchelf layout"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q", want)
 		}
@@ -610,7 +610,7 @@ func TestWriteHTMLEscapes(t *testing.T) {
 			t.Errorf("no tooltip shows %q", want)
 		}
 	}
-	if !strings.Contains(nodeText(els["body"][0]), "Warning: <img src=x onerror=alert(3)>: "+evil) {
+	if !strings.Contains(nodeText(els["body"][0]), "warning: <img src=x onerror=alert(3)>: "+evil) {
 		t.Error("the hostile warning is not shown as text")
 	}
 }

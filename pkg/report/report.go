@@ -17,11 +17,19 @@ type Package struct {
 	Wheel   string `json:"wheel"`
 	URL     string `json:"url,omitempty"`
 	SHA256  string `json:"sha256"`
-	// Files and Bytes are what the installed package holds in the layer.
+	// Files and Bytes are what the package holds after slimming, every
+	// file at its full size: before deduplication, so files it shares with
+	// other packages count in each of them (Layer says what is its own).
 	Files int   `json:"files"`
 	Bytes int64 `json:"bytes"`
-	// ZippedBytes is the size of the package's compressed fragment.
+	// ZippedBytes is the size of the package's compressed fragment (also
+	// before deduplication).
 	ZippedBytes int64 `json:"zippedBytes,omitempty"`
+	// Layer is the package's part of the assembled layer, after
+	// deduplication: what only it holds, what it shares with which
+	// packages, and what removing it would save (schema v2; nil in the
+	// per-package reports the steps before assembly write).
+	Layer *PackageLayer `json:"layer,omitempty"`
 	// Installed is the package as its wheel installed it, before slimming.
 	Installed *Size `json:"installed,omitempty"`
 	// Prune says what the prune step removed (nil when it did not run).
@@ -116,6 +124,8 @@ type Strip struct {
 type Skip struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Bytes is the file's size in the layer (schema v2: set at assembly).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // Totals are for the whole layer.
@@ -140,6 +150,16 @@ type Report struct {
 	// RuntimeImage is the runtime image, pinned by digest, that TEST ran in.
 	RuntimeImage string    `json:"runtimeImage,omitempty"`
 	Packages     []Package `json:"packages"`
+	// Shares divide the layer's unzipped bytes (Totals.Unzipped) among the
+	// packages and the groups of packages that share files, every byte
+	// counted once: their Bytes add up to Totals.Unzipped exactly (schema
+	// v2; see Attribute).
+	Shares []Share `json:"shares,omitempty"`
+	// Notes are the build's warnings and the files a step left alone,
+	// grouped: one line per kind, with counts and bytes (schema v2; see
+	// GroupNotes). The per-file detail is in Packages (Warnings,
+	// Strip.Skipped).
+	Notes []Note `json:"notes,omitempty"`
 	// Dedup is what cross-package deduplication stored once.
 	Dedup *Dedup `json:"dedup,omitempty"`
 	// Environment advises on data variables (GDAL_DATA, PROJ_DATA): which
@@ -215,8 +235,13 @@ type DataDirOf struct {
 	Version string `json:"version,omitempty"`
 }
 
-// SchemaV1 names this format.
+// SchemaV1 names the first format: package sizes before deduplication
+// only.
 const SchemaV1 = "geolayer.report/v1"
+
+// SchemaV2 names this format: v1 plus Shares, Notes, Package.Layer and
+// Skip.Bytes (docs/report.md). Every v1 field keeps its meaning.
+const SchemaV2 = "geolayer.report/v2"
 
 // Sort orders packages by name so output is stable.
 func (r *Report) Sort() {

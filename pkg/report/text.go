@@ -14,11 +14,16 @@ import (
 )
 
 // WriteText writes a plain-text summary of r for the build log: a header,
-// one table row per package (largest unzipped size first), a totals row,
-// the limits with the share used, and any warnings. Columns are aligned and
-// the table is at most 100 columns wide (long names and versions are
-// shortened); sizes use binary units with one decimal. The output depends
-// only on r.
+// the package table, the limits with the share used, and the notes grouped
+// (GroupNotes). The table has one row per package (largest own bytes
+// first): the entries only it has (ALONE), their share of the layer, its
+// copies of files other packages also hold (SHARED) and what the layer
+// would lose without it (IF REMOVED); then one row per group of packages
+// sharing files, stored once; then the totals. ALONE and the groups' rows
+// add up to the layer's unzipped size, and their shares to 100.0% (see
+// shareTenths). Columns are aligned and the table is at most 100 columns
+// wide (long names and versions are shortened); sizes use binary units
+// with one decimal. The output depends only on r.
 func WriteText(w io.Writer, r *Report) error {
 	if r == nil {
 		return errors.New("report: WriteText: nil report")
@@ -65,8 +70,8 @@ func textVendored(b *bytes.Buffer, r *Report) {
 
 // Widths the package table keeps to, so that it fits in 100 columns.
 const (
-	textNameWidth    = 30
-	textVersionWidth = 16
+	textNameWidth    = 28
+	textVersionWidth = 14
 )
 
 func textHeader(b *bytes.Buffer, r *Report) {
@@ -92,36 +97,83 @@ func textHeader(b *bytes.Buffer, r *Report) {
 }
 
 func textPackages(b *bytes.Buffer, r *Report) {
-	pkgs := packagesBySize(r.Packages)
-	rows := [][]string{{"PACKAGE", "VERSION", "FILES", "UNZIPPED", "ZIPPED", "STRIP SAVED"}}
-	var saved int64
-	for _, p := range pkgs {
-		strip := "-"
-		if p.Strip != nil {
-			strip = humanBytes(p.Strip.SavedBytes)
-			saved += p.Strip.SavedBytes
+	pkgs, shared := layerRows(r)
+	alone := "ALONE"
+	if len(r.Shares) == 0 {
+		alone = "UNZIPPED" // a report without shares: sizes before deduplication
+	}
+	rows := [][]string{{"PACKAGE", "VERSION", "FILES", alone, "SHARE", "SHARED", "IF REMOVED"}}
+	for _, row := range pkgs {
+		name, version, sharedBytes, removal := row.share.Label(), "", "-", "-"
+		if p := row.pkg; p != nil {
+			name, version = p.Name, p.Version
+			if l := p.Layer; l != nil {
+				sharedBytes = bytesOrDash(l.SharedBytes)
+				if l.RemovalSaves != nil {
+					removal = humanBytes(l.RemovalSaves.Unzipped)
+				}
+			}
 		}
 		rows = append(rows, []string{
-			shorten(p.Name, textNameWidth),
-			shorten(p.Version, textVersionWidth),
-			fmt.Sprint(p.Files),
-			humanBytes(p.Bytes),
-			bytesOrDash(p.ZippedBytes),
-			strip,
+			shorten(name, textNameWidth),
+			shorten(version, textVersionWidth),
+			fmt.Sprint(row.share.Files),
+			humanBytes(row.share.Bytes),
+			row.percent,
+			sharedBytes,
+			removal,
 		})
 	}
-	total := []string{
-		fmt.Sprintf("TOTAL (%d %s)", len(pkgs), plural(len(pkgs), "package", "packages")),
+	// A group's label spans the name and version columns: blank cells
+	// now, the label written over them once the columns are laid out.
+	for _, row := range shared {
+		removal := "-"
+		if row.share.RemovalSaves != nil {
+			removal = humanBytes(row.share.RemovalSaves.Unzipped)
+		}
+		rows = append(rows, []string{"", "", fmt.Sprint(row.share.Files), humanBytes(row.share.Bytes), row.percent, "", removal})
+	}
+	total := "-"
+	if r.Totals.Unzipped > 0 {
+		total = "100.0%"
+	}
+	rows = append(rows, []string{
+		fmt.Sprintf("TOTAL (%d %s)", len(r.Packages), plural(len(r.Packages), "package", "packages")),
 		"",
 		fmt.Sprint(r.Totals.Files),
 		humanBytes(r.Totals.Unzipped),
-		bytesOrDash(r.Totals.Zipped),
-		humanBytes(saved),
+		total,
+		"",
+		"",
+	})
+	// A group's label spans the name and version columns, widened for
+	// it up to their most (longer labels are shortened).
+	nw, vw, lw := 0, 0, 0
+	for _, row := range rows {
+		nw = max(nw, utf8.RuneCountInString(row[0]))
+		vw = max(vw, utf8.RuneCountInString(row[1]))
 	}
-	rows = append(rows, total)
-	lines := alignTable(rows, []bool{false, false, true, true, true, true})
+	for _, row := range shared {
+		lw = max(lw, utf8.RuneCountInString(row.share.Label()))
+	}
+	if want := min(lw, textNameWidth+2+textVersionWidth) - 2 - vw; want > nw {
+		rows[0][0] += strings.Repeat(" ", want-utf8.RuneCountInString(rows[0][0]))
+		nw = want
+	}
+	right := []bool{false, false, true, true, true, true, true}
+	lines := alignTable(rows, right)
+	if len(shared) > 0 {
+		// Where the FILES column starts, less its gap.
+		span := nw + 2 + vw
+		for i, row := range shared {
+			l := lines[1+len(pkgs)+i]
+			label := shorten(row.share.Label(), span)
+			pad := span - utf8.RuneCountInString(label)
+			lines[1+len(pkgs)+i] = label + strings.Repeat(" ", pad) + string([]rune(l)[span:])
+		}
+	}
 
-	// A rule between the packages and the totals, as wide as the table.
+	// A rule between the rows and the totals, as wide as the table.
 	width := 0
 	for _, l := range lines {
 		width = max(width, utf8.RuneCountInString(l))
@@ -132,6 +184,72 @@ func textPackages(b *bytes.Buffer, r *Report) {
 		}
 		b.WriteString(l + "\n")
 	}
+	b.WriteString(textLegend(r, len(shared) > 0))
+}
+
+// textLegend explains the columns under the table, and what slimming
+// saved.
+func textLegend(r *Report, shared bool) string {
+	var b strings.Builder
+	if len(r.Shares) > 0 {
+		legend := "ALONE: bytes only that package has, after deduplication. SHARED: its copies of files other packages also have"
+		if shared {
+			legend += ", stored once and counted in the \"shared by\" rows"
+		}
+		legend += ". IF REMOVED: what the layer would lose without it"
+		if shared {
+			legend += " (for a \"shared by\" row: without all of those packages)"
+		}
+		legend += ". ALONE"
+		if shared {
+			legend += " and the \"shared by\" rows"
+		}
+		legend += " add up to the total, their shares to 100.0%."
+		for _, l := range wrapText(legend, 100) {
+			b.WriteString(l + "\n")
+		}
+	}
+	var strip, prune int64
+	for _, p := range r.Packages {
+		if p.Strip != nil {
+			strip += p.Strip.SavedBytes
+		}
+		if p.Prune != nil {
+			prune += p.Prune.SavedBytes
+		}
+	}
+	var parts []string
+	if prune > 0 {
+		parts = append(parts, "PRUNE removed "+humanBytes(prune))
+	}
+	if strip > 0 {
+		parts = append(parts, "STRIP saved "+humanBytes(strip))
+	}
+	if len(parts) > 0 {
+		b.WriteString("slimming: " + strings.Join(parts, ", ") + " (per package and file: report.json)\n")
+	}
+	return b.String()
+}
+
+// wrapText breaks s into lines of at most width runes, between words.
+func wrapText(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 func textLimits(b *bytes.Buffer, r *Report) {
@@ -159,17 +277,14 @@ func limitLine(used, limit int64) string {
 }
 
 func textNotes(b *bytes.Buffer, r *Report) {
-	for _, p := range sortedByName(r.Packages) {
-		for _, w := range p.Warnings {
-			fmt.Fprintf(b, "warning: %s: %s\n", p.Name, oneLine(w))
-		}
+	notes := GroupNotes(r)
+	for _, n := range notes {
+		b.WriteString(oneLine(n.Text) + "\n")
 	}
-	for _, p := range sortedByName(r.Packages) {
-		if p.Strip == nil {
-			continue
-		}
-		for _, s := range p.Strip.Skipped {
-			fmt.Fprintf(b, "strip skipped: %s: %s: %s\n", p.Name, oneLine(s.Path), oneLine(s.Reason))
+	for _, n := range notes {
+		if n.Kind == NoteStripSkipped && n.Files > 1 {
+			b.WriteString("(report.json lists each file strip left alone: packages[].strip.skipped)\n")
+			break
 		}
 	}
 }
