@@ -543,7 +543,7 @@ func TestWriteHTML(t *testing.T) {
 
 	// Notes.
 	notes := nodeText(els["ul"][0])
-	for _, want := range []string{"warning: numpy: bundled libgfortran", "strip left pandas/_libs/odd.so unchanged (pandas): patchelf-style layout", "1 file", "pandas: pandas/_libs/odd.so: patchelf layout"} {
+	for _, want := range []string{"warning: numpy: bundled libgfortran", "strip left pandas/_libs/odd.so unchanged in pandas: patchelf-style layout", "1 file", "pandas: pandas/_libs/odd.so: patchelf layout"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q", want)
 		}

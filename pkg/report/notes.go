@@ -104,12 +104,12 @@ func GroupNotes(r *Report) []Note {
 		n := Note{Kind: NoteStripSkipped, Packages: pkgs, Files: g.files, Bytes: g.bytes, Details: g.details}
 		size := ""
 		if g.sized {
-			size = ", " + humanBytes(g.bytes)
+			size = " (" + humanBytes(g.bytes) + ")"
 		}
 		if g.files == 1 {
-			n.Text = fmt.Sprintf("strip left %s unchanged (%s%s): %s", oneLine(g.first), pkgs[0], size, g.label)
+			n.Text = fmt.Sprintf("strip left %s%s unchanged in %s: %s", oneLine(g.first), size, pkgs[0], g.label)
 		} else {
-			n.Text = fmt.Sprintf("strip left %d files unchanged (%s%s): %s", g.files, packageCounts(g.perPkg), size, g.label)
+			n.Text = fmt.Sprintf("strip left %d files%s unchanged in %s: %s", g.files, size, packageCounts(g.perPkg), g.label)
 		}
 		strip = append(strip, n)
 	}
@@ -120,7 +120,7 @@ func GroupNotes(r *Report) []Note {
 }
 
 // packageCounts is "rasterio 52, fiona 51, pyproj 10" (most first, then by
-// name), or "in 7 packages" beyond four.
+// name), or "7 packages" beyond four.
 func packageCounts(per map[string]int) string {
 	names := slices.Sorted(mapKeys(per))
 	if len(names) > 4 {

@@ -241,13 +241,13 @@ func TestGroupNotes(t *testing.T) {
 		!slices.Equal(pe.Packages, []string{"fiona", "pyproj", "rasterio", "shapely"}) {
 		t.Errorf("patchelf note %+v", pe)
 	}
-	if want := "strip left 120 files unchanged (fiona 60, rasterio 50, pyproj 9, shapely 1, 11.4 MiB): patchelf-style layout"; !strings.HasPrefix(pe.Text, want) {
+	if want := "strip left 120 files (11.4 MiB) unchanged in fiona 60, rasterio 50, pyproj 9, shapely 1: patchelf-style layout"; !strings.HasPrefix(pe.Text, want) {
 		t.Errorf("patchelf note %q, want it to start %q", pe.Text, want)
 	}
 	if !strings.Contains(pe.Details[0], "fiona: python/lib/python3.11/site-packages/fiona.libs/lib000.so (97.7 KiB): section .gnu_debuglink (#20) to drop lies at 0x610c8") {
 		t.Errorf("detail %q", pe.Details[0])
 	}
-	if other.Text != "strip left python/lib/python3.11/site-packages/rasterio/odd.so unchanged (rasterio, 4.0 KiB): no section header table" {
+	if other.Text != "strip left python/lib/python3.11/site-packages/rasterio/odd.so (4.0 KiB) unchanged in rasterio: no section header table" {
 		t.Errorf("other note %q", other.Text)
 	}
 	// Unknown reasons are grouped by their shape: numbers, offsets and
@@ -266,7 +266,7 @@ func TestGroupNotes(t *testing.T) {
 	// Five packages or more: counted, not listed.
 	r.Packages[1].Strip = &Strip{Skipped: []Skip{{Path: "numpy/x.so", Reason: "patchelf"}}}
 	r.Packages[5].Strip = &Strip{Skipped: []Skip{{Path: "six/x.so", Reason: "patchelf"}}}
-	if n := GroupNotes(r)[1]; !strings.HasPrefix(n.Text, "strip left 122 files unchanged (6 packages, ") {
+	if n := GroupNotes(r)[1]; !strings.HasPrefix(n.Text, "strip left 122 files (11.4 MiB) unchanged in 6 packages: ") {
 		t.Errorf("note %q", n.Text)
 	}
 }
@@ -408,7 +408,7 @@ func TestWriteHTMLShared(t *testing.T) {
 			}
 		}
 	}
-	if len(notes) != 3 || !strings.HasPrefix(notes[1], "strip left 120 files unchanged") {
+	if len(notes) != 3 || !strings.HasPrefix(notes[1], "strip left 120 files (11.4 MiB) unchanged") {
 		t.Errorf("notes %q", notes)
 	}
 	if len(els["details"]) != 2 || !strings.Contains(nodeText(els["details"][0]), "120 files") || nodeAttr(els["details"][0], "open") != "" {

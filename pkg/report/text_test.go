@@ -150,7 +150,7 @@ func TestWriteTextTable(t *testing.T) {
 		"\nzipped   48.0 MiB of 50.0 MiB (96%)\n",
 		"\nslimming: STRIP saved 17.0 MiB (per package and file: report.json)\n",
 		"\nwarning: numpy: bundled libgfortran\n",
-		"\nstrip left pandas/_libs/odd.so unchanged (pandas): patchelf-style layout: ",
+		"\nstrip left pandas/_libs/odd.so unchanged in pandas: patchelf-style layout: ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
