@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -90,7 +91,8 @@ func runAssemble(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := layerzip.AssembleWith(zf, frags, layerzip.AssembleOptions{Dedup: *dedup})
+	aopts := layerzip.AssembleOptions{Dedup: *dedup}
+	res, err := layerzip.AssembleWith(zf, frags, aopts)
 	if err != nil {
 		zf.Close()
 		os.Remove(zpath)
@@ -105,7 +107,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	}
 
 	rep := &report.Report{
-		Schema:       report.SchemaV1,
+		Schema:       report.SchemaV2,
 		Platform:     *platform,
 		Profile:      *profile,
 		Runtime:      *runtime,
@@ -119,15 +121,15 @@ func runAssemble(args []string, stdout io.Writer) error {
 	for _, p := range pkgs {
 		p.ZippedBytes = zipped[p.Name]
 		rep.Packages = append(rep.Packages, *p)
-		rep.Totals.Files += p.Files
-		rep.Totals.Unzipped += p.Bytes
 	}
 	rep.Sort()
 	rep.Totals.Zipped = st.Size()
 	rep.Dedup = dedupReport(res, *dedup)
-	if rep.Dedup != nil {
-		// What the platform unpacks: a deduplicated copy is its link text.
-		rep.Totals.Unzipped = int64(res.Unzipped)
+	// Totals, shares, what removing each package saves, notes: what the
+	// platform unpacks (a deduplicated copy is its link text).
+	acct := accountLayer(frags, res)
+	if err := accountReport(rep, frags, res, aopts, acct); err != nil {
+		return err
 	}
 	rep.Environment = envAdvice(rep.Packages)
 	if *checkPath != "" {
@@ -135,13 +137,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	linked := map[string]bool{}
-	for _, g := range res.Dedup.Groups {
-		for _, d := range g.Duplicates {
-			linked[d] = true
-		}
-	}
-	if err := checkBudget(rep, frags, linked); err != nil {
+	if err := checkBudget(rep, frags, acct.linked); err != nil {
 		return err
 	}
 	rf, err := os.Create(filepath.Join(*out, "report.json"))
@@ -153,7 +149,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *htmlPath != "" {
-		if err := writeHTML(*htmlPath, rep, frags, linked); err != nil {
+		if err := writeHTML(*htmlPath, rep, acct.treemapFiles()); err != nil {
 			return err
 		}
 	}
@@ -236,19 +232,8 @@ func readCheck(p string) (*report.Check, error) {
 	return c, nil
 }
 
-// writeHTML renders report.html with a treemap of the layer's files, by
-// package (each fragment is one package), deduplicated copies left out.
-func writeHTML(p string, rep *report.Report, frags []layerzip.Fragment, linked map[string]bool) error {
-	var files []report.FileSize
-	for _, f := range frags {
-		pkg := strings.TrimSuffix(filepath.Base(f.Data), fragSuffix)
-		for _, e := range f.Index.Entries {
-			if linked[e.Name] || strings.HasSuffix(e.Name, "/") {
-				continue
-			}
-			files = append(files, report.FileSize{Path: e.Name, Size: int64(e.UncompressedSize), Package: pkg})
-		}
-	}
+// writeHTML renders report.html with a treemap of the layer's files.
+func writeHTML(p string, rep *report.Report, files []report.FileSize) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -279,4 +264,154 @@ func readPackages(dir string) ([]*report.Package, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// layerAccount is the assembled layer seen per package: every archive
+// entry with its package and what it counts, and who holds each file
+// deduplication stored once.
+type layerAccount struct {
+	entries []report.LayerEntry
+	// holders of each kept file of a deduplicated group, sorted.
+	holders map[string][]string
+	// linked are the copies deduplication turned into links.
+	linked map[string]bool
+}
+
+// fragmentPackage is the package a fragment holds: fragments are named
+// <package>.frag.
+func fragmentPackage(f layerzip.Fragment) string {
+	return strings.TrimSuffix(filepath.Base(f.Data), fragSuffix)
+}
+
+// accountLayer lists the layer's entries as the assembly wrote them: a
+// deduplicated copy counts its link target's length, the kept copy its
+// size.
+func accountLayer(frags []layerzip.Fragment, res *layerzip.AssembleResult) *layerAccount {
+	a := &layerAccount{holders: map[string][]string{}, linked: map[string]bool{}}
+	pkgOf := map[string]string{}
+	for _, f := range frags {
+		p := fragmentPackage(f)
+		for _, e := range f.Index.Entries {
+			pkgOf[e.Name] = p
+		}
+	}
+	type link struct {
+		kept   string
+		target string
+	}
+	links := map[string]link{}
+	for _, g := range res.Dedup.Groups {
+		h := []string{pkgOf[g.Kept]}
+		for i, d := range g.Duplicates {
+			links[d] = link{g.Kept, g.Targets[i]}
+			a.linked[d] = true
+			h = append(h, pkgOf[d])
+		}
+		slices.Sort(h)
+		a.holders[g.Kept] = slices.Compact(h)
+	}
+	for _, f := range frags {
+		p := fragmentPackage(f)
+		for _, e := range f.Index.Entries {
+			le := report.LayerEntry{Path: e.Name, Package: p, Size: int64(e.UncompressedSize)}
+			switch l, ok := links[e.Name]; {
+			case strings.HasSuffix(e.Name, "/"):
+				le.Dir = true
+			case ok:
+				le.Size, le.Stored = int64(len(l.target)), l.kept
+			case a.holders[e.Name] != nil:
+				le.Stored = e.Name
+			}
+			a.entries = append(a.entries, le)
+		}
+	}
+	return a
+}
+
+// accountReport fills in the parts of rep that need the assembled layer:
+// the totals as the archive counts them, the shares (report.Attribute),
+// what removing each package, and each group of packages sharing files,
+// would save (the layer measured again without them, deduplication planned
+// anew), the size of each file strip left alone, and the grouped notes.
+// res is the assembly's result; the shares must add up to its unzipped
+// size, or it is an error.
+func accountReport(rep *report.Report, frags []layerzip.Fragment, res *layerzip.AssembleResult, opts layerzip.AssembleOptions, a *layerAccount) error {
+	rep.Totals.Unzipped = int64(res.Unzipped)
+	rep.Totals.Files = 0
+	for _, e := range a.entries {
+		if !e.Dir {
+			rep.Totals.Files++
+		}
+	}
+	report.Attribute(rep, a.entries)
+	var sum int64
+	for _, s := range rep.Shares {
+		sum += s.Bytes
+	}
+	if sum != rep.Totals.Unzipped {
+		return fmt.Errorf("internal error: the layer's shares add up to %d bytes, the layer has %d", sum, rep.Totals.Unzipped)
+	}
+
+	without := func(pkgs []string) (*report.Saving, error) {
+		var rest []layerzip.Fragment
+		for _, f := range frags {
+			if !slices.Contains(pkgs, fragmentPackage(f)) {
+				rest = append(rest, f)
+			}
+		}
+		m, err := layerzip.Measure(rest, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &report.Saving{Unzipped: int64(res.Unzipped) - int64(m.Unzipped), Zipped: int64(res.Size) - int64(m.Size)}, nil
+	}
+	for i := range rep.Packages {
+		p := &rep.Packages[i]
+		s, err := without([]string{p.Name})
+		if err != nil {
+			return err
+		}
+		p.Layer.RemovalSaves = s
+	}
+	for i := range rep.Shares {
+		s, err := without(rep.Shares[i].Packages)
+		if err != nil {
+			return err
+		}
+		rep.Shares[i].RemovalSaves = s
+	}
+
+	sizes := map[string]int64{}
+	for _, f := range frags {
+		for _, e := range f.Index.Entries {
+			sizes[e.Name] = int64(e.UncompressedSize)
+		}
+	}
+	for i := range rep.Packages {
+		if st := rep.Packages[i].Strip; st != nil {
+			for j := range st.Skipped {
+				st.Skipped[j].Bytes = sizes[st.Skipped[j].Path]
+			}
+		}
+	}
+	rep.Notes = report.GroupNotes(rep)
+	return nil
+}
+
+// treemapFiles are the layer's files for report.html's treemap: every
+// file stored (the copies deduplication turned into links left out), a
+// file several packages share marked with all of them.
+func (a *layerAccount) treemapFiles() []report.FileSize {
+	var files []report.FileSize
+	for _, e := range a.entries {
+		if e.Dir || a.linked[e.Path] {
+			continue
+		}
+		fs := report.FileSize{Path: e.Path, Size: e.Size, Package: e.Package}
+		if h := a.holders[e.Path]; len(h) > 1 {
+			fs.Shared = h
+		}
+		files = append(files, fs)
+	}
+	return files
 }

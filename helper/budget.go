@@ -2,6 +2,7 @@ package helper
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -9,9 +10,11 @@ import (
 	"github.com/geolayer/geolayer/pkg/report"
 )
 
-// checkBudget fails an over-budget layer, after building it, with a table
-// of the largest packages and files (the step's output is then discarded, so
-// nothing is exported).
+// checkBudget fails an over-budget layer, after building it, with what
+// removing each package would save (largest first), the files packages
+// share and what removing all their holders would save, the largest files
+// and what slimming could still take off (the step's output is then
+// discarded, so nothing is exported).
 func checkBudget(rep *report.Report, frags []layerzip.Fragment, linked map[string]bool) error {
 	var over []string
 	if l := rep.Limits.Unzipped; l > 0 && rep.Totals.Unzipped > l {
@@ -25,24 +28,7 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment, linked map[strin
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "layer over budget for %s %s on %s: %s\n\n", rep.Profile, rep.Runtime, rep.Platform, strings.Join(over, "; "))
-	pkgs := append([]report.Package(nil), rep.Packages...)
-	sort.Slice(pkgs, func(i, j int) bool {
-		return pkgs[i].Bytes > pkgs[j].Bytes || pkgs[i].Bytes == pkgs[j].Bytes && pkgs[i].Name < pkgs[j].Name
-	})
-	b.WriteString("largest packages (unzipped / zipped, and what slimming already took off):\n")
-	for i, p := range pkgs {
-		if i == 10 {
-			break
-		}
-		var done []string
-		if p.Prune != nil {
-			done = append(done, "pruned "+mb(p.Prune.SavedBytes))
-		}
-		if p.Strip != nil && p.Strip.SavedBytes > 0 {
-			done = append(done, "stripped "+mb(p.Strip.SavedBytes))
-		}
-		fmt.Fprintf(&b, "  %-28s %10s %10s  %s\n", p.Name+" "+p.Version, mb(p.Bytes), mb(p.ZippedBytes), strings.Join(done, ", "))
-	}
+	writePackagesOverBudget(&b, rep)
 	type file struct {
 		name string
 		size int64
@@ -72,6 +58,90 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment, linked map[strin
 	}
 	b.WriteString("or raise the limit with BUDGET unzipped=SIZE zipped=SIZE (Lambda's zipped limit applies to direct uploads; a layer published from S3 is bound by the unzipped one), or drop packages; report.json lists every file each step removed")
 	return fmt.Errorf("%s", b.String())
+}
+
+// writePackagesOverBudget lists the packages by what removing one would
+// save, with what only it holds, what it shares and with whom, and what
+// slimming already took off; then the groups of shared files. A report
+// without the layer accounting (no Package.Layer) lists the packages by
+// their own sizes.
+func writePackagesOverBudget(b *strings.Builder, rep *report.Report) {
+	zippedOver := rep.Limits.Zipped > 0 && rep.Totals.Zipped > rep.Limits.Zipped &&
+		!(rep.Limits.Unzipped > 0 && rep.Totals.Unzipped > rep.Limits.Unzipped)
+	type row struct {
+		p                report.Package
+		unzipped, zipped int64
+	}
+	var rows []row
+	accounted := false
+	for _, p := range rep.Packages {
+		r := row{p: p, unzipped: p.Bytes, zipped: p.ZippedBytes}
+		if p.Layer != nil && p.Layer.RemovalSaves != nil {
+			r.unzipped, r.zipped = p.Layer.RemovalSaves.Unzipped, p.Layer.RemovalSaves.Zipped
+			accounted = true
+		}
+		rows = append(rows, r)
+	}
+	key := func(r row) int64 {
+		if zippedOver {
+			return r.zipped
+		}
+		return r.unzipped
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		ki, kj := key(rows[i]), key(rows[j])
+		return ki > kj || ki == kj && rows[i].p.Name < rows[j].p.Name
+	})
+	if accounted {
+		b.WriteString("what removing one package would save (unzipped / zipped; with what it shares and what slimming already took off):\n")
+	} else {
+		b.WriteString("largest packages (unzipped / zipped, and what slimming already took off):\n")
+	}
+	for i, r := range rows {
+		if i == 10 {
+			fmt.Fprintf(b, "  ... %d more in report.json\n", len(rows)-10)
+			break
+		}
+		p := r.p
+		var done []string
+		if l := p.Layer; l != nil && l.SharedBytes > 0 {
+			var with []string
+			for _, sp := range l.Shared {
+				with = append(with, sp.With...)
+			}
+			slices.Sort(with)
+			done = append(done, fmt.Sprintf("shares %s with %s", mb(l.SharedBytes), strings.Join(slices.Compact(with), ", ")))
+		}
+		if p.Prune != nil {
+			done = append(done, "pruned "+mb(p.Prune.SavedBytes))
+		}
+		if p.Strip != nil && p.Strip.SavedBytes > 0 {
+			done = append(done, "stripped "+mb(p.Strip.SavedBytes))
+		}
+		fmt.Fprintf(b, "  %-28s %10s %10s  %s\n", p.Name+" "+p.Version, mb(r.unzipped), mb(r.zipped), strings.Join(done, ", "))
+	}
+	var groups []report.Share
+	for _, s := range rep.Shares {
+		if s.Shared() && s.RemovalSaves != nil {
+			groups = append(groups, s)
+		}
+	}
+	if len(groups) == 0 {
+		return
+	}
+	b.WriteString("files several packages share, stored once (removing one of those packages saves little of them; removing all, unzipped / zipped):\n")
+	for i, s := range groups {
+		if i == 5 {
+			fmt.Fprintf(b, "  ... %d more groups in report.json (shares)\n", len(groups)-5)
+			break
+		}
+		all := fmt.Sprintf("all %d", len(s.Packages))
+		if len(s.Packages) == 2 {
+			all = "both"
+		}
+		fmt.Fprintf(b, "  %s shared by %s: removing %s saves %s / %s\n",
+			mb(s.Bytes), strings.Join(s.Packages, ", "), all, mb(s.RemovalSaves.Unzipped), mb(s.RemovalSaves.Zipped))
+	}
 }
 
 func mb(n int64) string {
