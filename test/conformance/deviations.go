@@ -70,7 +70,37 @@ var Rules = []Rule{
 		Summary: "===V compares the version as written (case-insensitively); packaging 23.0 compared its normalized form: " +
 			"changed in 26.1 (\"Specifier's === uses original string, not normalized, when available\", #1124)",
 		Match: func(m Mismatch) bool {
-			return onlyLettersDiffer(m) && strings.Contains(m.Case.Input, "===")
+			if !onlyLettersDiffer(m) {
+				return false
+			}
+			// Each differing version matches an === clause as written or
+			// normalized, but not both.
+			var arb []string
+			for _, part := range strings.Split(m.Case.Input, ",") {
+				if t, ok := strings.CutPrefix(strings.TrimSpace(part), "==="); ok {
+					arb = append(arb, strings.TrimSpace(t))
+				}
+			}
+			g, r := m.Geolayer.Contains, m.Ref.Contains
+			for i, v := range m.Case.Versions {
+				if i >= len(g) || g[i] == r[i] {
+					continue
+				}
+				pv, err := simpleindex.ParseVersion(v)
+				if err != nil {
+					return false
+				}
+				explained := false
+				for _, t := range arb {
+					if strings.EqualFold(pv.String(), t) != strings.EqualFold(strings.TrimSpace(v), t) {
+						explained = true
+					}
+				}
+				if !explained {
+					return false
+				}
+			}
+			return len(arb) > 0
 		},
 	},
 	{
