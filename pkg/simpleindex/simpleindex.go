@@ -154,7 +154,13 @@ func resolve(base *url.URL, href string) (abs, fragment string, err error) {
 	u := base.ResolveReference(ref)
 	fragment = u.Fragment
 	u.Fragment, u.RawFragment = "", ""
-	return u.String(), fragment, nil
+	abs = u.String()
+	// A reference can parse alone and not once resolved: url.Parse checks
+	// ports more strictly with an http(s) scheme ("//0::").
+	if _, err := url.Parse(abs); err != nil {
+		return "", "", err
+	}
+	return abs, fragment, nil
 }
 
 // hashAlgorithms are the names accepted in "#<alg>=<hex>" fragments and
@@ -198,9 +204,13 @@ func plainAbsolute(href string) (abs, fragment string, ok bool) {
 		}
 	}
 	abs, fragment, _ = strings.Cut(href, "#")
+	rest, _, _ = strings.Cut(rest, "#") // "http://#" has no host
 	host, p, _ := strings.Cut(rest, "/")
 	if host == "" || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
 		return "", "", false
+	}
+	if h, port, found := strings.Cut(host, ":"); found && (h == "" || strings.Contains(host, "@") || strings.Trim(port, "0123456789") != "") {
+		return "", "", false // url.Parse checks ports and user info
 	}
 	for i := 0; i < len(abs); i++ {
 		c := abs[i]
