@@ -196,6 +196,7 @@ func checkFragmentLinks(fragments []Fragment, dedup map[string]*dedupLink) error
 func fragmentLinks(f Fragment) ([]Entry, error) {
 	var links []Entry
 	var file *os.File
+	var size int64
 	for i := range f.Index.Entries {
 		e := &f.Index.Entries[i]
 		if e.Mode != sIFLNK|0o777 {
@@ -207,6 +208,16 @@ func fragmentLinks(f Fragment) ([]Entry, error) {
 				return nil, fmt.Errorf("layerzip: %w", err)
 			}
 			defer file.Close()
+			st, err := file.Stat()
+			if err != nil {
+				return nil, fmt.Errorf("layerzip: %w", err)
+			}
+			size = st.Size()
+		}
+		// The index is not trusted to fit the file: allocate no more
+		// than the file holds.
+		if e.CompressedSize > uint64(size) {
+			return nil, fmt.Errorf("layerzip: fragment %s: %s: %d-byte symlink target in a %d-byte file", f.Data, e.Name, e.CompressedSize, size)
 		}
 		target := make([]byte, e.CompressedSize)
 		if _, err := file.ReadAt(target, int64(e.Offset+e.localLen())); err != nil {
