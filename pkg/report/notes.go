@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -59,7 +60,7 @@ func GroupNotes(r *Report) []Note {
 			}
 		}
 	}
-	for _, w := range slices.Sorted(mapKeys(warnings)) {
+	for _, w := range slices.Sorted(maps.Keys(warnings)) {
 		g := warnings[w]
 		notes = append(notes, Note{Kind: NoteWarning, Packages: g.pkgs,
 			Text: "warning: " + strings.Join(g.pkgs, ", ") + ": " + w})
@@ -100,7 +101,7 @@ func GroupNotes(r *Report) []Note {
 	}
 	var strip []Note
 	for _, g := range groups {
-		pkgs := slices.Sorted(mapKeys(g.perPkg))
+		pkgs := slices.Sorted(maps.Keys(g.perPkg))
 		n := Note{Kind: NoteStripSkipped, Packages: pkgs, Files: g.files, Bytes: g.bytes, Details: g.details}
 		size := ""
 		if g.sized {
@@ -122,7 +123,7 @@ func GroupNotes(r *Report) []Note {
 // packageCounts is "rasterio 52, fiona 51, pyproj 10" (most first, then by
 // name), or "7 packages" beyond four.
 func packageCounts(per map[string]int) string {
-	names := slices.Sorted(mapKeys(per))
+	names := slices.Sorted(maps.Keys(per))
 	if len(names) > 4 {
 		return fmt.Sprintf("%d packages", len(names))
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -155,7 +156,7 @@ func Attribute(r *Report, entries []LayerEntry) {
 	shared := map[string]*Share{}
 	type part struct{ files, bytes int64 }
 	parts := map[string]map[string]*part{} // package -> the other holders, joined -> part
-	for _, kept := range slices.Sorted(mapKeys(groups)) {
+	for _, kept := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[kept]
 		if len(g.holders) == 1 {
 			s := ownShare(g.holders[0])
@@ -200,7 +201,7 @@ func Attribute(r *Report, entries []LayerEntry) {
 		p := &r.Packages[i]
 		s := own[p.Name]
 		l := &PackageLayer{ExclusiveFiles: s.Files, ExclusiveBytes: s.Bytes}
-		for _, k := range slices.Sorted(mapKeys(parts[p.Name])) {
+		for _, k := range slices.Sorted(maps.Keys(parts[p.Name])) {
 			pt := parts[p.Name][k]
 			l.Shared = append(l.Shared, SharedPart{With: strings.Split(k, "\x00"), Files: int(pt.files), Bytes: pt.bytes})
 			l.SharedFiles += int(pt.files)
@@ -216,16 +217,6 @@ func sortShares(s []Share) {
 	slices.SortFunc(s, func(a, b Share) int {
 		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), slices.Compare(a.Packages, b.Packages))
 	})
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // shareTenths turns parts of a whole into tenths of a percent that add up
