@@ -96,28 +96,35 @@ func FuzzParseRequirementsFile(f *testing.F) {
 			}
 		}
 
-		// Write the file back and parse it again.
+		// Write the file back and parse it again. Values are attached
+		// with '=' (a value may start with '#': "-c#x" names "#x").
 		var b strings.Builder
 		for _, o := range rf.Options {
 			b.WriteString("--" + o.Name)
 			if o.Value != "" {
-				b.WriteString(" " + o.Value)
+				b.WriteString("=" + o.Value)
 			}
 			b.WriteString("\n")
 		}
 		for _, inc := range rf.Includes {
 			if inc.Constraint {
-				b.WriteString("-c " + inc.Path + "\n")
+				b.WriteString("--constraint=" + inc.Path + "\n")
 			} else {
-				b.WriteString("-r " + inc.Path + "\n")
+				b.WriteString("--requirement=" + inc.Path + "\n")
 			}
 		}
 		for _, r := range rf.Requirements {
-			b.WriteString(r.String())
+			line := r.String()
+			// "a@#x" is a requirement with URL "#x", "a @ #x" one
+			// without: in a file " #" starts a comment.
+			line = strings.Replace(line, " @ ", "@", 1)
 			for _, h := range r.Hashes {
-				b.WriteString(" --hash=" + h.Alg + ":" + h.Hex)
+				line += " --hash=" + h.Alg + ":" + h.Hex
 			}
-			b.WriteString("\n")
+			if strings.HasSuffix(line, `\`) {
+				line += " " // "a===\\" is not a continuation line
+			}
+			b.WriteString(line + "\n")
 		}
 		again, err := ParseRequirementsFile(strings.NewReader(b.String()), name)
 		if err != nil {
