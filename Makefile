@@ -58,3 +58,26 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+## Fuzzing (docs/fuzzing.md): every Fuzz target in $(FUZZDIRS), one at a time,
+## FUZZTIME each (the long run: make fuzz FUZZTIME=10m). Stops at the first
+## failure; go test saves the input under <package>/testdata/fuzz/<Name>/,
+## where plain `go test` runs it from then on. Temporary files go to
+## FUZZTMPDIR (tmpfs when there is one: the installer fuzzers write trees).
+FUZZTIME ?= 30s
+FUZZDIRS ?= pkg frontend
+FUZZMINIMIZETIME ?= 100x
+FUZZTMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
+FUZZFLAGS ?=
+
+.PHONY: fuzz
+fuzz:
+	@set -e; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' $(FUZZDIRS) | xargs -n1 dirname | sort -u); do \
+	  for name in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //' | sort -u); do \
+	    echo "== fuzz $$dir $$name for $(FUZZTIME)"; \
+	    TMPDIR=$(FUZZTMPDIR) $(GO) test ./$$dir -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) \
+	      -fuzzminimizetime $(FUZZMINIMIZETIME) $(FUZZFLAGS) \
+	      || { echo "fuzz: $$name in ./$$dir failed; the input is in $$dir/testdata/fuzz/$$name/"; exit 1; }; \
+	  done; \
+	done
