@@ -99,9 +99,15 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
+	// Index pages for what geolayer selects itself: everything, or with
+	// pip's resolver the packages BUILD compiles.
+	pageReqs := reqs
+	if needsResolver(reqs) {
+		pageReqs = builtByBUILD(pl, reqs)
+	}
 	var pages map[pageKey]*simpleindex.Project
-	if !needsResolver(reqs) {
-		if pages, err = fetchIndexPages(ctx, &gatewayPages{c: c, bc: bc}, pl, reqs); err != nil {
+	if len(pageReqs) > 0 {
+		if pages, err = fetchIndexPages(ctx, &gatewayPages{c: c, bc: bc}, pl, pageReqs); err != nil {
 			return nil, err
 		}
 	}

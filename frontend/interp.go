@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -193,6 +194,9 @@ func checkedImage(ctx context.Context, ir imageResolver, pl *plan, role imageRol
 	f, err := ir.probe(ctx, img, p, role.python, role.what)
 	if err != nil {
 		return img, located(err, loc)
+	}
+	if f.Path != "" {
+		f.Path = path.Clean(f.Path) // PATH entries may end in "/" (Lambda's /usr/bin/)
 	}
 	if err := checkPython(f, role, img.Ref, pl.runtime, p); err != nil {
 		return img, located(err, loc)

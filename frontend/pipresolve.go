@@ -56,7 +56,12 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 	// for the machine it runs on (the build host), whatever --platform says.
 	env := pyreq.LinuxEnv(pl.runtime.PythonVersion, wheel.PlatformArch(t.Platform.Architecture))
 	var lines, constraints []string
+	var built []*requirement // pinned packages BUILD compiles: not pip's to resolve
 	for _, r := range reqs {
+		if _, ok := pl.builds[r.Name]; ok && r.version != "" {
+			built = append(built, r)
+			continue
+		}
 		if r.lock != nil {
 			lines = append(lines, fmt.Sprintf("%s==%s", r.Name, r.version))
 			continue
@@ -116,9 +121,24 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 		r.Name = name
 		fn := path.Base(strings.SplitN(u, "#", 2)[0])
 		r.lock = []lockWheel{{filename: fn, url: u, sha256: sha}}
+		if _, ok := pl.builds[name]; ok {
+			return nil, located(errors.Errorf("pip's resolver needs %s %s (a dependency), which BUILD compiles from its sdist: pin it with == so it is built, not resolved", name, in.Metadata.Version), locationOf(reqs, name))
+		}
 		out = append(out, r)
 	}
-	return out, nil
+	return append(out, built...), nil
+}
+
+// builtByBUILD are the pinned requirements BUILD names: their sdists are
+// chosen from the index pages even when pip resolves the rest.
+func builtByBUILD(pl *plan, reqs []*requirement) []*requirement {
+	var out []*requirement
+	for _, r := range reqs {
+		if _, ok := pl.builds[r.Name]; ok && r.version != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // locationOf finds where a package was required, for errors about it; a

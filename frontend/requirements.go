@@ -397,6 +397,10 @@ func checkDirectURL(r *requirement) error {
 	}
 	scheme, _, _ := strings.Cut(r.URL, ":")
 	scheme = strings.ToLower(scheme)
+	if u, err := url.Parse(r.URL); err == nil && u.User != nil {
+		// Never repeat the text: it holds the credentials.
+		return errors.Errorf("%s: %s @ %s: credentials must not be written into a requirement's URL (they would reach logs, the lock file and provenance); name the index with INDEX <url> --secret=<id> instead", r.source, r.Name, redactURL(r.URL))
+	}
 	switch {
 	case strings.Contains(scheme, "+"):
 		return errors.Errorf("%s: %s: VCS requirements are not supported (geolayer installs published wheels by sha256): pin a released version", r.source, r.Raw)

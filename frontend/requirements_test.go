@@ -58,6 +58,7 @@ func TestRequirementsFileOptions(t *testing.T) {
 		{"vcs", "glf-pure @ git+https://example.com/glf.git\n", "requirements.txt:1: glf-pure @ git+https://example.com/glf.git: VCS requirements are not supported"},
 		{"file url", "glf-pure @ file:///tmp/glf_pure-1.1.0-py3-none-any.whl\n", "requirements.txt:1: glf-pure @ file:///tmp/glf_pure-1.1.0-py3-none-any.whl: only http and https URLs"},
 		{"https url", "glf-pure @ https://files.example/glf_pure-1.1.0-py3-none-any.whl\n", ""},
+		{"url with credentials", "glf-pure @ https://user:s3cret@files.example/glf_pure-1.1.0-py3-none-any.whl\n", "requirements.txt:1: glf-pure @ https://user:xxxxx@files.example/glf_pure-1.1.0-py3-none-any.whl: credentials must not be written"},
 		{"escape", "-r ../other.txt\n", "requirements.txt:1: ../other.txt is outside the build context"},
 	}
 	for _, c := range cases {
