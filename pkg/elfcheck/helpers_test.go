@@ -1,15 +1,12 @@
 package elfcheck
 
 import (
-	"archive/tar"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -353,119 +350,4 @@ func wantContains(t *testing.T, what, s string, subs ...string) {
 			t.Errorf("%s %q does not contain %q", what, s, sub)
 		}
 	}
-}
-
-// ---- Debian root file systems of the dev world ----
-
-// devHome is the dev world's state directory.
-func devHome() string {
-	if home := os.Getenv("GEOLAYER_DEV_HOME"); home != "" {
-		return home
-	}
-	return "/var/tmp/geolayer-dev"
-}
-
-// rootfsTar returns the path of a dev-world rootfs tarball. Missing
-// tarballs fail the test (make dev-up builds them) unless
-// GEOLAYER_ELFSTRIP_NO_ROOTFS is set, as in pkg/elfstrip.
-func rootfsTar(t *testing.T, name string) string {
-	t.Helper()
-	p := filepath.Join(devHome(), "rootfs", name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("GEOLAYER_ELFSTRIP_NO_ROOTFS") != "" {
-			t.Skipf("GEOLAYER_ELFSTRIP_NO_ROOTFS is set and %s is missing: %v", name, err)
-		}
-		t.Fatalf("the rootfs tarball %s is needed (make dev-up builds it, or set GEOLAYER_ELFSTRIP_NO_ROOTFS=1 to skip): %v", p, err)
-	}
-	return p
-}
-
-var (
-	rootfsMu    sync.Mutex
-	rootfsCache = map[string]string{}
-)
-
-// runtimeRoot extracts the library directories of a runtime tarball
-// (once per test binary): every entry directly in usr/lib/<triplet>/,
-// usr/lib64/ and usr/lib/, the python lib-dynload modules, and the
-// top-level links (lib -> usr/lib, ...). Links are kept as links.
-func runtimeRoot(t *testing.T, name, triplet string) string {
-	t.Helper()
-	return extractOnce(t, name, func(p string) bool {
-		dir := path.Dir(p)
-		return dir == "." || dir == "usr/lib/"+triplet || dir == "usr/lib64" || dir == "usr/lib" ||
-			strings.HasPrefix(p, "usr/lib/python3.") && strings.Contains(p, "/lib-dynload/")
-	})
-}
-
-// extractOnce extracts the entries of a dev-world tarball that keep
-// selects into the scratch directory, once per test binary and tarball.
-func extractOnce(t *testing.T, name string, keep func(string) bool) string {
-	t.Helper()
-	tarball := rootfsTar(t, name)
-	rootfsMu.Lock()
-	defer rootfsMu.Unlock()
-	if d, ok := rootfsCache[name]; ok {
-		return d
-	}
-	dest := filepath.Join(scratch, strings.TrimSuffix(name, ".tar"))
-	if n := extractTar(t, tarball, dest, keep); n < 40 {
-		t.Fatalf("only %d entries extracted from %s", n, tarball)
-	}
-	rootfsCache[name] = dest
-	return dest
-}
-
-// extractTar writes the directories, regular files, symbolic links and
-// hard links whose cleaned name satisfies keep under dest, and returns how
-// many it wrote.
-func extractTar(t testing.TB, tarball, dest string, keep func(string) bool) int {
-	t.Helper()
-	f, err := os.Open(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f) // seeks over bodies it does not read
-	n := 0
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", tarball, err)
-		}
-		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		if name == "." || name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) || !keep(name) {
-			continue
-		}
-		out := filepath.Join(dest, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(out, 0o755)
-		case tar.TypeSymlink:
-			err = os.Symlink(h.Linkname, out)
-		case tar.TypeLink:
-			err = os.Link(filepath.Join(dest, filepath.FromSlash(path.Clean(strings.TrimPrefix(h.Linkname, "./")))), out)
-		case tar.TypeReg:
-			var w *os.File
-			if w, err = os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644); err == nil {
-				_, err = io.Copy(w, tr)
-				if cerr := w.Close(); err == nil {
-					err = cerr
-				}
-			}
-		default:
-			continue
-		}
-		if err != nil {
-			t.Fatalf("extracting %s: %v", name, err)
-		}
-		n++
-	}
-	return n
 }

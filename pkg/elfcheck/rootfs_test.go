@@ -1,17 +1,26 @@
+//go:build devworld
+
 package elfcheck
 
 import (
+	"archive/tar"
 	"debug/elf"
+	"errors"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // Tests against the dev world's Debian root file systems: real glibc,
 // libstdc++, libexpat and python extension modules, for amd64 and arm64.
+// They are built with -tags devworld (make test-unit) and read
+// $GEOLAYER_DEV_HOME/rootfs/*.tar, which make dev-up builds; a missing
+// tarball is a failure. `go test ./...` without the tag leaves them out.
 
 // debianConfig is a Debian runtime (Azure's python images are Debian 12)
 // with the layer at /opt and /opt/lib on LD_LIBRARY_PATH.
@@ -419,10 +428,7 @@ func BenchmarkCheck(b *testing.B) {
 	root := filepath.Join(scratch, "bench-root")
 	layer := filepath.Join(scratch, "bench-layer")
 	if _, err := os.Stat(layer); err != nil {
-		tarball := filepath.Join(devHome(), "rootfs", "bookworm-amd64-runtime.tar")
-		if _, err := os.Stat(tarball); err != nil {
-			b.Skip(err)
-		}
+		tarball := rootfsTar(b, "bookworm-amd64-runtime.tar")
 		extractTar(b, tarball, root, func(p string) bool {
 			dir := path.Dir(p)
 			return dir == "." || dir == "usr/lib/x86_64-linux-gnu" || dir == "usr/lib64"
@@ -436,4 +442,115 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// ---- Debian root file systems of the dev world ----
+
+// devHome is the dev world's state directory.
+func devHome() string {
+	if home := os.Getenv("GEOLAYER_DEV_HOME"); home != "" {
+		return home
+	}
+	return "/var/tmp/geolayer-dev"
+}
+
+// rootfsTar returns the path of a dev-world rootfs tarball. A missing
+// tarball fails the test: make dev-up builds them.
+func rootfsTar(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(devHome(), "rootfs", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the dev world's rootfs tarball %s is missing: run `make dev-up` (GEOLAYER_DEV_HOME=%s; these tests build only with -tags devworld): %v", p, devHome(), err)
+	}
+	return p
+}
+
+var (
+	rootfsMu    sync.Mutex
+	rootfsCache = map[string]string{}
+)
+
+// runtimeRoot extracts the library directories of a runtime tarball
+// (once per test binary): every entry directly in usr/lib/<triplet>/,
+// usr/lib64/ and usr/lib/, the python lib-dynload modules, and the
+// top-level links (lib -> usr/lib, ...). Links are kept as links.
+func runtimeRoot(t *testing.T, name, triplet string) string {
+	t.Helper()
+	return extractOnce(t, name, func(p string) bool {
+		dir := path.Dir(p)
+		return dir == "." || dir == "usr/lib/"+triplet || dir == "usr/lib64" || dir == "usr/lib" ||
+			strings.HasPrefix(p, "usr/lib/python3.") && strings.Contains(p, "/lib-dynload/")
+	})
+}
+
+// extractOnce extracts the entries of a dev-world tarball that keep
+// selects into the scratch directory, once per test binary and tarball.
+func extractOnce(t *testing.T, name string, keep func(string) bool) string {
+	t.Helper()
+	tarball := rootfsTar(t, name)
+	rootfsMu.Lock()
+	defer rootfsMu.Unlock()
+	if d, ok := rootfsCache[name]; ok {
+		return d
+	}
+	dest := filepath.Join(scratch, strings.TrimSuffix(name, ".tar"))
+	if n := extractTar(t, tarball, dest, keep); n < 40 {
+		t.Fatalf("only %d entries extracted from %s", n, tarball)
+	}
+	rootfsCache[name] = dest
+	return dest
+}
+
+// extractTar writes the directories, regular files, symbolic links and
+// hard links whose cleaned name satisfies keep under dest, and returns how
+// many it wrote.
+func extractTar(t testing.TB, tarball, dest string, keep func(string) bool) int {
+	t.Helper()
+	f, err := os.Open(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f) // seeks over bodies it does not read
+	n := 0
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tarball, err)
+		}
+		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
+		if name == "." || name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) || !keep(name) {
+			continue
+		}
+		out := filepath.Join(dest, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(out, 0o755)
+		case tar.TypeSymlink:
+			err = os.Symlink(h.Linkname, out)
+		case tar.TypeLink:
+			err = os.Link(filepath.Join(dest, filepath.FromSlash(path.Clean(strings.TrimPrefix(h.Linkname, "./")))), out)
+		case tar.TypeReg:
+			var w *os.File
+			if w, err = os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644); err == nil {
+				_, err = io.Copy(w, tr)
+				if cerr := w.Close(); err == nil {
+					err = cerr
+				}
+			}
+		default:
+			continue
+		}
+		if err != nil {
+			t.Fatalf("extracting %s: %v", name, err)
+		}
+		n++
+	}
+	return n
 }
