@@ -120,7 +120,7 @@ func TestWalkDirRefusesSpecialFiles(t *testing.T) {
 	fifo := filepath.Join(root, "sub", "fifo")
 	os.Mkdir(filepath.Dir(fifo), 0o755)
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skip("mkfifo:", err)
+		t.Fatal("mkfifo:", err)
 	}
 	_, err := WalkDir(root, "")
 	if err == nil || !strings.Contains(err.Error(), fifo) {
