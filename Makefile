@@ -4,7 +4,7 @@ GO ?= go
 DEV_HOME ?= $(or $(GEOLAYER_DEV_HOME),/var/tmp/geolayer-dev)
 export GEOLAYER_DEV_HOME := $(DEV_HOME)
 
-.PHONY: all build test test-unit test-conformance test-integration dev-up dev-down dev-status dev-env frontend-image demo bench fmt vet
+.PHONY: all build test test-unit test-tools test-conformance test-integration dev-up dev-down dev-status dev-env frontend-image demo bench fmt vet
 
 all: build
 
@@ -27,15 +27,34 @@ dev-env:
 frontend-image:
 	hack/frontend-image.sh
 
-## Tests: bring the dev world up (some unit tests read its arm64 rootfs),
-## then unit tests, then integration tests against the real world.
+## Tests. `go test ./...` runs anywhere with Go and gcc; the tests that
+## need the dev world (its rootfs tarballs, its registry) are built with
+## -tags devworld and fail, never skip, without it. `make test` brings the
+## world up, then runs the unit tests (with the devworld ones) and the
+## integration tests. In both runs a skipped test is a failure unless
+## .ci/expected-skips lists it (hack/cmd/skipcheck reads go test -json).
+SKIPCHECK := $(DEV_HOME)/bin/skipcheck
+EXPECTED_SKIPS := .ci/expected-skips
 test: dev-up
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 
-test-unit: test-conformance
+## vet (with and without the tag), then every unit test including the
+## devworld ones, against the world $(DEV_HOME)/env describes.
+test-unit: test-conformance test-tools
 	$(GO) vet ./...
-	$(GO) test ./...
+	$(GO) vet -tags devworld ./...
+	@test -f $(DEV_HOME)/env || { echo "make test-unit runs the devworld tests against the dev world, and $(DEV_HOME)/env is missing: run make dev-up first (make test does both)" >&2; exit 1; }
+	$(GO) build -o $(SKIPCHECK) ./hack/cmd/skipcheck
+	. $(DEV_HOME)/env && $(GO) test -tags devworld -json ./... 2>&1 | $(SKIPCHECK) -expected $(EXPECTED_SKIPS) -log $(DEV_HOME)/logs/unit.log ; st=($${PIPESTATUS[@]}) ; [ "$${st[0]}" = 0 ] && [ "$${st[1]}" = 0 ]
+
+## Host tools the tests use beyond Go (command:Debian package), installed
+## if missing. Without them `go test ./...` skips the tests that need them
+## (patchelf, unzip); make test-unit fails on those skips.
+TEST_TOOLS := gcc:gcc g++:g++ git:git unzip:unzip patchelf:patchelf aarch64-linux-gnu-objcopy:binutils-aarch64-linux-gnu
+test-tools:
+	@missing= ; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done ; \
+	[ -z "$$missing" ] || { echo "installing the tests' tools from Debian:$$missing" ; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null ; }
 
 ## Differential test against Python's packaging (Debian's python3-packaging,
 ## installed here if missing); see docs/conformance.md.
@@ -43,8 +62,11 @@ test-conformance:
 	test/conformance/need-packaging.sh
 	$(GO) test -tags conformance -count=1 -run TestConformance ./test/conformance/
 
+## The full -v output goes to $(DEV_HOME)/logs/integration.log, the
+## test lines and skipcheck's summary to the terminal.
 test-integration: dev-up
-	. $(DEV_HOME)/env && $(GO) test -tags integration -count=1 -timeout 60m -v ./test/integration/... 2>&1 | tee $(DEV_HOME)/logs/integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+	$(GO) build -o $(SKIPCHECK) ./hack/cmd/skipcheck
+	. $(DEV_HOME)/env && $(GO) test -tags integration -count=1 -timeout 60m -json ./test/integration/... 2>&1 | $(SKIPCHECK) -v -expected $(EXPECTED_SKIPS) | tee $(DEV_HOME)/logs/integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|skipcheck:|\s+\S+_test.go)' ; st=($${PIPESTATUS[@]}) ; [ "$${st[0]}" = 0 ] && [ "$${st[1]}" = 0 ]
 
 ## Build the demo layer from examples/ (both architectures) into out/demo.
 demo: dev-up
