@@ -41,7 +41,7 @@ need_tools() {
   mkdir -p "$DEV_BIN/.new"
   rm -f "$DEV_BIN/.new/buildkitd" "$DEV_BIN/.new/buildctl" "$DEV_BIN/.new/buildx"
   go_build -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$bk -X github.com/docker/buildx/version.Version=$bx" \
-    -o "$DEV_BIN/.new/" "${pkgs[@]}" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex
+    -o "$DEV_BIN/.new/" "${pkgs[@]}" ./hack/cmd/devregistry ./hack/cmd/mkimage ./hack/cmd/pyindex ./hack/cmd/lambdaroot
   local t
   for t in buildkitd:$bkd buildctl:$bct buildx:$bxb; do
     [ ! -e "$DEV_BIN/.new/${t%%:*}" ] || mv "$DEV_BIN/.new/${t%%:*}" "$DEV_BIN/${t#*:}"
@@ -50,7 +50,7 @@ need_tools() {
   ln -sf "$bct" "$DEV_BIN/buildctl"
   mkdir -p "$HOME/.docker/cli-plugins"
   ln -sf "$DEV_BIN/$bxb" "$HOME/.docker/cli-plugins/docker-buildx"
-  for t in devregistry mkimage pyindex; do
+  for t in devregistry mkimage pyindex lambdaroot; do
     if ! cmp -s "$DEV_BIN/.new/$t" "$DEV_BIN/$t"; then
       mv "$DEV_BIN/.new/$t" "$DEV_BIN/$t"
       case $t in devregistry) stop registry ;; pyindex) stop index; stop index-auth ;; esac
@@ -118,8 +118,12 @@ bctl() { "$DEV_BIN/buildctl" --addr "unix://$SOCK" "$@"; }
 
 registry_has() { curl -fs -o /dev/null -H 'Accept: application/vnd.oci.image.index.v1+json' "http://$GEOLAYER_REGISTRY/v2/$1/manifests/$2"; }
 
+# Ready: pushed by this generation of hack/standins.sh (STANDINS_VERSION in
+# hack/lib.sh); a dev home with older stand-ins gets the new ones.
 standins_ready() {
-  registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest && [ -f "$DEV_HOME/state/standins.pushed" ]
+  registry_has lambda/python 3.13 && registry_has sam/build-python3.11 latest &&
+    registry_has geolayer/standin-build trixie &&
+    [ "$(cut -d' ' -f1 "$DEV_HOME/state/standins.pushed" 2>/dev/null)" = "$STANDINS_VERSION" ]
 }
 
 # A cold start on 2 cores (hack/README.md, "Cold start") keeps both cores
@@ -130,14 +134,14 @@ standins_ready() {
 # while the foreground builds the Go tools, starts the daemons, builds the
 # bookworm pairs, the geo set and the CPython 3.11 half of the fixtures.
 # The frontend image builds in the background once the registry is up.
-CHAIN_PID= FRONT_PID=
+CHAIN_PID= FRONT_PID= AWS_PID=
 start_trixie_chain() {
   standins_ready && return 0
   log "building the trixie stand-ins and their fixtures in the background (logs: $DEV_HOME/logs/trixie-chain.log, mmdebstrap-trixie-*)"
   trixie_chain >"$DEV_HOME/logs/trixie-chain.log" 2>&1 &
   CHAIN_PID=$!
   # If dev-up fails before waiting for them, stop the background jobs (and their mmdebstrap) too.
-  trap 'for p in $CHAIN_PID $FRONT_PID; do kill_tree "$p"; done' EXIT
+  trap 'for p in $CHAIN_PID $FRONT_PID $AWS_PID; do kill_tree "$p"; done' EXIT
 }
 kill_tree() { local c; for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
 
@@ -156,6 +160,7 @@ fixtures_half() {
   log "building the $1 half of the package fixtures (into BuildKit's cache only: no output)"
   bctl build --progress=plain --frontend dockerfile.v0 \
     --local context="$REPO_ROOT/hack/fixtures" --local dockerfile="$REPO_ROOT/hack/fixtures" \
+    --opt build-arg:STANDIN_REGISTRY="$GEOLAYER_REGISTRY" \
     --opt target="$1" --opt platform=linux/amd64,linux/arm64 \
     >"$DEV_HOME/logs/fixtures-$1.log" 2>&1 || { tail -30 "$DEV_HOME/logs/fixtures-$1.log" >&2; die "fixtures ($1) build failed"; }
 }
@@ -165,6 +170,14 @@ need_standins() {
   log "building the bookworm stand-in images"
   "$REPO_ROOT/hack/standins.sh" rootfs bookworm/arm64 bookworm/amd64
   "$REPO_ROOT/hack/standins.sh" push bookworm
+  # The Lambda/SAM stand-ins need both suites' Debian tarballs (a SAM image's
+  # decoy OS python is the other suite's CPython): derived and pushed in the
+  # background once the trixie chain has made them; the geo set and the
+  # fixtures build on the plain images meanwhile.
+  log "deriving and pushing the Lambda and SAM stand-ins in the background (log: $DEV_HOME/logs/aws-standins.log)"
+  "$REPO_ROOT/hack/standins.sh" aws >"$DEV_HOME/logs/aws-standins.log" 2>&1 &
+  AWS_PID=$!
+  trap 'for p in $CHAIN_PID $FRONT_PID $AWS_PID; do kill_tree "$p"; done' EXIT
   # What needs only bookworm images goes into BuildKit's cache now, beside
   # the trixie chain (need_fixtures then finds it).
   build_geo bookworm
@@ -177,7 +190,10 @@ need_standins() {
     "$REPO_ROOT/hack/standins.sh" rootfs trixie/arm64 trixie/amd64
     "$REPO_ROOT/hack/standins.sh" push trixie
   fi
-  date +%s >"$DEV_HOME/state/standins.pushed"
+  wait "$AWS_PID" || { tail -30 "$DEV_HOME/logs/aws-standins.log" >&2; die "the Lambda/SAM stand-ins failed (log: $DEV_HOME/logs/aws-standins.log)"; }
+  AWS_PID=
+  grep -h 'derived\|pushed the' "$DEV_HOME/logs/aws-standins.log" | sed 's/^/  /' >&2 || true
+  echo "$STANDINS_VERSION $(date +%s)" >"$DEV_HOME/state/standins.pushed"
 }
 
 # build_dists NAME DIR [FLAG...]: build a Dockerfile folder for both platforms through
@@ -188,7 +204,7 @@ build_dists() {
   rm -rf "$out.tmp"
   mkdir -p "$DEV_HOME/$name"
   bctl build --progress=plain --frontend dockerfile.v0 \
-    --local context="$dir" --local dockerfile="$dir" "$@" \
+    --local context="$dir" --local dockerfile="$dir" --opt build-arg:STANDIN_REGISTRY="$GEOLAYER_REGISTRY" "$@" \
     --opt platform=linux/amd64,linux/arm64 --output "type=local,dest=$out.tmp" \
     >"$DEV_HOME/logs/$name.log" 2>&1 || { tail -30 "$DEV_HOME/logs/$name.log" >&2; die "$name build failed (log: $DEV_HOME/logs/$name.log)"; }
   rm -rf "$out" && mv "$out.tmp" "$out"

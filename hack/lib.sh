@@ -13,6 +13,11 @@ BUILDER_NAME=${GEOLAYER_BUILDER:-geolayer-dev}
 SOCK=$DEV_HOME/run/buildkitd.sock
 mkdir -p "$DEV_HOME"/{bin,run,logs,state}
 
+# The stand-in images' generation: hack/dev.sh pushes them again when the
+# mark a dev home has ($DEV_HOME/state/standins.pushed) names another one.
+# 2: the Lambda/SAM names carry the strict AWS stand-ins (hack/cmd/lambdaroot).
+STANDINS_VERSION=2
+
 log() { printf '\033[1m[dev]\033[0m %s\n' "$*" >&2; }
 die() { printf '[dev] error: %s\n' "$*" >&2; exit 1; }
 

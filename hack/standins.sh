@@ -2,10 +2,14 @@
 # Builds the stand-in runtime and build images (Debian rootfs made with
 # mmdebstrap from the tool's default archive) and pushes them to the dev
 # registry under the real image names our target profiles use; buildkitd's
-# registry mirrors send those names here.
+# registry mirrors send those names here. The AWS ones (Lambda runtime, SAM
+# build) are derived from the Debian rootfs to have the real images' layout
+# and config (see AWS below); the plain Debian images stay available as
+# geolayer/standin-{runtime,build}:<suite> for the dev world's own tooling.
 #
 #   hack/standins.sh rootfs [suite/arch...]  # build missing rootfs tarballs (cached in $GEOLAYER_DEV_HOME/rootfs)
-#   hack/standins.sh push [suite...]  # assemble two-platform images and push them
+#   hack/standins.sh push [suite...]  # assemble two-platform images and push them (no suite: both, and the AWS ones)
+#   hack/standins.sh aws [suite...]   # derive the Lambda/SAM rootfs (cached) and push those images
 #   (hack/standins.sh hook ...: run by mmdebstrap, see NATIVE)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -195,7 +199,7 @@ push_one() { # suite variant ref...
     --env LANG=C.UTF-8 --cmd /bin/sh >/dev/null
 }
 
-cmd_push() { # [suite...]  (default: both, and the dev world's "pushed" mark)
+cmd_push() { # [suite...]  (default: both, then the AWS stand-ins and the dev world's "pushed" mark)
   local suite py suites=("$@")
   [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
   for suite in "${suites[@]}"; do
@@ -203,18 +207,92 @@ cmd_push() { # [suite...]  (default: both, and the dev world's "pushed" mark)
     log "pushing the $suite stand-ins"
     py=${PY[$suite]}
     # Runtime stand-ins: the names of the real runtime images (see frontend/profile).
-    push_one "$suite" runtime "lambda/python:$py" "azure-functions/python:4-python$py" \
+    push_one "$suite" runtime "azure-functions/python:4-python$py" \
       "serverless-runtimes/google-22-full/runtimes/python${py/./}" "serverless-runtimes/google-24-full/runtimes/python${py/./}" \
       "geolayer/standin-runtime:$suite"
-    # Build stand-ins.
-    push_one "$suite" build "sam/build-python$py:latest" "geolayer/standin-build:$suite"
+    # Build stand-ins (the dev world's own: hack/fixtures, hack/geo).
+    push_one "$suite" build "geolayer/standin-build:$suite"
   done
-  [ $# -gt 0 ] || date +%s >"$DEV_HOME/state/standins.pushed"
+  [ $# -gt 0 ] || { cmd_aws; echo "$STANDINS_VERSION $(date +%s)" >"$DEV_HOME/state/standins.pushed"; }
+}
+
+# ---- AWS: the Lambda runtime and SAM build stand-ins ------------------------
+# public.ecr.aws/lambda/python:3.X (aws/aws-lambda-base-images, branch
+# python3.X, Dockerfile.python3.X) is Amazon Linux with an upstream-built
+# CPython under /var/lang and this config; public.ecr.aws/sam/build-python3.X
+# (aws/aws-sam-build-images, build-image-src/Dockerfile-python3XX) is FROM it,
+# adds compilers, pip's wheel and the OS's own older python3 (yum/dnf), and
+# sets PATH=$PATH:/usr/local/opt/lambda-builders/bin, LANG, ENTRYPOINT [] and
+# CMD ["/bin/bash"]. hack/cmd/lambdaroot derives their layout from the
+# Debian tarballs by rewriting tar entries (no emulation): see hack/README.md,
+# "Lambda and SAM stand-ins". The SAM images' decoy OS python is the other
+# suite's CPython.
+declare -A OTHER=([bookworm]=trixie [trixie]=bookworm)
+# lambda_config PATH: the Lambda images' config (in their order), with this PATH.
+lambda_config() {
+  printf '%s\n' --env LANG=en_US.UTF-8 --env TZ=:/etc/localtime --env "PATH=$1" \
+    --env LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
+    --env LAMBDA_TASK_ROOT=/var/task --env LAMBDA_RUNTIME_DIR=/var/runtime --workdir /var/task
+}
+LAMBDA_PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin
+
+# derive OUT INPUT... -- LAMBDAROOT-ARGS...: run lambdaroot unless OUT is newer
+# than every input tarball and than lambdaroot itself (one builder per OUT, as once).
+ms_since() { local ms=$((($(date +%s%N) - $1) / 1000000)); printf '%d.%d s' $((ms / 1000)) $((ms % 1000 / 100)); }
+derive() {
+  local out=$1 ins=() i t0; shift
+  while [ "$1" != -- ]; do ins+=("$1"); shift; done; shift
+  ( flock 9
+    for i in "${ins[@]}" "$DEV_BIN/lambdaroot"; do [ "$out" -nt "$i" ] || { rm -f "$out"; break; }; done
+    [ ! -s "$out" ] || exit 0
+    t0=$(date +%s%N)
+    "$DEV_BIN/lambdaroot" "$@" -o "$out" || die "lambdaroot $* failed"
+    log "derived ${out##*/} in $(ms_since "$t0")"
+  ) 9>"${out%.tar}.lock"
+}
+
+aws_rootfs() { # suite arch: the lambda and sam tarballs
+  local suite=$1 arch=$2 other=${OTHER[$1]} r=$DEV_HOME/rootfs py=${PY[$1]}
+  local rt=$r/$suite-$arch-runtime.tar bt=$r/$suite-$arch-build.tar decoy=$r/$other-$arch-runtime.tar
+  derive "$r/$suite-$arch-lambda.tar" "$rt" "$bt" -- --variant lambda --py "$py" --arch "$arch" --debian-runtime "$rt" --debian-build "$bt"
+  derive "$r/$suite-$arch-sam.tar" "$rt" "$bt" "$decoy" -- --variant sam --py "$py" --arch "$arch" --debian-runtime "$rt" --debian-build "$bt" \
+    --decoy "$decoy" --decoy-py "${PY[$other]}"
+}
+
+cmd_aws() { # [suite...]  (default: both)
+  local suite py arch suites=("$@") lam sam cfg t0
+  [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+  # Every suite's Debian tarballs of both arches (the decoys); cached, or
+  # waited for when another process is building them (once's locks).
+  cmd_rootfs bookworm/arm64 trixie/arm64 bookworm/amd64 trixie/amd64
+  for suite in "${suites[@]}"; do
+    [ -n "${PY[$suite]:-}" ] || die "unknown suite $suite (bookworm or trixie)"
+    for arch in "${ARCHES[@]}"; do aws_rootfs "$suite" "$arch" & done
+    wait -n && wait -n || die "the $suite Lambda/SAM rootfs failed"
+  done
+  for suite in "${suites[@]}"; do
+    py=${PY[$suite]} lam=() sam=() t0=$(date +%s%N)
+    for arch in "${ARCHES[@]}"; do
+      lam+=(--platform "linux/$arch=$DEV_HOME/rootfs/$suite-$arch-lambda.tar")
+      sam+=(--platform "linux/$arch=$DEV_HOME/rootfs/$suite-$arch-sam.tar")
+    done
+    # Layers uncompressed (loopback registry): gzip was ~90% of these pushes' CPU.
+    mapfile -t cfg < <(lambda_config "$LAMBDA_PATH")
+    "$DEV_BIN/mkimage" --uncompressed "${lam[@]}" --push "$GEOLAYER_REGISTRY/lambda/python:$py" "${cfg[@]}" \
+      --entrypoint '["/lambda-entrypoint.sh"]' >/dev/null
+    # sam/build-python3.X: FROM the Lambda image, ENV PATH=$PATH:/usr/local/opt/lambda-builders/bin,
+    # ENV LANG=en_US.UTF-8 (unchanged), ENTRYPOINT [], CMD ["/bin/bash"].
+    mapfile -t cfg < <(lambda_config "$LAMBDA_PATH:/usr/local/opt/lambda-builders/bin")
+    "$DEV_BIN/mkimage" --uncompressed "${sam[@]}" --push "$GEOLAYER_REGISTRY/sam/build-python$py:latest" "${cfg[@]}" \
+      --entrypoint '[]' --cmd '["/bin/bash"]' >/dev/null
+    log "pushed the $suite Lambda and SAM stand-ins (lambda/python:$py, sam/build-python$py) in $(ms_since "$t0")"
+  done
 }
 
 case "${1:-}" in
   rootfs) shift; cmd_rootfs "$@" ;;
   push) shift; cmd_push "$@" ;;
+  aws) shift; cmd_aws "$@" ;;
   hook) shift; case "${1:-}" in native_py_on|native_py_off) "$@" ;; *) die "unknown hook ${1:-}" ;; esac ;;
-  *) die "usage: $0 rootfs|push" ;;
+  *) die "usage: $0 rootfs|push|aws" ;;
 esac
