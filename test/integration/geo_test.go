@@ -70,9 +70,9 @@ ARG TARGETARCH
 COPY layer-${TARGETARCH}/ /opt/
 COPY check_geo.py /check_geo.py
 RUN env -i PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin \
-      LD_LIBRARY_PATH=/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
+      LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
       PYTHONPATH=/opt/python/lib/python3.11/site-packages:/opt/python \
-      python3 /check_geo.py > /check.log 2>&1 || (cat /check.log; exit 1)
+      /var/lang/bin/python3.11 /check_geo.py > /check.log 2>&1 || (cat /check.log; exit 1)
 RUN cat /check.log
 `
 	if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(df), 0o644); err != nil {
