@@ -145,6 +145,7 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		Glibc:          rt.Glibc,
 		LimitUnzipped:  pl.budget.Unzipped,
 		LimitZipped:    pl.budget.Zipped,
+		DirectUpload:   pl.runtime.Limits.DirectUpload,
 	}
 }
 

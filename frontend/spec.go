@@ -96,7 +96,7 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	}
 
 	for _, tc := range spec.Tests {
-		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required})
+		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required, ProfileImports: tc.ProfileImports})
 	}
 	pl.env = map[string]string{}
 	for _, ec := range spec.Env {
@@ -120,8 +120,8 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		}
 	}
 	if b := spec.Bytecode; b != nil {
-		if rt.Profile == "gcp-functions" {
-			return nil, located(errors.New("BYTECODE needs the target's CPython in the profile's build image, and the gcp-functions build image has none (the buildpacks install Python)"), b.Location())
+		if rt.BuildPython == "" {
+			return nil, located(errors.Errorf("BYTECODE needs the target's CPython, and the %s build image %s has none (the buildpacks install Python at build time): name one with TARGET ... --build-image=<image with CPython %s>", rt.Profile, rt.BuildImage, rt.PythonVersion), b.Location())
 		}
 		pl.bytecode = &llbgen.Bytecode{Optimize: b.Optimize, Sourceless: b.Sourceless}
 	}

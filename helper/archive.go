@@ -55,6 +55,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	runtime := fs.String("runtime", "", "target runtime")
 	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
 	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
+	directUpload := fs.Int64("direct-upload", 0, "the platform's zipped size for a direct upload (a warning, not a limit)")
 	runtimeImage := fs.String("runtime-image", "", "the runtime image (digest-pinned) tests ran in")
 	htmlPath := fs.String("html", "", "where to write report.html (optional)")
 	checkPath := fs.String("check", "", "check.json of the static check, for the report")
@@ -111,7 +112,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 		Platform:     *platform,
 		Profile:      *profile,
 		Runtime:      *runtime,
-		Limits:       report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped},
+		Limits:       report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped, DirectUpload: *directUpload},
 		RuntimeImage: *runtimeImage,
 	}
 	pkgs, err := readPackages(*metaDir)

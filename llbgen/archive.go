@@ -36,6 +36,7 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (arc
 		"--runtime", t.RuntimeName,
 		"--limit-unzipped", strconv.FormatInt(t.LimitUnzipped, 10),
 		"--limit-zipped", strconv.FormatInt(t.LimitZipped, 10),
+		"--direct-upload", strconv.FormatInt(t.DirectUpload, 10),
 		"--runtime-image", t.runtimeImage(),
 	}
 	if t.Dedup {

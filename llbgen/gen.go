@@ -98,6 +98,9 @@ type Target struct {
 	Glibc          string
 	LimitUnzipped  int64
 	LimitZipped    int64
+	// DirectUpload is the platform's zipped size for a direct upload (a
+	// warning in the report, not a limit).
+	DirectUpload int64
 	// NoCache re-runs every step (--no-cache): each named step carries
 	// llb.IgnoreCache.
 	NoCache bool

@@ -81,10 +81,14 @@ type Layout struct {
 	Data         string // the wheel "data" scheme root
 }
 
-// Limits are size limits in bytes; 0 means none.
+// Limits are size limits in bytes; 0 means none. Unzipped and Zipped are
+// enforced (BUDGET's defaults); DirectUpload is the zipped size above which
+// the platform takes the archive only through another route (Lambda: S3),
+// reported as a warning, not enforced.
 type Limits struct {
-	Unzipped int64
-	Zipped   int64
+	Unzipped     int64
+	Zipped       int64
+	DirectUpload int64
 }
 
 // Profiles returns a deep copy of the profile table.

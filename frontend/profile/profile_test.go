@@ -104,7 +104,7 @@ func TestLambdaRows(t *testing.T) {
 		if rt.RuntimeImage != "public.ecr.aws/lambda/python:"+pv || !strings.HasPrefix(rt.BuildImage, "public.ecr.aws/sam/build-python"+pv+":") {
 			t.Errorf("%s: images %s, %s", rt.Name, rt.RuntimeImage, rt.BuildImage)
 		}
-		if rt.Limits != (Limits{Unzipped: 262144000, Zipped: 52428800}) || rt.MountPoint != "/opt" {
+		if rt.Limits != (Limits{Unzipped: 262144000, DirectUpload: 52428800}) || rt.MountPoint != "/opt" {
 			t.Errorf("%s: limits %+v mount %s", rt.Name, rt.Limits, rt.MountPoint)
 		}
 		// The runtime's own CPython and its libraries come first.

@@ -43,6 +43,11 @@ const (
 // strip notes (most files first). The result depends only on r.
 func GroupNotes(r *Report) []Note {
 	var notes []Note
+	if d := r.Limits.DirectUpload; d > 0 && r.Totals.Zipped > d && (r.Limits.Zipped == 0 || r.Limits.Zipped > d) {
+		notes = append(notes, Note{Kind: NoteWarning, Bytes: r.Totals.Zipped, Text: fmt.Sprintf(
+			"layer.zip is %s, over the %s a direct upload takes: publish it from S3 (aws lambda publish-layer-version --content S3Bucket=<bucket>,S3Key=<key>), where only the unzipped limit applies; BUDGET zipped=%d makes this an error",
+			humanBytes(r.Totals.Zipped), humanBytes(d), d)})
+	}
 	type warning struct {
 		pkgs []string
 	}

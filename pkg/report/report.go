@@ -139,6 +139,10 @@ type Totals struct {
 type Limits struct {
 	Unzipped int64 `json:"unzipped,omitempty"`
 	Zipped   int64 `json:"zipped,omitempty"`
+	// DirectUpload is the zipped size the platform takes in a direct
+	// upload (Lambda: 50 MB; larger layers go through S3): a warning when
+	// exceeded, not a limit.
+	DirectUpload int64 `json:"directUpload,omitempty"`
 }
 
 // Report is report.json.
@@ -167,9 +171,12 @@ type Report struct {
 	// globally would shadow another package's copy.
 	Environment []EnvAdvice `json:"environment,omitempty"`
 	// Check is the static check's summary (nil when CHECK off).
-	Check  *Check `json:"check,omitempty"`
-	Totals Totals `json:"totals"`
-	Limits Limits `json:"limits"`
+	Check *Check `json:"check,omitempty"`
+	// Imports are the import times TEST --profile-imports measured (an
+	// optional v2 section, added after assembly; nil without the flag).
+	Imports *Imports `json:"imports,omitempty"`
+	Totals  Totals   `json:"totals"`
+	Limits  Limits   `json:"limits"`
 }
 
 // Check summarizes the static ABI check of the layer's ELF files.

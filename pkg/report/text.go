@@ -56,7 +56,11 @@ var textSections = []func(b *bytes.Buffer, r *Report){
 	textVendored,
 	textLimits,
 	textNotes,
+	textImports,
 }
+
+// textImports is the import-time table (TEST --profile-imports).
+func textImports(b *bytes.Buffer, r *Report) { WriteImportsText(b, r) }
 
 // textVendored lists the libraries vendored from the build stage: what,
 // how big, who needs them.
@@ -261,6 +265,13 @@ func textLimits(b *bytes.Buffer, r *Report) {
 		{"zipped", r.Totals.Zipped, r.Limits.Zipped},
 	} {
 		fmt.Fprintf(b, "%-8s %s\n", l.name, limitLine(l.used, l.limit))
+	}
+	if d := r.Limits.DirectUpload; d > 0 && r.Limits.Zipped == 0 {
+		state := "under"
+		if r.Totals.Zipped > d {
+			state = "OVER"
+		}
+		fmt.Fprintf(b, "%-8s %s the direct-upload limit of %s (larger layers are published from S3)\n", "", state, humanBytes(d))
 	}
 }
 
