@@ -27,6 +27,7 @@ var commands = []command{
 	{"slim", "copy a package tree without pruned files, stripping ELF files safely", runSlim},
 	{"fragment", "compress a package tree into a zip fragment", runFragment},
 	{"assemble", "assemble fragments into layer.zip and report.json", runAssemble},
+	{"imports", "add TEST --profile-imports' import times to report.json and report.html", runImports},
 }
 
 // Main runs a helper subcommand.

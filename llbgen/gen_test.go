@@ -204,7 +204,7 @@ func TestTestRunnerOrdersSysPath(t *testing.T) {
 	if err := os.WriteFile(test, []byte("import json, sys; print(json.dumps(sys.path))\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runner := strings.Replace(testRunner(head, site), "/geolayer-test/test.py", test, 1)
+	runner := strings.Replace(testRunner(head, site, ""), "/geolayer-test/test.py", test, 1)
 	cmd := exec.Command(py, "-I", "-c", runner)
 	cmd.Env = append(os.Environ(), "PYTHONPATH=/from/env")
 	out, err := cmd.CombinedOutput()

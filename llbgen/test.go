@@ -17,7 +17,14 @@ type Test struct {
 	// target platform (TEST --required); otherwise such a test is skipped
 	// with a warning.
 	Required bool
+	// ProfileImports measures the import time of each module the test
+	// imports and the layer files it maps (TEST --profile-imports); the
+	// figures are added to report.json and report.html.
+	ProfileImports bool
 }
+
+// importsDir is where a profiled TEST writes imports.json.
+const importsDir = "/geolayer-imports"
 
 // AddTests runs each TEST in the runtime image of the target platform with
 // its own CPython (by the path the frontend checked), the layer mounted
@@ -27,11 +34,16 @@ type Test struct {
 // gate).
 func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 	t := l.Target
+	profiled := map[int]llb.State{}
 	for i, tc := range tests {
 		script := llb.Scratch().File(llb.Mkfile("/test.py", 0o644, []byte(tc.Code+"\n")),
 			llb.WithCustomName(fmt.Sprintf("[internal] write test %d", i+1)))
+		args := []string{t.Runtime.python(), "-I", "-c", testRunner(t.SysPath, t.SiteDir, "")}
+		if tc.ProfileImports {
+			args = []string{t.Runtime.python(), "-X", "importtime", "-I", "-c", testRunner(t.SysPath, t.SiteDir, t.Layout.MountPoint)}
+		}
 		opts := []llb.RunOption{
-			llb.Args([]string{t.Runtime.python(), "-I", "-c", testRunner(t.SysPath, t.SiteDir)}),
+			llb.Args(args),
 			llb.Platform(t.Platform),
 			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly, wholeLayer),
 			llb.AddMount("/geolayer-test", script, llb.Readonly),
@@ -54,15 +66,73 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		}
 		run := g.ConfiguredImage(t.Runtime, t.Platform).Run(opts...)
 		l.Gate = append(l.Gate, run.AddMount("/geolayer-test-ok", llb.Scratch()))
+		if tc.ProfileImports {
+			profiled[i+1] = run.AddMount(importsDir, llb.Scratch())
+		}
 	}
+	if len(profiled) > 0 {
+		g.addImports(l, profiled)
+	}
+}
+
+// Emulated says whether the target's processes run emulated on the
+// builder (a foreign architecture).
+func (t *Target) Emulated() bool {
+	return t.Platform.OS != t.BuildPlatform.OS || t.Platform.Architecture != t.BuildPlatform.Architecture
+}
+
+// addImports merges the profiled TESTs' imports.json into report.json and
+// report.html (helper imports, which also prints the table in the build
+// log): l.Archive keeps the assembled layer.zip, byte for byte, with the
+// new report.json over the old one, and l.HTML becomes the new page. The
+// step also joins the gate, so the table is printed whatever the target.
+func (g *Gen) addImports(l *Layer, profiled map[int]llb.State) {
+	t := l.Target
+	args := []string{"imports",
+		"--report", "/in/report.json",
+		"--html-in", "/htmlin/report.html",
+		"--tree", "/layer",
+		"--site-packages", t.Layout.SitePackages,
+		"--results", "/results",
+		"--out", "/out/report.json",
+		"--html", "/html/report.html",
+	}
+	if t.Emulated() {
+		args = append(args, "--emulated")
+	}
+	opts := []llb.RunOption{
+		llb.AddMount("/in", l.Archive, llb.Readonly, wholeLayer),
+		llb.AddMount("/htmlin", l.HTML, llb.Readonly),
+		llb.AddMount("/layer", l.Tree, llb.Readonly, wholeLayer),
+		t.name("import times (TEST --profile-imports)"),
+	}
+	nums := make([]int, 0, len(profiled))
+	for n := range profiled {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		opts = append(opts, llb.AddMount(fmt.Sprintf("/results/%d", n), profiled[n], llb.Readonly))
+	}
+	run := g.helperExec(t, args, opts...)
+	out := run.AddMount("/out", llb.Scratch())
+	l.HTML = run.AddMount("/html", llb.Scratch())
+	l.Archive = g.merge([]llb.State{l.Archive, out}, t.name("report.json with import times"))
+	l.Gate = append(l.Gate, run.AddMount("/ok", llb.Scratch()))
 }
 
 // testRunner runs the test file in isolated mode (-I: the image's PYTHON*
 // variables and user site do not leak in) with sys.path as the platform's
 // bootstrap builds it: its documented head in order (the layer's site
 // directory processed as one, so .pth files work), then PYTHONPATH, then
-// the interpreter's own entries.
-func testRunner(head []string, siteDir string) string {
+// the interpreter's own entries. With a mount point (TEST
+// --profile-imports, the interpreter started with -X importtime), the test
+// runs with its stderr in a file, so that the import times of its own
+// imports are separated from the interpreter's startup; its other stderr
+// lines are passed on after it. An audit hook notes each import the test
+// code makes itself with the files under the mount point mapped at that
+// moment (/proc/self/maps); imports.json gets both.
+func testRunner(head []string, siteDir, profileMount string) string {
 	var b strings.Builder
 	b.WriteString("import os, site, sys\n")
 	b.WriteString("before = list(sys.path)\n")
@@ -77,7 +147,14 @@ func testRunner(head []string, siteDir string) string {
 	b.WriteString("pp = [p for p in os.environ.get('PYTHONPATH', '').split(':') if p and p not in head]\n")
 	b.WriteString("sys.path[:] = head + pp + [p for p in before if p not in head and p not in pp]\n")
 	b.WriteString("src = open('/geolayer-test/test.py').read()\n")
-	b.WriteString(testExplain)
+	if profileMount == "" {
+		b.WriteString(testExplain)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "_gl_mount = %q\n_gl_out = %q\n", strings.TrimSuffix(profileMount, "/")+"/", importsDir)
+	b.WriteString(profilePrelude)
+	b.WriteString(strings.Replace(testExplain, "    exec(compile(src, 'TEST', 'exec'), {'__name__': '__main__'})",
+		"    _gl_run(compile(src, 'TEST', 'exec'), {'__name__': '__main__'})", 1))
 	return b.String()
 }
 
@@ -102,6 +179,76 @@ except ImportError as e:
             if f.get('fix'):
                 print('    fix: ' + f['fix'], file=sys.stderr)
     sys.exit(1)
+`
+
+// profilePrelude defines _gl_run, which runs the compiled test with the
+// import-time measurement around it (see testRunner). It imports nothing
+// before the test (json only after it), so the test's imports are its own.
+const profilePrelude = `def _gl_maps():
+    s = set()
+    with open('/proc/self/maps') as f:
+        for line in f:
+            p = line.split(None, 5)
+            if len(p) == 6 and p[5].startswith(_gl_mount) and not p[5].endswith(' (deleted)\n'):
+                s.add(p[5].rstrip('\n'))
+    return s
+_gl_events = []
+_gl_on = [False]
+def _gl_hook(ev, args):
+    if ev != 'import' or not _gl_on[0]:
+        return
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if fn == 'TEST':
+            _gl_events.append((args[0], _gl_maps()))
+            return
+        if not fn.startswith('<frozen importlib'):
+            return
+        f = f.f_back
+sys.addaudithook(_gl_hook)
+def _gl_run(code, g):
+    before = _gl_maps()
+    fd = os.open(_gl_out + '/importtime.txt', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    saved = os.dup(2)
+    sys.stderr.flush()
+    os.dup2(fd, 2)
+    _gl_on[0] = True
+    try:
+        exec(code, g)
+    finally:
+        _gl_on[0] = False
+        end = _gl_maps()
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.lseek(fd, 0, 0)
+        raw = b''
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            raw += chunk
+        os.close(fd)
+        os.unlink(_gl_out + '/importtime.txt')
+        raw = raw.decode('utf-8', 'replace')
+        sys.stderr.write(''.join(l for l in raw.splitlines(True) if not l.startswith('import time:')))
+        sys.stderr.flush()
+        seen = set(before)
+        snaps = [s for _, s in _gl_events] + [end]
+        events = []
+        for i, (m, s) in enumerate(_gl_events):
+            seen |= s
+            files = {}
+            for p in sorted(snaps[i + 1] - seen):
+                try:
+                    files[p] = os.stat(p).st_size
+                except OSError:
+                    pass
+            events.append({'module': m, 'files': files})
+        import json
+        with open(_gl_out + '/imports.json', 'w') as f:
+            json.dump({'python': sys.version.split()[0], 'machine': os.uname().machine, 'mount': _gl_mount.rstrip('/'),
+                       'importtime': raw, 'events': events}, f, indent=1, sort_keys=True)
 `
 
 func oneLine(s string) string {

@@ -223,6 +223,9 @@ type BudgetCommand struct {
 type TestCommand struct {
 	cmdBase
 	Required bool
+	// ProfileImports measures the import times of the test's imports
+	// (TEST --profile-imports).
+	ProfileImports bool
 	// Source is the Python source after variable expansion. Continuation
 	// lines become separate source lines (see docs/geolayerfile.md).
 	Source string

@@ -85,9 +85,10 @@ func init() {
 				{name: "sourceless", kind: boolFlag, usage: "--sourceless"},
 			}, load: (*loader).loadBytecode},
 		{name: "BUDGET", usage: "BUDGET [unzipped=<size>] [zipped=<size>]", load: (*loader).loadBudget},
-		{name: "TEST", usage: "TEST [--required] <python source>",
+		{name: "TEST", usage: "TEST [--required] [--profile-imports] <python source>",
 			flags: []flagDef{
 				{name: "required", kind: boolFlag, usage: "--required"},
+				{name: "profile-imports", kind: boolFlag, usage: "--profile-imports"},
 			}, load: (*loader).loadTest},
 		{name: "ENV", usage: "ENV <key>=<value>...", load: (*loader).loadEnv},
 		{name: "CHECK", usage: "CHECK off|warn|error", load: (*loader).loadCheck},

@@ -208,7 +208,7 @@ func (ld *loader) loadTest(n *parser.Node, fl flagSet) error {
 	if strings.TrimSpace(src) == "" {
 		return errAt(n.Rest.Range, "empty Python source in TEST: it expands to nothing")
 	}
-	cmd := &TestCommand{cmdBase: base(n), Required: fl.bool("required"), Source: src}
+	cmd := &TestCommand{cmdBase: base(n), Required: fl.bool("required"), ProfileImports: fl.bool("profile-imports"), Source: src}
 	ld.spec.Tests = append(ld.spec.Tests, cmd)
 	ld.add(cmd)
 	return nil

@@ -77,11 +77,12 @@ type htmlSection struct {
 var htmlSections = []htmlSection{
 	{"summary", htmlSummaryData},
 	{"packages", htmlPackagesData},
+	{"imports", htmlImportsData},
 	{"treemap", htmlTreemapData},
 	{"notes", htmlNotesData},
 }
 
-var htmlTemplates = template.Must(template.New("report").Parse(htmlSource))
+var htmlTemplates = template.Must(template.New("report").Parse(htmlSource + htmlImportsSource))
 
 const htmlSource = `
 {{- define "head" -}}
