@@ -43,7 +43,7 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 		{name: "bad RECORD wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-record==1.0.0\n",
 			want: []string{"glf-evil-record", "RECORD"}},
 		{name: "over budget", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-cext==1.0.0 glf-data==1.0.0\nBUDGET unzipped=8KiB\n",
-			want: []string{"over budget", "largest packages", "glf-cext", "largest files"}},
+			want: []string{"over budget", "what removing one package would save", "glf-cext", "largest files"}},
 		{name: "failing TEST shows the traceback", file: lambda + "PLATFORM linux/amd64 linux/arm64\nREQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\nTEST import glf_pure; 1 / 0\n",
 			want: []string{"Traceback (most recent call last)", "ZeroDivisionError", ">>> TEST import glf_pure; 1 / 0"}},
 		{name: "RUN without BUILD", file: lambda + "REQUIRE glf-pure==1.0.0\nRUN echo hi\n",
