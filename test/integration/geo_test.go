@@ -69,7 +69,7 @@ TEST import numpy, shapely, pyproj, rasterio, fiona; \
 ARG TARGETARCH
 COPY layer-${TARGETARCH}/ /opt/
 COPY check_geo.py /check_geo.py
-RUN env -i PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin \
+RUN env -i PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin \
       LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
       PYTHONPATH=/opt/python/lib/python3.11/site-packages:/opt/python \
       /var/lang/bin/python3.11 /check_geo.py > /check.log 2>&1 || (cat /check.log; exit 1)

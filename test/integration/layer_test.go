@@ -118,8 +118,9 @@ func TestFrontendZipBothPlatformsWithBuildx(t *testing.T) {
 }
 
 // A layer unzipped into the bare runtime stand-in at /opt imports on both
-// architectures (arm64 emulated) with only the platform's environment
-// (Lambda's documented PATH and LD_LIBRARY_PATH; the interpreter Lambda runs,
+// architectures (arm64 emulated) with only the platform's environment (the
+// Lambda image's PATH, which functions see too: awsdocs/aws-lambda-developer-
+// guide#89, and LD_LIBRARY_PATH; the interpreter Lambda runs,
 // /var/lang/bin/python3.X), and every fixture's functional check passes.
 func TestLayerImportsInBareRuntime(t *testing.T) {
 	for _, py := range []string{"3.11", "3.13"} {
@@ -136,7 +137,7 @@ func TestLayerImportsInBareRuntime(t *testing.T) {
 ARG TARGETARCH
 COPY layer-${TARGETARCH}/ /opt/
 COPY checks/ /checks/
-RUN env -i PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin \
+RUN env -i PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin \
       LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
       PYTHONPATH=/opt/python/lib/python` + py + `/site-packages:/opt/python \
       sh -c 'set -e; for c in /checks/check_*.py; do echo "== $c"; /var/lang/bin/python` + py + ` "$c"; done' > /checks.log 2>&1 || (cat /checks.log; exit 1)
