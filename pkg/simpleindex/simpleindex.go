@@ -206,11 +206,12 @@ func plainAbsolute(href string) (abs, fragment string, ok bool) {
 	abs, fragment, _ = strings.Cut(href, "#")
 	rest, _, _ = strings.Cut(rest, "#") // "http://#" has no host
 	host, p, _ := strings.Cut(rest, "/")
+	p = "/" + p // "http://a/./x" has a dot segment too
 	if host == "" || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
 		return "", "", false
 	}
-	if h, port, found := strings.Cut(host, ":"); found && (h == "" || strings.Contains(host, "@") || strings.Trim(port, "0123456789") != "") {
-		return "", "", false // url.Parse checks ports and user info
+	if h, port, found := strings.Cut(host, ":"); strings.Contains(host, "@") || found && (h == "" || strings.Trim(port, "0123456789") != "") {
+		return "", "", false // url.Parse checks ports and escapes user info
 	}
 	for i := 0; i < len(abs); i++ {
 		c := abs[i]
@@ -230,8 +231,8 @@ func plainAbsolute(href string) (abs, fragment string, ok bool) {
 // filenameFromURL returns the unescaped last path segment of u.
 func filenameFromURL(u string) string {
 	if !strings.ContainsAny(u, "%?#") {
-		if i := strings.Index(u, "://"); i > 0 {
-			rest := u[i+3:]
+		// http(s) only: "a::///x" is opaque, with no path.
+		if scheme, rest, ok := strings.Cut(u, "://"); ok && (scheme == "https" || scheme == "http") {
 			if j := strings.IndexByte(rest, '/'); j >= 0 {
 				p := rest[j:]
 				return p[strings.LastIndexByte(p, '/')+1:]
