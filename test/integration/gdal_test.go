@@ -19,13 +19,18 @@ import (
 // points PROJ_DATA at it, which TEST sees as a configured function would.
 // --glibc=2.36: the stand-in runtime is Debian bookworm (the real
 // python3.11 runtime is Amazon Linux 2, glibc 2.26, which Debian's
-// libraries are too new for).
+// libraries are too new for). numpy for the build comes from pip, which in
+// the SAM image is the runtime's (/var/lang/bin/pip): the distribution's
+// python3-numpy package would go to the operating system's Python, as
+// `yum install python3-numpy` does on the real SAM images, and GDAL's
+// setup would then build without gdal_array. __INDEX__ is the dev index.
 const gdalLayer = `TARGET aws-lambda python3.11 --glibc=2.36
 PLATFORM linux/amd64
 REQUIRE gdal==3.6.2 numpy==1.24.2 pyproj==3.4.1
 BUDGET unzipped=1GiB zipped=1GiB
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
-    apt-get update && apt-get install -y --no-install-recommends libgdal-dev python3-numpy
+    apt-get update && apt-get install -y --no-install-recommends libgdal-dev && \
+    pip install --index-url __INDEX__ numpy==1.24.2
 BUILD gdal --no-build-isolation
 ENV PROJ_DATA=/opt/python/lib/python3.11/site-packages/pyproj/proj_dir/share/proj
 TEST import numpy as np; from osgeo import gdal, gdal_array; gdal.UseExceptions(); a = np.arange(64 * 48, dtype="int16").reshape(48, 64); gdal.GetDriverByName("GTiff").CreateCopy("/tmp/t.tif", gdal_array.OpenArray(a), options=["COMPRESS=DEFLATE"]); b = gdal.Open("/tmp/t.tif").ReadAsArray(); assert (a == b).all(); assert gdal.VersionInfo() == "3060200"; print("gdal GeoTIFF round trip ok")
@@ -42,7 +47,7 @@ TEST from osgeo import osr; osr.UseExceptions(); s = osr.SpatialReference(); s.I
 // emulation takes far too long for a test.
 func TestGDALBindingsBuiltAgainstSharedLibgdal(t *testing.T) {
 	requireGeoOnIndex(t, "gdal")
-	dir := project(t, gdalLayer, nil)
+	dir := project(t, strings.ReplaceAll(gdalLayer, "__INDEX__", env.indexURL), nil)
 	out := filepath.Join(dir, "out")
 	buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
 	rep, err := report.Read(filepath.Join(out, "report.json"))

@@ -144,7 +144,7 @@ func TestTestRunsEachPlatformsInterpreter(t *testing.T) {
 		{"aws-lambda python3.11\nPLATFORM linux/amd64 linux/arm64", "3.11"},
 	} {
 		t.Run(strings.Fields(c.target)[0]+"-"+c.version, func(t *testing.T) {
-			dir := project(t, "TARGET "+c.target+"\nREQUIRE glf-pure==1.1.0\nTEST import glf_pure, sys; print('test-python', sys.executable, '%d.%d' % sys.version_info[:2])\n", nil)
+			dir := project(t, "TARGET "+c.target+"\nREQUIRE glf-pure==1.1.0 glf-pure-dep==1.0.0\nTEST import glf_pure, sys; print('test-python', sys.executable, '%d.%d' % sys.version_info[:2])\n", nil)
 			out := buildx(t, dir, false, "-f", "Geolayerfile", "--no-cache", "-o", filepath.Join(dir, "out"), ".")
 			if !regexp.MustCompile(`test-python /\S+ ` + regexp.QuoteMeta(c.version)).MatchString(out) {
 				t.Errorf("TEST did not print a %s interpreter:\n%s", c.version, tail(out, 30))
