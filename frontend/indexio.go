@@ -101,10 +101,14 @@ func explainStatus(what, u, secret string, err error, timeout time.Duration) str
 	case outcomeServerError:
 		return fmt.Sprintf("%s %s: the server failed (HTTP %d); try again later", what, u, st)
 	}
+	msg := fmt.Sprintf("%s %s: %s", what, u, err.Error())
 	if st != 0 {
-		return fmt.Sprintf("%s %s: HTTP %d: %s", what, u, st, err.Error())
+		msg = fmt.Sprintf("%s %s: HTTP %d: %s", what, u, st, err.Error())
 	}
-	return fmt.Sprintf("%s %s: %s", what, u, err.Error())
+	if secret != "" && strings.Contains(err.Error(), "secret") {
+		msg += fmt.Sprintf(" (this index authenticates with the build secret %q: pass it with `--secret id=%s,env=VAR`, VAR holding the Authorization header value, e.g. Basic <base64 of user:password>)", secret, secret)
+	}
+	return msg
 }
 
 // pageFetcher fetches one index page; a fake stands for it in unit tests.

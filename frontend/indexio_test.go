@@ -43,7 +43,9 @@ func (f *fakePages) fetch(ctx context.Context, u, secret string, limit int64, no
 	return []byte(body), nil
 }
 
-func statusErr(n int) error { return fmt.Errorf("failed to load cache key: invalid response status %d", n) }
+func statusErr(n int) error {
+	return fmt.Errorf("failed to load cache key: invalid response status %d", n)
+}
 
 const idx = "https://pypi.org/simple/"
 
@@ -212,6 +214,17 @@ func TestSelectionFromHostilePages(t *testing.T) {
 		}
 		if got := len(pl.warnings) > 0; got != c.warn {
 			t.Errorf("%s: warnings %v", c.name, pl.warnings)
+		}
+	}
+}
+
+// A missing build secret names the secret and how to pass it.
+func TestExplainMissingSecret(t *testing.T) {
+	err := errors.New("failed to load cache key: failed to retrieve HTTP auth secret glf-index: secret glf-index: not found")
+	msg := explainStatus("fetching index page", "http://127.0.0.1:5002/simple/glf-pure/", "glf-index", err, time.Minute)
+	for _, want := range []string{`build secret "glf-index"`, "--secret id=glf-index"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q lacks %q", msg, want)
 		}
 	}
 }

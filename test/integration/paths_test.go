@@ -46,7 +46,7 @@ func TestImageTargetRunsOnBothPlatforms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(strings.Join(cf.Config.Env, " "), "LD_LIBRARY_PATH=/lib64:/usr/lib64") {
+		if !strings.Contains(strings.Join(cf.Config.Env, " "), "LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64") {
 			t.Errorf("%s: config env lacks Lambda's LD_LIBRARY_PATH: %v", d.Platform, cf.Config.Env)
 		}
 	}
