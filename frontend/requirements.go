@@ -46,7 +46,9 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 				}
 				rf, err := pyreq.ParseRequirementsFile(bytes.NewReader(data), name)
 				if err != nil {
-					return nil, err
+					// requirementsFrom parses it again and reports the
+					// error at the REQUIRE line that names the file.
+					continue
 				}
 				for _, inc := range rf.Includes {
 					p := path.Clean(path.Join(path.Dir(name), inc.Path))
