@@ -15,7 +15,9 @@ import (
 // build stage's /usr/local (soname libglfnative.so.1, the usual link chain),
 // the way a team builds a C library its extension needs. It also proves a
 // RUN secret mount arrives (its sha256 prefix is compared, so the value
-// itself is nowhere in the Geolayerfile) and uses a cache mount.
+// itself is nowhere in the Geolayerfile) and uses a cache mount. ldconfig
+// by its path: RUN has the image's PATH, and the Lambda/SAM images' PATH
+// has no sbin directory.
 const runLibrary = `RUN --mount=type=secret,id=glf-run-token,env=GLF_RUN_TOKEN,required \
     --mount=type=cache,target=/var/cache/glfnative,sharing=locked \
     test "$(printf %s "$GLF_RUN_TOKEN" | sha256sum | cut -c1-16)" = 6cc0eaf5edb46f1d && \
@@ -25,7 +27,7 @@ const runLibrary = `RUN --mount=type=secret,id=glf-run-token,env=GLF_RUN_TOKEN,r
     gcc -shared -fPIC -O2 -g -I/usr/local/include -Wl,-soname,libglfnative.so.1 -o /usr/local/lib/libglfnative.so.1.0.0 /tmp/glfnative/glfnative.c && \
     ln -sf libglfnative.so.1.0.0 /usr/local/lib/libglfnative.so.1 && \
     ln -sf libglfnative.so.1 /usr/local/lib/libglfnative.so && \
-    ldconfig && date >/var/cache/glfnative/last-build
+    /sbin/ldconfig && date >/var/cache/glfnative/last-build
 `
 
 // Done criterion 2 of #6: an extension linking a library that RUN installed
