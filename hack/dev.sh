@@ -103,7 +103,7 @@ write_buildkitd_config() {
     echo "[worker.containerd]"
     echo "  enabled = false"
     # Real image names resolve to the stand-ins in the dev registry.
-    for host in public.ecr.aws mcr.microsoft.com us-central1-docker.pkg.dev; do
+    for host in public.ecr.aws mcr.microsoft.com us-central1-docker.pkg.dev gcr.io; do
       echo "[registry.\"$host\"]"
       echo "  mirrors = [\"$GEOLAYER_REGISTRY\"]"
     done
@@ -196,6 +196,27 @@ need_standins() {
   echo "$STANDINS_VERSION $(date +%s)" >"$DEV_HOME/state/standins.pushed"
 }
 
+# The Azure and GCP stand-ins (hack/platforms.sh: amd64 base rootfs, then
+# CPython compiles and apt in BuildKit once the daemons are up) build in the
+# background from t=0 unless this recipe's images were pushed (its mark);
+# the chain stops itself if dev-up dies first.
+PLAT_PID=
+start_platforms() {
+  "$REPO_ROOT/hack/platforms.sh" marked && return 0
+  log "building the Azure and GCP stand-ins in the background (logs: $DEV_HOME/logs/platforms-chain.log, platforms-*.log)"
+  "$REPO_ROOT/hack/platforms.sh" chain $$ >"$DEV_HOME/logs/platforms-chain.log" 2>&1 &
+  PLAT_PID=$!
+}
+need_platforms() {
+  if [ -n "$PLAT_PID" ]; then
+    log "waiting for the Azure and GCP stand-ins (background)"
+    wait "$PLAT_PID" || { tail -30 "$DEV_HOME/logs/platforms-chain.log" >&2; die "the Azure/GCP stand-ins failed (log: $DEV_HOME/logs/platforms-chain.log)"; }
+    PLAT_PID=
+  elif ! "$REPO_ROOT/hack/platforms.sh" ready; then # marked, but not in the registry
+    "$REPO_ROOT/hack/platforms.sh" chain
+  fi
+}
+
 # build_dists NAME DIR [FLAG...]: build a Dockerfile folder for both platforms through
 # buildctl (cached by BuildKit) into $DEV_HOME/NAME/out.
 build_dists() {
@@ -259,6 +280,7 @@ cmd_up() {
   need_binfmt
   rm -f "$DEV_HOME/run/daemons.up"
   start_trixie_chain
+  start_platforms
   need_tools
   start registry "curl -fsS http://$GEOLAYER_REGISTRY/v2/" -- "$DEV_BIN/devregistry" --addr "$GEOLAYER_REGISTRY" --dir "$DEV_HOME/registry"
   write_buildkitd_config
@@ -270,6 +292,7 @@ cmd_up() {
   fi
   need_standins
   need_fixtures
+  need_platforms
   [ -f "$DEV_HOME/state/index-secret" ] || od -An -N8 -tx1 /dev/urandom | tr -d ' \n' >"$DEV_HOME/state/index-secret"
   start index "curl -fsS http://127.0.0.1:$INDEX_PORT/simple/" -- "$DEV_BIN/pyindex" serve --dir "$DEV_HOME/index/dists" \
     --addr "127.0.0.1:$INDEX_PORT" --overrides "$REPO_ROOT/hack/fixtures/index-overrides.json"

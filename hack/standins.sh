@@ -200,16 +200,14 @@ push_one() { # suite variant ref...
 }
 
 cmd_push() { # [suite...]  (default: both, then the AWS stand-ins and the dev world's "pushed" mark)
-  local suite py suites=("$@")
+  local suite suites=("$@")
   [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
   for suite in "${suites[@]}"; do
     [ -n "${PY[$suite]:-}" ] || die "unknown suite $suite (bookworm or trixie)"
     log "pushing the $suite stand-ins"
-    py=${PY[$suite]}
-    # Runtime stand-ins: the names of the real runtime images (see frontend/profile).
-    push_one "$suite" runtime "azure-functions/python:4-python$py" \
-      "serverless-runtimes/google-22-full/runtimes/python${py/./}" "serverless-runtimes/google-24-full/runtimes/python${py/./}" \
-      "geolayer/standin-runtime:$suite"
+    # The plain Debian runtime (the dev world's own; the real runtime names
+    # are the AWS stand-ins' below and hack/platforms.sh's: Azure, GCP).
+    push_one "$suite" runtime "geolayer/standin-runtime:$suite"
     # Build stand-ins (the dev world's own: hack/fixtures, hack/geo).
     push_one "$suite" build "geolayer/standin-build:$suite"
   done
