@@ -118,7 +118,7 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 			SitePackages: l.SitePackages,
 			Scripts:      l.Bin,
 			Data:         l.Data,
-			Headers:      l.Data + "/include",
+			Headers:      path.Join(l.Data, "include"), // "include" when the data root is the layer root (gcp, site-packages)
 			MountPoint:   rt.MountPoint,
 			Lib:          l.Lib,
 		},

@@ -45,7 +45,12 @@ func runSlim(args []string, stdout io.Writer) error {
 		return err
 	}
 	pkg.Installed = &report.Size{Files: pkg.Files, Bytes: pkg.Bytes}
+	// Paths below site-packages; "" when site-packages is the layer root
+	// (gcp and site-packages layouts), where "./" would match nothing.
 	sitePrefix := path.Clean(*site) + "/"
+	if sitePrefix == "./" {
+		sitePrefix = ""
+	}
 
 	var plan *prune.Result
 	if *pruneJSON != "" {
