@@ -13,13 +13,6 @@ import (
 	"github.com/pkg/errors"
 )
 
-// resolveImageConfig reads the runtime image's config so the image target
-// keeps it (entrypoint, env, workdir) and adds only what the layer needs.
-func resolveImageConfig(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (*dockerspec.DockerOCIImage, error) {
-	img, _, err := resolveImage(ctx, c, ref, p)
-	return img, err
-}
-
 // resolveImage returns an image's config and its digest-pinned reference.
 func resolveImage(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (*dockerspec.DockerOCIImage, string, error) {
 	// As llb.Image does: a name without a tag means :latest (the resolver
