@@ -4,7 +4,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 IMAGE=${GEOLAYER_FRONTEND_IMAGE:-$GEOLAYER_REGISTRY/geolayer/frontend:dev}
-work=$DEV_HOME/frontend-image
+# One work dir per image name, so worktrees pushing their own tags
+# (GEOLAYER_FRONTEND_IMAGE=...:mybranch) can build side by side.
+tag=${IMAGE##*/}; tag=${tag//[^A-Za-z0-9._-]/_}
+work=$DEV_HOME/frontend-image/$tag
 rm -rf "$work" && mkdir -p "$work"
 args=()
 for arch in amd64 arm64; do
@@ -18,5 +21,5 @@ done
 "$DEV_BIN/mkimage" "${args[@]}" --entrypoint /geolayer \
   --label moby.buildkit.frontend.network.none=true \
   --label moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts \
-  --push "$IMAGE" >"$DEV_HOME/logs/frontend-image.log"
-log "frontend image: $(cat "$DEV_HOME/logs/frontend-image.log")"
+  --push "$IMAGE" >"$work.log"
+log "frontend image: $(cat "$work.log")"
