@@ -39,11 +39,13 @@ test: dev-up
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 
-## vet (with and without the tag), then every unit test including the
-## devworld ones, against the world $(DEV_HOME)/env describes.
+## vet (with and without the tag), the frontend's tests under the race
+## detector (its daemonless Build test runs both platforms in parallel),
+## then every unit test including the devworld ones, against the world $(DEV_HOME)/env describes.
 test-unit: test-conformance test-tools
 	$(GO) vet ./...
 	$(GO) vet -tags devworld ./...
+	$(GO) test -race -count=1 ./frontend/...
 	@test -f $(DEV_HOME)/env || { echo "make test-unit runs the devworld tests against the dev world, and $(DEV_HOME)/env is missing: run make dev-up first (make test does both)" >&2; exit 1; }
 	$(GO) build -o $(SKIPCHECK) ./hack/cmd/skipcheck
 	. $(DEV_HOME)/env && $(GO) test -tags devworld -json ./... 2>&1 | $(SKIPCHECK) -expected $(EXPECTED_SKIPS) -log $(DEV_HOME)/logs/unit.log ; st=($${PIPESTATUS[@]}) ; [ "$${st[0]}" = 0 ] && [ "$${st[1]}" = 0 ]

@@ -1,0 +1,311 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	fstypes "github.com/tonistiigi/fsutil/types"
+)
+
+// fakeDaemon stands for BuildKit in a whole Build: the build context, index
+// pages served by URL, image configs, the Python probe's answer per
+// machine, and an empty result for every other solve. It records every
+// definition solved, so a test can read the LLB each platform produced.
+// It is safe for the concurrent calls dockerui's per-platform build makes,
+// which is what `go test -race` checks.
+type fakeDaemon struct {
+	client.Client
+	opts  map[string]string
+	files map[string]string // the build context (and the Geolayerfile)
+	pages map[string]string // index page URL -> body
+	// failDownloads answers these download URLs with an HTTP status, the
+	// way BuildKit's http source reports one.
+	failDownloads map[string]int
+
+	mu     sync.Mutex
+	solved []*pb.Definition
+	warns  []string
+}
+
+func (f *fakeDaemon) BuildOpts() client.BuildOpts {
+	return client.BuildOpts{
+		Opts:    f.opts,
+		Workers: []client.WorkerInfo{{ID: "w0", Platforms: []ocispecs.Platform{amd64, arm64}}},
+		LLBCaps: pb.Caps.CapSet(pb.Caps.All()),
+		Caps:    gwpb.Caps.CapSet(gwpb.Caps.All()),
+	}
+}
+
+func (f *fakeDaemon) CurrentFrontend() (*llb.State, error) {
+	st := llb.Image("example.com/geolayer/frontend:test")
+	return &st, nil
+}
+
+func (f *fakeDaemon) Inputs(context.Context) (map[string]llb.State, error) { return nil, nil }
+
+func (f *fakeDaemon) Warn(_ context.Context, _ digest.Digest, msg string, _ client.WarnOpts) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.warns = append(f.warns, msg)
+	return nil
+}
+
+func (f *fakeDaemon) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	p := opt.ImageOpt.Platform
+	cfg := map[string]any{
+		"architecture": p.Architecture, "os": p.OS,
+		"config": map[string]any{"Env": []string{"PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"}, "WorkingDir": "/var/task"},
+	}
+	dt, err := json.Marshal(cfg)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return ref, digest.FromString(ref + "|" + p.Architecture), dt, nil
+}
+
+func (f *fakeDaemon) Solve(_ context.Context, req client.SolveRequest) (*client.Result, error) {
+	if req.Definition == nil {
+		return nil, fmt.Errorf("unexpected solve %+v", req)
+	}
+	f.mu.Lock()
+	f.solved = append(f.solved, req.Definition)
+	f.mu.Unlock()
+	files := map[string]string{}
+	for _, dt := range req.Definition.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			return nil, err
+		}
+		switch {
+		case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "local://"):
+			for k, v := range f.files {
+				files[k] = v
+			}
+		case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "https://"):
+			u := op.GetSource().Identifier
+			if strings.HasPrefix(u, "https://files.example/") {
+				if status, ok := f.failDownloads[u]; ok {
+					// As BuildKit reports it: the status in the text,
+					// the failing vertex attached, no URL.
+					return nil, errdefs.WrapVertex(fmt.Errorf("failed to load cache key: invalid response status %d", status), digest.FromBytes(dt))
+				}
+				continue // a download: its bytes are never read here
+			}
+			body, ok := f.pages[u]
+			if !ok {
+				// As BuildKit's http source words a 404.
+				return nil, fmt.Errorf("invalid response status 404 (fake: no page %s)", u)
+			}
+			files["page"] = body
+		case op.GetExec() != nil && slices.Contains(op.GetExec().GetMeta().GetArgs(), "geolayer-probe"):
+			machine := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[op.GetPlatform().GetArchitecture()]
+			files["/python.json"] = fmt.Sprintf(`{"found":true,"path":"/var/lang/bin/python3.13","executable":"/var/lang/bin/python3.13","implementation":"cpython","version":"3.13.9","major":3,"minor":13,"soabi":"cpython-313-%[1]s-linux-gnu","ext_suffix":".cpython-313-%[1]s-linux-gnu.so","machine":"%[1]s","pip":true}`, machine)
+		}
+	}
+	res := client.NewResult()
+	res.SetRef(&fakeDaemonRef{files: files})
+	return res, nil
+}
+
+type fakeDaemonRef struct {
+	client.Reference
+	files map[string]string
+}
+
+func (r *fakeDaemonRef) ReadFile(_ context.Context, req client.ReadRequest) ([]byte, error) {
+	dt, ok := r.files[req.Filename]
+	if !ok {
+		dt, ok = r.files[strings.TrimPrefix(req.Filename, "/")]
+	}
+	if !ok {
+		return nil, os.ErrNotExist
+	}
+	b := []byte(dt)
+	if req.Range != nil {
+		end := min(req.Range.Offset+req.Range.Length, len(b))
+		if req.Range.Offset >= len(b) {
+			return nil, nil
+		}
+		b = b[req.Range.Offset:end]
+	}
+	return b, nil
+}
+
+func (r *fakeDaemonRef) StatFile(_ context.Context, req client.StatRequest) (*fstypes.Stat, error) {
+	dt, ok := r.files[req.Path]
+	if !ok {
+		return nil, os.ErrNotExist
+	}
+	return &fstypes.Stat{Path: req.Path, Size: int64(len(dt))}, nil
+}
+
+// httpSources lists the http sources (downloads) of a definition.
+func httpSources(t *testing.T, def *pb.Definition) []string {
+	t.Helper()
+	var out []string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if s := op.GetSource(); s != nil && strings.HasPrefix(s.Identifier, "https://files.example/") {
+			out = append(out, s.Identifier)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+const fakeSHA = "3b787adbf04b0db1967798dba8da1af07e387908ed1553a0d6e74c084d1ceafe"
+
+func fakePage(project string, files ...string) string {
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html><html><body>\n")
+	for _, f := range files {
+		fmt.Fprintf(&b, "<a href=\"https://files.example/%s#sha256=%s\">%s</a>\n", f, fakeSHA, f)
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
+}
+
+// The whole per-platform path of Build (pages, image pinning, the Python
+// probe, selection, markers, LLB, the final solve) for two platforms at
+// once, without a daemon. Run with -race (make test-unit does): dockerui
+// builds the platforms in parallel goroutines.
+func TestBuildMultiPlatformWithoutDaemon(t *testing.T) {
+	geolayerfile := "# syntax=example.com/geolayer/frontend:1\n" +
+		"TARGET aws-lambda python3.13\n" +
+		"PLATFORM linux/amd64 linux/arm64\n" +
+		"INDEX https://index.example/simple/\n" +
+		"REQUIRE -r requirements.txt\n" +
+		"TEST import glf_cext\n"
+	reqs := "glf-cext==1.0.0\n" +
+		"glf-pure==1.0.0 ; platform_machine == \"aarch64\"\n" +
+		"glf-data==1.0.0 ; platform_machine != \"aarch64\" and python_version >= \"3.13\"\n" +
+		"glf-old==1.0.0 ; python_version < \"3.12\"\n"
+	f := &fakeDaemon{
+		opts: map[string]string{"platform": "linux/amd64,linux/arm64", "filename": "Geolayerfile"},
+		files: map[string]string{
+			"Geolayerfile":     geolayerfile,
+			"requirements.txt": reqs,
+		},
+		pages: map[string]string{
+			"https://index.example/simple/glf-cext/": fakePage("glf-cext",
+				"glf_cext-1.0.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+				"glf_cext-1.0.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"),
+			"https://index.example/simple/glf-pure/": fakePage("glf-pure", "glf_pure-1.0.0-py3-none-any.whl"),
+			"https://index.example/simple/glf-data/": fakePage("glf-data", "glf_data-1.0.0-py3-none-any.whl"),
+			"https://index.example/simple/glf-old/":  fakePage("glf-old", "glf_old-1.0.0-py3-none-any.whl"),
+		},
+	}
+	for i := 0; i < 3; i++ { // a few rounds give the race detector interleavings
+		f.solved = nil
+		res, err := Build(context.Background(), f)
+		if err != nil {
+			t.Fatalf("build: %v", err)
+		}
+		if len(res.Refs) != 2 {
+			t.Fatalf("want one result per platform, got refs %v", res.Refs)
+		}
+	}
+	// The final definitions: the largest solve per platform holds every
+	// download of that platform's layer.
+	byArch := map[string][]string{}
+	for _, def := range f.solved {
+		var arch string
+		for _, dt := range def.Def {
+			var op pb.Op
+			if err := op.UnmarshalVT(dt); err != nil {
+				t.Fatal(err)
+			}
+			// The layer's assembly names the platform it is for.
+			if args := op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "assemble") {
+				if i := slices.Index(args, "--platform"); i > 0 && i+1 < len(args) {
+					arch = strings.TrimPrefix(args[i+1], "linux/")
+				}
+			}
+		}
+		if arch != "" {
+			byArch[arch] = httpSources(t, def)
+		}
+	}
+	want := map[string][]string{
+		"amd64": {
+			"https://files.example/glf_cext-1.0.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+			"https://files.example/glf_data-1.0.0-py3-none-any.whl",
+		},
+		"arm64": {
+			"https://files.example/glf_cext-1.0.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
+			"https://files.example/glf_pure-1.0.0-py3-none-any.whl",
+		},
+	}
+	for arch, w := range want {
+		if !slices.Equal(byArch[arch], w) {
+			t.Errorf("%s layer downloads %v, want %v", arch, byArch[arch], w)
+		}
+	}
+}
+
+// A subrequest the frontend does not answer is an error, never a build.
+func TestUnknownSubrequestIsAnError(t *testing.T) {
+	f := &fakeDaemon{
+		opts:  map[string]string{"requestid": "frontend.unknown", "platform": "linux/amd64", "filename": "Geolayerfile"},
+		files: map[string]string{"Geolayerfile": "TARGET aws-lambda python3.13\nREQUIRE glf-pure==1.0.0\n"},
+	}
+	_, err := Build(context.Background(), f)
+	if err == nil || !strings.Contains(err.Error(), "frontend.unknown") {
+		t.Fatalf("want an error naming the subrequest, got %v", err)
+	}
+	for _, def := range f.solved {
+		if len(httpSources(t, def)) > 0 {
+			t.Fatalf("an unknown subrequest solved downloads")
+		}
+	}
+}
+
+// A failed download is named by package and URL with its HTTP outcome,
+// decided by the status, for either platform.
+func TestBuildDownloadOutcomes(t *testing.T) {
+	arm := "https://files.example/glf_cext-1.0.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+	for status, want := range map[int]string{
+		404: "not found (HTTP 404)",
+		401: "HTTP 401",
+		503: "HTTP 503",
+	} {
+		f := &fakeDaemon{
+			opts: map[string]string{"platform": "linux/amd64,linux/arm64", "filename": "Geolayerfile"},
+			files: map[string]string{"Geolayerfile": "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\n" +
+				"INDEX https://index.example/simple/\nREQUIRE glf-cext==1.0.0\n"},
+			pages: map[string]string{"https://index.example/simple/glf-cext/": fakePage("glf-cext",
+				"glf_cext-1.0.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+				"glf_cext-1.0.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl")},
+			failDownloads: map[string]int{arm: status},
+		}
+		_, err := Build(context.Background(), f)
+		if err == nil {
+			t.Fatalf("HTTP %d: the build succeeded", status)
+		}
+		for _, w := range []string{"glf-cext 1.0.0", arm, want} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("HTTP %d: error %q does not say %q", status, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "sha256") {
+			t.Errorf("HTTP %d: error %q blames the hash", status, err)
+		}
+	}
+}
