@@ -170,6 +170,25 @@ func httpSources(t *testing.T, def *pb.Definition) []string {
 	return out
 }
 
+// assemblyArch is the architecture whose layer a definition assembles
+// ("" when it assembles none).
+func assemblyArch(t *testing.T, def *pb.Definition) string {
+	t.Helper()
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		// The layer's assembly names the platform it is for.
+		if args := op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "assemble") {
+			if i := slices.Index(args, "--platform"); i > 0 && i+1 < len(args) {
+				return strings.TrimPrefix(args[i+1], "linux/")
+			}
+		}
+	}
+	return ""
+}
+
 const fakeSHA = "3b787adbf04b0db1967798dba8da1af07e387908ed1553a0d6e74c084d1ceafe"
 
 func fakePage(project string, files ...string) string {
@@ -222,24 +241,11 @@ func TestBuildMultiPlatformWithoutDaemon(t *testing.T) {
 			t.Fatalf("want one result per platform, got refs %v", res.Refs)
 		}
 	}
-	// The final definitions: the largest solve per platform holds every
+	// The final definitions: each platform's layer assembly holds every
 	// download of that platform's layer.
 	byArch := map[string][]string{}
 	for _, def := range f.solved {
-		var arch string
-		for _, dt := range def.Def {
-			var op pb.Op
-			if err := op.UnmarshalVT(dt); err != nil {
-				t.Fatal(err)
-			}
-			// The layer's assembly names the platform it is for.
-			if args := op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "assemble") {
-				if i := slices.Index(args, "--platform"); i > 0 && i+1 < len(args) {
-					arch = strings.TrimPrefix(args[i+1], "linux/")
-				}
-			}
-		}
-		if arch != "" {
+		if arch := assemblyArch(t, def); arch != "" {
 			byArch[arch] = httpSources(t, def)
 		}
 	}

@@ -57,11 +57,15 @@ type plan struct {
 	// GEOLAYER_HTTP_TIMEOUT, GEOLAYER_INDEX_PAGE_LIMIT).
 	httpTimeout time.Duration
 	pageLimit   int64
-	checkMode   string // CHECK: error, warn, off
-	bytecode    *llbgen.Bytecode
-	licenses    bool            // PRUNE --collect-licenses
-	builds      map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
-	buildAuto   bool            // BUILD --auto: sdists where no wheel fits
+	// lockAttestationsUnverified accepts pylock entries that list
+	// attestation-identities on their hashes alone (build arg
+	// GEOLAYER_PYLOCK_ATTESTATIONS=unverified).
+	lockAttestationsUnverified bool
+	checkMode                  string // CHECK: error, warn, off
+	bytecode                   *llbgen.Bytecode
+	licenses                   bool            // PRUNE --collect-licenses
+	builds                     map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
+	buildAuto                  bool            // BUILD --auto: sdists where no wheel fits
 	// autoNoIsolation: BUILD --auto --no-build-isolation
 	autoNoIsolation bool
 	runs            []llbgen.Run // RUN, in file order

@@ -285,24 +285,43 @@ func lockRequirements(name string, data []byte, pl *plan) ([]*requirement, error
 	if err != nil {
 		return nil, errors.Wrap(err, name)
 	}
+	if len(lock.UnknownKeys) > 0 {
+		// A newer 1.x lock: PEP 751 asks for a warning.
+		pl.warnf(nil, "%s: lock-version %s has keys geolayer does not know (%s); they are ignored", name, lock.LockVersion, strings.Join(lock.UnknownKeys, ", "))
+	}
 	var out []*requirement
-	for _, p := range lock.Packages {
-		r := &requirement{source: name, version: p.Version}
+	for i, p := range lock.Packages {
+		where := fmt.Sprintf("%s: package %s", name, p.Name)
+		if p.Version != "" {
+			where += " " + p.Version
+		}
+		// What geolayer cannot honour is refused, never skipped.
+		switch {
+		case p.VCS != nil:
+			return nil, errors.Errorf("%s comes from %s (a VCS checkout): geolayer installs wheels by hash; build a wheel, publish it to an index and lock that", where, p.VCS.Type)
+		case p.Directory != nil:
+			return nil, errors.Errorf("%s is a local directory (%s): geolayer installs wheels by hash; build a wheel, publish it to an index and lock that", where, p.Directory.Path)
+		case p.Archive != nil:
+			return nil, errors.Errorf("%s is a direct archive URL: geolayer installs wheels from an index by hash; publish it to an index and lock that", where)
+		case len(p.AttestationIdentities) > 0 && !pl.lockAttestationsUnverified:
+			return nil, errors.Errorf("%s lists attestation-identities, which geolayer cannot verify (it checks every file against the lock's sha256); to install on the hashes alone, pass --build-arg %s=unverified", where, argLockAttestations)
+		}
+		r := &requirement{source: name, version: p.Version, fromLock: lock, lockIndex: i}
 		r.Name = wheel.NormalizeName(p.Name)
 		r.Marker = p.Marker
 		for _, w := range p.Wheels {
 			sha := strings.ToLower(w.Hashes["sha256"])
 			if sha == "" {
-				return nil, errors.Errorf("%s: package %s: wheel %s has no sha256 hash", name, p.Name, w.Name)
+				return nil, errors.Errorf("%s: wheel %s has no sha256 hash", where, w.Name)
 			}
 			u := w.URL
 			if u == "" {
-				return nil, errors.Errorf("%s: package %s: wheel %s has no url (path wheels are not supported)", name, p.Name, w.Name)
+				return nil, errors.Errorf("%s: wheel %s has no url (path wheels are not supported)", where, w.Name)
 			}
 			// The same URL policy as for index pages, the lock's URLs
 			// judged as if the build's primary index had served them.
 			if err := checkLinkURL(u, pl.index); err != nil {
-				return nil, errors.Errorf("%s: package %s: %v", name, p.Name, err)
+				return nil, errors.Errorf("%s: %v", where, err)
 			}
 			fn := w.Name
 			if fn == "" {
@@ -311,12 +330,16 @@ func lockRequirements(name string, data []byte, pl *plan) ([]*requirement, error
 			r.lock = append(r.lock, lockWheel{filename: fn, url: u, sha256: sha})
 		}
 		if len(r.lock) == 0 {
-			return nil, errors.Errorf("%s: package %s has no wheels: building from an sdist needs BUILD", name, p.Name)
+			return nil, errors.Errorf("%s has only an sdist: geolayer installs locked packages from their wheels; lock a version with wheels for the target", where)
 		}
 		out = append(out, r)
 	}
 	return out, nil
 }
+
+// argLockAttestations accepts pylock entries with attestation-identities
+// on their hashes alone.
+const argLockAttestations = "GEOLAYER_PYLOCK_ATTESTATIONS"
 
 // finishRequirements collects hashes and merges duplicates. Unpinned
 // requirements are kept for pip's resolver (resolved per platform).
@@ -338,7 +361,21 @@ func finishRequirements(reqs []*requirement) ([]*requirement, error) {
 				return nil, located(errors.Errorf("%s: %s: only sha256 hashes can be checked by the fetch step; add a --hash=sha256:...", r.source, r.Name), r.loc)
 			}
 		}
+		if r.fromLock != nil {
+			// One name may have several entries in a lock (per
+			// environment); the lock's selection picks one per target.
+			// A name both locked and required elsewhere is a conflict.
+			if prev, ok := byName[r.Name]; ok && prev.fromLock != r.fromLock {
+				return nil, located(errors.Errorf("%s is required twice: %q (%s) and by the lock %s", r.Name, prev.Raw, prev.source, r.source), r.loc)
+			}
+			byName[r.Name] = r
+			out = append(out, r)
+			continue
+		}
 		if prev, ok := byName[r.Name]; ok {
+			if prev.fromLock != nil {
+				return nil, located(errors.Errorf("%s is required twice: %q (%s) and by the lock %s", r.Name, r.Raw, r.source, prev.source), r.loc)
+			}
 			if prev.version != r.version || prev.Specifier != r.Specifier {
 				return nil, located(errors.Errorf("%s is required twice, differently: %q (%s) and %q (%s)", r.Name, prev.Raw, prev.source, r.Raw, r.source), r.loc)
 			}

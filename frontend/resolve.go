@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
@@ -31,10 +32,21 @@ type requirement struct {
 	loc     []parser.Range
 	source  string // "Geolayerfile", "requirements.txt:12"
 	lock    []lockWheel
+	// fromLock is the pylock.toml the entry came from and lockIndex its
+	// index in Packages: which entries apply is decided per target by
+	// the spec's selection (pyreq.Lock.SelectIndexes), not by r.Marker.
+	fromLock  *pyreq.Lock
+	lockIndex int
 }
 
 type lockWheel struct {
 	filename, url, sha256 string
+}
+
+// lockPath is the lock file an entry came from.
+func (r *requirement) lockPath() string {
+	name, _, _ := strings.Cut(r.source, ":")
+	return name
 }
 
 // pageKey identifies an index page.
@@ -108,9 +120,30 @@ func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pag
 		return nil, err
 	}
 	env := pyreq.LinuxEnv(pl.runtime.PythonVersion, wt.Arch)
+	// Lock files select their entries for the target as PEP 751 says
+	// (requires-python, environments, default-groups, markers, per-entry
+	// requires-python, one entry per name).
+	chosen := map[*pyreq.Lock]map[int]bool{}
+	for _, r := range reqs {
+		if r.fromLock == nil || chosen[r.fromLock] != nil {
+			continue
+		}
+		idx, err := r.fromLock.SelectIndexes(env)
+		if err != nil {
+			return nil, located(errors.Errorf("%s: %v (target %s, Python %s)", r.lockPath(), err, platforms.Format(t.Platform), pl.runtime.PythonVersion), r.loc)
+		}
+		chosen[r.fromLock] = map[int]bool{}
+		for _, i := range idx {
+			chosen[r.fromLock][i] = true
+		}
+	}
 	var out []llbgen.Wheel
 	for _, r := range reqs {
-		if r.Marker != "" {
+		if r.fromLock != nil {
+			if !chosen[r.fromLock][r.lockIndex] {
+				continue
+			}
+		} else if r.Marker != "" {
 			ok, err := pyreq.EvalMarker(r.Marker, env)
 			if err != nil {
 				return nil, located(errors.Wrapf(err, "%s: marker", r.Name), r.loc)

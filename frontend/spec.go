@@ -44,6 +44,13 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if pl.httpTimeout, pl.pageLimit, err = httpSettings(buildArgs); err != nil {
 		return nil, err
 	}
+	switch v := buildArgs[argLockAttestations]; v {
+	case "":
+	case "unverified":
+		pl.lockAttestationsUnverified = true
+	default:
+		return nil, errors.Errorf("build arg %s=%q: the only value is \"unverified\"", argLockAttestations, v)
+	}
 
 	pl.index = DefaultIndex
 	if v := buildArgs["GEOLAYER_INDEX_URL"]; v != "" {

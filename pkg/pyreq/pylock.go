@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ type Lock struct {
 	CreatedBy        string         `toml:"created-by"`
 	Packages         []LockPackage  `toml:"packages"`
 	Tool             map[string]any `toml:"tool,omitempty"`
+
+	// UnknownKeys are keys PEP 751 does not define (a lock of a newer
+	// 1.x minor version may have them; ParsePylock refuses them in 1.0).
+	UnknownKeys []string `toml:"-"`
 }
 
 // LockPackage is one [[packages]] entry.
@@ -91,7 +96,7 @@ func ParsePylock(data []byte) (*Lock, error) {
 	// spec requires some), once into the typed structure.
 	var top map[string]any
 	if err := toml.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("pylock: %w", err)
+		return nil, tomlError(err)
 	}
 	for _, key := range []string{"lock-version", "created-by", "packages"} {
 		if _, ok := top[key]; !ok {
@@ -100,12 +105,90 @@ func ParsePylock(data []byte) (*Lock, error) {
 	}
 	var l Lock
 	if err := toml.Unmarshal(data, &l); err != nil {
-		return nil, fmt.Errorf("pylock: %w", err)
+		return nil, tomlError(err)
 	}
 	if err := l.validate(); err != nil {
 		return nil, err
 	}
+	l.UnknownKeys = unknownKeys(top)
+	// "If a tool supports the major version but not the minor version, a
+	// tool SHOULD warn when an unknown key is seen": a 1.0 lock has no key
+	// outside the spec (tool tables are where tools put theirs).
+	if len(l.UnknownKeys) > 0 && l.LockVersion == "1.0" {
+		return nil, fmt.Errorf("pylock: key %s is not part of lock-version 1.0 (PEP 751); tool-specific keys belong under [tool]", l.UnknownKeys[0])
+	}
 	return &l, nil
+}
+
+// tomlError gives a TOML syntax error its line and column.
+func tomlError(err error) error {
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Errorf("pylock: line %d, column %d: %s", row, col, de.Error())
+	}
+	return fmt.Errorf("pylock: %w", err)
+}
+
+// The keys PEP 751 defines, per table.
+var (
+	lockTopKeys     = keySet("lock-version", "environments", "requires-python", "extras", "dependency-groups", "default-groups", "created-by", "packages", "tool")
+	lockPackageKeys = keySet("name", "version", "marker", "requires-python", "dependencies", "vcs", "directory", "archive", "index", "sdist", "wheels", "attestation-identities", "tool")
+	lockFileKeys    = keySet("name", "upload-time", "url", "path", "size", "hashes")
+	lockArchiveKeys = keySet("url", "path", "size", "upload-time", "hashes", "subdirectory")
+	lockVCSKeys     = keySet("type", "url", "path", "requested-revision", "commit-id", "subdirectory")
+	lockDirKeys     = keySet("path", "editable", "subdirectory")
+)
+
+func keySet(keys ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// unknownKeys lists the keys of a decoded lock that PEP 751 does not
+// define, as dotted paths ("packages[2].frob"), sorted.
+func unknownKeys(top map[string]any) []string {
+	var out []string
+	check := func(where string, m map[string]any, known map[string]bool) {
+		for k := range m {
+			if !known[k] {
+				out = append(out, where+k)
+			}
+		}
+	}
+	check("", top, lockTopKeys)
+	pkgs, _ := top["packages"].([]any)
+	for i, p := range pkgs {
+		pm, ok := p.(map[string]any)
+		if !ok {
+			continue
+		}
+		where := fmt.Sprintf("packages[%d].", i)
+		check(where, pm, lockPackageKeys)
+		if m, ok := pm["sdist"].(map[string]any); ok {
+			check(where+"sdist.", m, lockFileKeys)
+		}
+		if m, ok := pm["archive"].(map[string]any); ok {
+			check(where+"archive.", m, lockArchiveKeys)
+		}
+		if m, ok := pm["vcs"].(map[string]any); ok {
+			check(where+"vcs.", m, lockVCSKeys)
+		}
+		if m, ok := pm["directory"].(map[string]any); ok {
+			check(where+"directory.", m, lockDirKeys)
+		}
+		ws, _ := pm["wheels"].([]any)
+		for j, w := range ws {
+			if m, ok := w.(map[string]any); ok {
+				check(fmt.Sprintf("%swheels[%d].", where, j), m, lockFileKeys)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkLockVersion accepts any 1.x version (newer minor versions only add

@@ -24,6 +24,19 @@ const CreatedBy = "geolayer"
 // the interpreter version. If env has no dependency_groups, the lock's
 // default-groups are used, as the spec suggests.
 func (l *Lock) Select(env map[string]string) ([]LockPackage, error) {
+	idx, err := l.SelectIndexes(env)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LockPackage, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, l.Packages[i])
+	}
+	return out, nil
+}
+
+// SelectIndexes is Select giving the chosen entries' indexes in Packages.
+func (l *Lock) SelectIndexes(env map[string]string) ([]int, error) {
 	pyver := env["python_full_version"]
 	if pyver == "" {
 		return nil, fmt.Errorf("pylock: environment has no python_full_version")
@@ -54,7 +67,7 @@ func (l *Lock) Select(env map[string]string) ([]LockPackage, error) {
 			return nil, fmt.Errorf("pylock: the target environment matches none of the lock's environments %q", l.Environments)
 		}
 	}
-	var out []LockPackage
+	var out []int
 	chosen := map[string]int{} // name -> index into l.Packages
 	for i, p := range l.Packages {
 		ok, err := EvalMarker(p.Marker, env)
@@ -77,7 +90,7 @@ func (l *Lock) Select(env map[string]string) ([]LockPackage, error) {
 			return nil, fmt.Errorf("pylock: package %s is ambiguous: packages[%d] and packages[%d] both apply to the target environment", p.Name, j, i)
 		}
 		chosen[p.Name] = i
-		out = append(out, p)
+		out = append(out, i)
 	}
 	return out, nil
 }
