@@ -230,7 +230,8 @@ func solveResult(ctx context.Context, c client.Client, bc *dockerui.Client, st l
 	// frontend, which can explain them (which package, which requirement).
 	r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 	if err != nil {
-		return nil, err
+		// A helper step that refused its input: its cause, at its line.
+		return nil, explainStep(ctx, c, def.ToPB(), err)
 	}
 	ref, err := r.SingleRef()
 	if err != nil {

@@ -160,6 +160,7 @@ func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pag
 		if err != nil {
 			return nil, located(err, r.loc)
 		}
+		w.Location = toPBRanges(r.loc)
 		if len(hashes) > 0 && !contains(hashes, w.SHA256) {
 			return nil, located(errors.Errorf("%s==%s: %s (sha256:%s) does not match the hashes its constraint gives", r.Name, r.version, w.Filename, w.SHA256), r.loc)
 		}

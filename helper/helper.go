@@ -40,6 +40,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if c.name == args[0] {
 			if err := c.run(args[1:], stdout); err != nil {
 				fmt.Fprintf(stderr, "geolayer helper %s: %v\n", c.name, err)
+				writeCause(err)
 				return 1
 			}
 			return 0
@@ -47,6 +48,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	usage(stderr)
 	return 2
+}
+
+// causeFileEnv: when set (only by the frontend's rerun of a failed step,
+// frontend.explainStep), the error is also written to that file so the
+// frontend can report the cause as the build's error.
+const causeFileEnv = "GEOLAYER_CAUSE_FILE"
+
+func writeCause(err error) {
+	if f := os.Getenv(causeFileEnv); f != "" {
+		_ = os.WriteFile(f, []byte(err.Error()+"\n"), 0o644)
+	}
 }
 
 func usage(w io.Writer) {

@@ -25,5 +25,5 @@ func (g *Gen) fetch(t *Target, w Wheel) llb.State {
 	if w.AuthSecret != "" {
 		opts = append(opts, llb.AuthHeaderSecret(w.AuthSecret))
 	}
-	return llb.HTTP(w.URL, opts...)
+	return llb.HTTP(w.URL, located(g, opts, w.Location)...)
 }

@@ -43,6 +43,10 @@ type Wheel struct {
 	// Sdist, when set, is compiled into this wheel (BUILD) instead of
 	// fetching Filename.
 	Sdist *Sdist
+	// Location is the Geolayerfile line that requires it (REQUIRE, or the
+	// REQUIRE naming its requirements or lock file): its fetch, install
+	// and slim steps point their failures there. Not part of any cache key.
+	Location []*pb.Range
 }
 
 // Target is what one platform's graph is built for.
@@ -142,6 +146,19 @@ func (t *Target) name(format string, a ...any) llb.ConstraintsOpt {
 		return constraints{name, llb.IgnoreCache}
 	}
 	return name
+}
+
+// located adds a Geolayerfile location to a step's options, so BuildKit
+// points the step's failure there (nothing without a source map or
+// location; locations are not part of cache keys).
+func located[O any](g *Gen, opts []O, loc []*pb.Range) []O {
+	if g.SourceMap == nil || len(loc) == 0 {
+		return opts
+	}
+	if o, ok := any(g.SourceMap.Location(loc)).(O); ok {
+		return append(opts, o)
+	}
+	return opts
 }
 
 // helperExec runs the helper on the build host's own architecture: wheel-only

@@ -23,9 +23,9 @@ func (g *Gen) install(t *Target, p *Package) (tree, meta llb.State) {
 		"--epoch", strconv.FormatInt(t.Epoch, 10),
 		"--meta", "/meta" + metaName(w),
 	}
-	run := g.helperExec(t, args,
+	run := g.helperExec(t, args, located(g, []llb.RunOption{
 		llb.AddMount("/in", p.File, llb.Readonly),
 		t.name("install %s %s", w.Name, w.Version),
-	)
+	}, w.Location)...)
 	return run.AddMount("/out", llb.Scratch()), run.AddMount("/meta", llb.Scratch())
 }

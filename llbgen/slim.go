@@ -40,10 +40,10 @@ func (g *Gen) slim(t *Target, p *Package) (tree, meta llb.State) {
 	if mode != "none" {
 		what = append(what, "strip "+mode)
 	}
-	run := g.helperExec(t, args,
+	run := g.helperExec(t, args, located(g, []llb.RunOption{
 		llb.AddMount("/in", p.Tree, llb.Readonly),
 		llb.AddMount("/meta-in", p.Meta, llb.Readonly),
 		t.name("slim %s %s (%s)", w.Name, w.Version, strings.Join(what, ", ")),
-	)
+	}, w.Location)...)
 	return run.AddMount("/out", llb.Scratch()), run.AddMount("/meta", llb.Scratch())
 }

@@ -18,6 +18,9 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 		files      map[string]string
 		platform   string
 		want       []string // substrings of the output
+		// final: substrings of the last ERROR line (what buildx prints
+		// last): the cause itself, never a helper command line.
+		final []string
 	}{
 		{name: "unknown instruction", file: lambda + "FROB glf-pure\n",
 			want: []string{"unknown instruction", ">>> FROB glf-pure"}},
@@ -35,15 +38,15 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 		{name: "index hash mismatch", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-hash==1.0.0\n",
 			want: []string{"glf-evil-hash", "checksum"}},
 		{name: "path traversal wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-dotdot==1.0.0\n",
-			want: []string{"glf-evil-dotdot", "unsafe"}},
+			want: []string{"glf-evil-dotdot", "unsafe", ">>> REQUIRE glf-evil-dotdot==1.0.0"}, final: []string{"install glf-evil-dotdot 1.0.0", "unsafe wheel entry", ".."}},
 		{name: "absolute path wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-abs==1.0.0\n",
-			want: []string{"glf-evil-abs", "unsafe"}},
+			want: []string{"glf-evil-abs", "unsafe", ">>> REQUIRE glf-evil-abs==1.0.0"}, final: []string{"install glf-evil-abs 1.0.0", "unsafe"}},
 		{name: "escaping symlink wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-symlink==1.0.0\n",
-			want: []string{"glf-evil-symlink", "symlink"}},
+			want: []string{"glf-evil-symlink", "symlink"}, final: []string{"install glf-evil-symlink 1.0.0", "symlink"}},
 		{name: "bad RECORD wheel", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-record==1.0.0\n",
-			want: []string{"glf-evil-record", "RECORD"}},
+			want: []string{"glf-evil-record", "RECORD"}, final: []string{"install glf-evil-record 1.0.0", "RECORD"}},
 		{name: "over budget", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-cext==1.0.0 glf-data==1.0.0\nBUDGET unzipped=8KiB\n",
-			want: []string{"over budget", "what removing one package would save", "glf-cext", "largest files"}},
+			want: []string{"over budget", "what removing one package would save", "glf-cext", "largest files", ">>> BUDGET unzipped=8KiB"}, final: []string{"over budget"}},
 		{name: "failing TEST shows the traceback", file: lambda + "PLATFORM linux/amd64 linux/arm64\nREQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\nTEST import glf_pure; 1 / 0\n",
 			want: []string{"Traceback (most recent call last)", "ZeroDivisionError", ">>> TEST import glf_pure; 1 / 0"}},
 		{name: "RUN without BUILD", file: lambda + "REQUIRE glf-pure==1.0.0\nRUN echo hi\n",
@@ -55,7 +58,7 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 		{name: "BUILD compile error", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-linked==1.0.0\nBUILD glf-linked\n",
 			want: []string{"glfnative.h", ">>> BUILD glf-linked"}},
 		{name: "decompression bomb", file: lambda + "PLATFORM linux/amd64\nREQUIRE glf-evil-bomb==1.0.0\n",
-			want: []string{"glf-evil-bomb"}},
+			want: []string{"glf-evil-bomb", ">>> REQUIRE glf-evil-bomb==1.0.0"}, final: []string{"install glf-evil-bomb 1.0.0"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,9 +70,31 @@ func TestErrorsPointAtTheGeolayerfileAndWriteNothing(t *testing.T) {
 					t.Errorf("output does not mention %q:\n%s", w, tail(o, 40))
 				}
 			}
+			if len(tc.final) > 0 {
+				last := lastErrorLine(o)
+				if strings.Contains(last, `process "/geolayer helper`) {
+					t.Errorf("the final error is the helper's command line, not its cause: %s", last)
+				}
+				for _, w := range tc.final {
+					if !strings.Contains(last, w) {
+						t.Errorf("the final error does not say %q: %s", w, last)
+					}
+				}
+			}
 			if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 				t.Errorf("a failed build wrote %d entries to the output", len(entries))
 			}
 		})
 	}
+}
+
+// lastErrorLine is the last line buildx prints that starts with "ERROR:".
+func lastErrorLine(out string) string {
+	last := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "ERROR:") {
+			last = l
+		}
+	}
+	return last
 }

@@ -1,0 +1,178 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/geolayer/geolayer/llbgen"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/pkg/errors"
+)
+
+// CauseFileEnv names the file a helper step writes its refusal to when it
+// fails (helper.Main). Set only in the explanation run below.
+const CauseFileEnv = "GEOLAYER_CAUSE_FILE"
+
+const (
+	causeDir      = "/.geolayer-cause"
+	causeFile     = "cause"
+	maxCauseBytes = 8 << 10
+)
+
+// explainStep turns a failed helper step into an error that states its
+// cause. BuildKit reports a failed process by its command line only
+// (`process "/geolayer helper install --wheel ..." did not complete
+// successfully: exit code: 1`); the helper's explanation is in the step's
+// log, which buildx may cut. So, when a helper step of def exits with an
+// error, the frontend runs that same step once more with a scratch mount
+// where the helper writes its error, and every exit code accepted, and
+// reads the cause back. The rerun has the same inputs, so the helper
+// refuses the same input the same way (a refusal is deterministic; the
+// rerun is cached like any step). It happens only on the failure path.
+//
+// The result names the step (its progress name, e.g. "[linux/amd64]
+// install glf-evil 1.0.0"), the cause, and carries the step's Geolayerfile
+// location from def's source map. Anything else (not a helper step, not an
+// exit error, the rerun failing) returns err unchanged.
+func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err error) error {
+	var ve *errdefs.VertexError
+	var exit *gwpb.ExitError
+	if def == nil || !errors.As(err, &ve) || ve.Vertex == nil || !errors.As(err, &exit) {
+		return err
+	}
+	if caps := c.BuildOpts().LLBCaps; caps.Supports(pb.CapExecValidExitCode) != nil {
+		return err
+	}
+	failed := digest.Digest(ve.Digest)
+	explained, ok := causeDefinition(def, failed)
+	if !ok {
+		return err
+	}
+	res, serr := c.Solve(ctx, client.SolveRequest{Definition: explained, Evaluate: true})
+	if serr != nil {
+		return err
+	}
+	ref, serr := res.SingleRef()
+	if serr != nil || ref == nil {
+		return err
+	}
+	dt, serr := ref.ReadFile(ctx, client.ReadRequest{Filename: causeFile, Range: &client.FileRange{Length: maxCauseBytes}})
+	cause := strings.TrimSpace(string(dt))
+	if serr != nil || cause == "" {
+		return err
+	}
+	if !utf8.ValidString(cause) {
+		cause = strings.ToValidUTF8(cause, "?")
+	}
+	step := ""
+	if md, ok := def.Metadata[failed.String()]; ok {
+		step = md.Description["llb.customname"]
+	}
+	msg := cause
+	if step != "" {
+		msg = step + ": " + cause
+	}
+	// A new error, not a wrapper: the gateway sends the innermost gRPC
+	// status to the client, which would drop a wrapper's message. The
+	// source location is the step's own, from the definition.
+	return located(errors.New(msg), rangesOf(def, failed))
+}
+
+// causeDefinition copies def with the failed exec op changed to write its
+// cause: the cause file's variable in its environment, a scratch mount
+// at causeDir as a new output, every exit code valid; the definition's
+// result is that mount. ok is false when the op is not a helper step.
+func causeDefinition(def *pb.Definition, failed digest.Digest) (*pb.Definition, bool) {
+	var op pb.Op
+	var found bool
+	for _, dt := range def.Def {
+		if digest.FromBytes(dt) == failed {
+			if op.UnmarshalVT(dt) != nil {
+				return nil, false
+			}
+			found = true
+			break
+		}
+	}
+	exec := op.GetExec()
+	if !found || exec == nil || exec.Meta == nil {
+		return nil, false
+	}
+	args := exec.Meta.Args
+	if len(args) < 2 || args[0] != llbgen.HelperPath || args[1] != "helper" {
+		return nil, false
+	}
+	output := int64(0)
+	for _, m := range exec.Mounts {
+		if m.Output >= output {
+			output = m.Output + 1
+		}
+	}
+	exec.Meta.Env = append(exec.Meta.Env, CauseFileEnv+"="+causeDir+"/"+causeFile)
+	exec.Meta.ValidExitCodes = make([]int32, 256)
+	for i := range exec.Meta.ValidExitCodes {
+		exec.Meta.ValidExitCodes[i] = int32(i)
+	}
+	exec.Mounts = append(exec.Mounts, &pb.Mount{Input: int64(pb.Empty), Dest: causeDir, Output: output})
+	dt, err := op.MarshalVT()
+	if err != nil {
+		return nil, false
+	}
+	changed := digest.FromBytes(dt)
+	out := &pb.Definition{Metadata: map[string]*pb.OpMetadata{}}
+	// Every op stays (later ops refer to the failed one); only those the
+	// new result depends on are solved.
+	out.Def = append(append(out.Def, def.Def...), dt)
+	for k, v := range def.Metadata {
+		out.Metadata[k] = v
+	}
+	if md, ok := def.Metadata[failed.String()]; ok {
+		md = md.CloneVT()
+		if md.Description == nil {
+			md.Description = map[string]string{}
+		}
+		md.Description["llb.customname"] = fmt.Sprintf("[internal] explain: %s", md.Description["llb.customname"])
+		md.IgnoreCache = false
+		out.Metadata[changed.String()] = md
+	}
+	// The terminal op: the definition's result is the cause mount.
+	term := &pb.Op{Inputs: []*pb.Input{{Digest: string(changed), Index: output}}}
+	tdt, err := term.MarshalVT()
+	if err != nil {
+		return nil, false
+	}
+	out.Def = append(out.Def, tdt)
+	return out, true
+}
+
+// rangesOf is the source location def's source map gives vertex d (the
+// Geolayerfile's: the only source geolayer maps).
+func rangesOf(def *pb.Definition, d digest.Digest) []parser.Range {
+	if def.Source == nil {
+		return nil
+	}
+	locs, ok := def.Source.Locations[d.String()]
+	if !ok {
+		return nil
+	}
+	var out []parser.Range
+	for _, l := range locs.Locations {
+		for _, r := range l.Ranges {
+			if r.Start == nil || r.End == nil {
+				continue
+			}
+			out = append(out, parser.Range{
+				Start: parser.Position{Line: int(r.Start.Line), Character: int(r.Start.Character)},
+				End:   parser.Position{Line: int(r.End.Line), Character: int(r.End.Character)},
+			})
+		}
+	}
+	return out
+}
