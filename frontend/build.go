@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/geolayer/geolayer/pkg/report"
 	"path"
 	"strings"
 
@@ -15,7 +14,10 @@ import (
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/prune"
+	"github.com/geolayer/geolayer/pkg/report"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
+	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -199,15 +201,27 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			st = layer.Tree
 		case "image":
 			st = gen.ImageState(layer)
-			dataEnv, err := safeDataEnv(ctx, c, bc, layer.Archive, pl)
-			if err != nil {
+		}
+		var rep *report.Report
+		if target == "image" {
+			// The image's config needs the report before the result.
+			if rep, err = readReport(ctx, c, bc, layer.Archive); err != nil {
 				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
 			}
-			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(dataEnv, pl.env))
+			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(safeDataEnv(rep, pl), pl.env))
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
 		if err != nil {
 			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
+		}
+		if target == "zip" || target == "report" {
+			// Their result holds report.json: read it there, no extra step.
+			if rep, err = reportOf(ctx, res.Reference); err != nil {
+				return nil, err
+			}
+		}
+		if rep != nil {
+			reportWarnings(pl, rep, reqs)
 		}
 		return res, nil
 	})
@@ -323,34 +337,64 @@ func setEnv(env []string, k, v string) []string {
 // variable at it cannot make another package read data of a different
 // version (lambgeo/docker-lambda#86). With several copies the variables stay
 // unset and each package finds its own. ENV in the Geolayerfile wins.
-func safeDataEnv(ctx context.Context, c client.Client, bc *dockerui.Client, archive llb.State, pl *plan) (map[string]string, error) {
-	def, err := llb.Scratch().File(llb.Copy(archive, "/report.json", "/report.json"), llb.WithCustomName("[internal] read report.json")).Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/report.json"})
-	if err != nil {
-		return nil, err
-	}
-	var rep report.Report
-	if err := json.Unmarshal(dt, &rep); err != nil {
-		return nil, err
-	}
+func safeDataEnv(rep *report.Report, pl *plan) map[string]string {
 	env := map[string]string{}
 	for _, a := range rep.Environment {
 		if a.Safe && len(a.Values) == 1 {
 			env[a.Variable] = path.Join(pl.runtime.MountPoint, a.Values[0].Path)
 		}
 	}
-	return env, nil
+	return env
+}
+
+// readReport reads a layer's report.json (the archive step's).
+func readReport(ctx context.Context, c client.Client, bc *dockerui.Client, archive llb.State) (*report.Report, error) {
+	def, err := llb.Scratch().File(llb.Copy(archive, "/report.json", "/report.json"), llb.WithCustomName("[internal] read report.json")).Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
+	if err != nil {
+		return nil, explainStep(ctx, c, def.ToPB(), err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	return reportOf(ctx, ref)
+}
+
+// maxReportBytes bounds the report.json the frontend reads back.
+const maxReportBytes = 64 << 20
+
+// reportOf reads /report.json from a solved reference.
+func reportOf(ctx context.Context, ref client.Reference) (*report.Report, error) {
+	if ref == nil {
+		return nil, errors.New("reading report.json: empty result")
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/report.json", Range: &client.FileRange{Length: maxReportBytes}})
+	if err != nil {
+		return nil, errors.Wrap(err, "reading report.json")
+	}
+	var rep report.Report
+	if err := json.Unmarshal(dt, &rep); err != nil {
+		return nil, errors.Wrap(err, "reading report.json")
+	}
+	return &rep, nil
+}
+
+// reportWarnings raises what the layer's steps found that a user should
+// see as build warnings: a .pth file (code run at every interpreter start)
+// and a package PRUNE left without any module. Each points at the line
+// that requires the package.
+func reportWarnings(pl *plan, rep *report.Report, reqs []*requirement) {
+	for _, p := range rep.Packages {
+		for _, w := range p.Warnings {
+			if strings.HasPrefix(w, wheel.PthWarning) || strings.HasPrefix(w, prune.NoModuleLeft) {
+				pl.warnf(locOf(reqs, p.Name), "%s %s: %s", p.Name, p.Version, w)
+			}
+		}
+	}
 }
 
 func mergeEnv(base, over map[string]string) map[string]string {

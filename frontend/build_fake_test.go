@@ -35,6 +35,8 @@ type fakeDaemon struct {
 	// failDownloads answers these download URLs with an HTTP status, the
 	// way BuildKit's http source reports one.
 	failDownloads map[string]int
+	// report is the report.json every result holds ({"packages":[]} if "").
+	report string
 
 	mu     sync.Mutex
 	solved []*pb.Definition
@@ -84,7 +86,12 @@ func (f *fakeDaemon) Solve(_ context.Context, req client.SolveRequest) (*client.
 	f.mu.Lock()
 	f.solved = append(f.solved, req.Definition)
 	f.mu.Unlock()
-	files := map[string]string{}
+	// Every result may be a layer's: report.json is what its steps found.
+	rep := f.report
+	if rep == "" {
+		rep = `{"packages":[]}`
+	}
+	files := map[string]string{"report.json": rep}
 	for _, dt := range req.Definition.Def {
 		var op pb.Op
 		if err := op.UnmarshalVT(dt); err != nil {
@@ -313,5 +320,41 @@ func TestBuildDownloadOutcomes(t *testing.T) {
 		if strings.Contains(err.Error(), "sha256") {
 			t.Errorf("HTTP %d: error %q blames the hash", status, err)
 		}
+	}
+}
+
+// What a layer's steps found that users must see (.pth files, a package
+// PRUNE emptied) becomes a build warning at the requiring line, once for
+// all platforms; other package notes stay in the report.
+func TestReportWarningsRaised(t *testing.T) {
+	f := &fakeDaemon{
+		opts: map[string]string{"platform": "linux/amd64,linux/arm64", "filename": "Geolayerfile"},
+		files: map[string]string{"Geolayerfile": "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\n" +
+			"INDEX https://index.example/simple/\nREQUIRE glf-pure==1.0.0\n"},
+		pages: map[string]string{"https://index.example/simple/glf-pure/": fakePage("glf-pure", "glf_pure-1.0.0-py3-none-any.whl")},
+		report: `{"packages":[{"name":"glf-pure","version":"1.0.0","warnings":[
+			"installs the .pth file glf-hook.pth: Python runs its import lines at every interpreter start, whether or not the package is imported",
+			"PRUNE removed every module of the package (3 files): importing it will fail",
+			"no license file in the wheels of: [glf-pure]"]}]}`,
+	}
+	if _, err := Build(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	var pth, pruned, other int
+	for _, w := range f.warns {
+		switch {
+		case strings.Contains(w, "glf-pure 1.0.0: installs the .pth file glf-hook.pth"):
+			pth++
+		case strings.Contains(w, "glf-pure 1.0.0: PRUNE removed every module"):
+			pruned++
+		default:
+			other++
+		}
+	}
+	if pth != 1 || pruned != 1 {
+		t.Errorf("warnings %q: want the .pth and the PRUNE warning once each", f.warns)
+	}
+	if other != 0 {
+		t.Errorf("unexpected warnings %q", f.warns)
 	}
 }

@@ -239,9 +239,44 @@ func plan(root string, m *Matcher) (*Result, []*entry, error) {
 			Paths:   dangling,
 		})
 	}
+	// A package PRUNE leaves without any module cannot be imported.
+	var modules, removedModules int
+	for _, e := range entries {
+		if e.kind == fs.ModeDir || !isModuleFile(e.rel) {
+			continue
+		}
+		modules++
+		if e.remove {
+			removedModules++
+		}
+	}
+	if modules > 0 && removedModules == modules {
+		res.Warnings = append(res.Warnings, Warning{
+			Message: fmt.Sprintf("%s every module of the package (%d files): importing it will fail", NoModuleLeft, modules),
+		})
+	}
 	slices.SortFunc(res.Removed, func(a, b Removed) int { return strings.Compare(a.Path, b.Path) })
 	slices.SortFunc(res.Dirs, func(a, b RemovedDir) int { return strings.Compare(a.Path, b.Path) })
 	return res, entries, nil
+}
+
+// NoModuleLeft starts the warning for a package PRUNE left without any
+// module (the frontend raises it as a build warning).
+const NoModuleLeft = "PRUNE removed"
+
+// isModuleFile: Python source, bytecode or an extension module, outside
+// the package's metadata.
+func isModuleFile(rel string) bool {
+	for _, part := range strings.Split(path.Dir(rel), "/") {
+		if strings.HasSuffix(part, ".dist-info") || strings.HasSuffix(part, ".data") {
+			return false
+		}
+	}
+	switch path.Ext(rel) {
+	case ".py", ".pyc", ".so":
+		return true
+	}
+	return false
 }
 
 func parentOf(rel string) string {

@@ -264,3 +264,24 @@ func TestApply(t *testing.T) {
 		t.Error("Apply removed a file the plan did not list")
 	}
 }
+
+// A PRUNE that removes every module of a package is warned about; one that
+// leaves a module is not.
+func TestPlanWarnsWhenNoModuleIsLeft(t *testing.T) {
+	all, _, _ := planTree(t, Options{Package: "pkg", Rules: []Rule{pr("pkg/")}},
+		"pkg/__init__.py", "pkg/_ext.cpython-313-x86_64-linux-gnu.so", "pkg-1.0.dist-info/METADATA",
+	)
+	if !slices.ContainsFunc(all.Warnings, func(w Warning) bool {
+		return strings.HasPrefix(w.Message, NoModuleLeft) && strings.Contains(w.Message, "2 files")
+	}) {
+		t.Errorf("no warning for a package left without modules: %+v", all.Warnings)
+	}
+	some, _, _ := planTree(t, Options{Package: "pkg", Rules: []Rule{pr("pkg/tests/")}},
+		"pkg/__init__.py", "pkg/tests/test_a.py",
+	)
+	for _, w := range some.Warnings {
+		if strings.HasPrefix(w.Message, NoModuleLeft) {
+			t.Errorf("warned although pkg/__init__.py stays: %+v", w)
+		}
+	}
+}

@@ -186,6 +186,10 @@ func cleanSchemeDir(dir string) (string, error) {
 	return strings.TrimSuffix(dir, "/"), nil
 }
 
+// PthWarning starts the warning for a .pth file installed into
+// site-packages (the frontend raises it as a build warning).
+const PthWarning = "installs the .pth file"
+
 func (in *installer) warnf(format string, args ...any) {
 	in.warnings = append(in.warnings, fmt.Sprintf(format, args...))
 }

@@ -400,3 +400,25 @@ func TestInstallDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A .pth file at the root of site-packages is installed with a warning (it
+// runs at every interpreter start); one inside a package is not special.
+func TestInstallWarnsAboutPth(t *testing.T) {
+	whl := demoWheel(t,
+		zentry{name: "demo-hook.pth", data: "import demo\n"},
+		zentry{name: "demo/inner.pth", data: "x\n"},
+	)
+	res, err := Install(whl, lambdaScheme(t.TempDir()), InstallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pth []string
+	for _, w := range res.Warnings {
+		if strings.HasPrefix(w, PthWarning) {
+			pth = append(pth, w)
+		}
+	}
+	if len(pth) != 1 || !strings.Contains(pth[0], "demo-hook.pth") {
+		t.Errorf(".pth warnings = %q, want one for demo-hook.pth", pth)
+	}
+}

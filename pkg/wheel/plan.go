@@ -73,6 +73,10 @@ func (in *installer) plan(files []*zip.File) ([]plannedEntry, error) {
 				return nil, fmt.Errorf("%w: two members install to %s (%s and %s)", ErrUnsafe, p.dest, other, name)
 			}
 			dests[p.dest] = name
+			// site.py runs a .pth file's import lines at every start.
+			if (p.key == "purelib" || p.key == "platlib") && path.Ext(p.dest) == ".pth" && path.Dir(p.dest) == path.Clean(in.scheme[p.key]) {
+				in.warnf("%s %s: Python runs its import lines at every interpreter start, whether or not the package is imported", PthWarning, path.Base(p.dest))
+			}
 			if p.key == "scripts" && strings.HasPrefix(name, in.dataDir+"/") {
 				if kind != kindFile {
 					return nil, fmt.Errorf("%w %q: scripts may only contain regular files", ErrUnsafe, name)
