@@ -109,3 +109,52 @@ func TestMarkersPerTargetPlatform(t *testing.T) {
 		}
 	}
 }
+
+// A pylock.toml with an entry per machine gives each platform's layer its
+// own entries (PEP 751's selection per target), and an entry geolayer
+// cannot honour fails at the REQUIRE --lock line, naming the package.
+func TestPylockPerTargetAndRefusals(t *testing.T) {
+	files := strings.Replace(env.indexURL, "/simple/", "/files/", 1)
+	entry := func(name, version, file, marker string) string {
+		m := ""
+		if marker != "" {
+			m = "marker = \"" + marker + "\"\n"
+		}
+		return "\n[[packages]]\nname = '" + name + "'\nversion = '" + version + "'\n" + m +
+			"wheels = [{url = '" + files + file + "', hashes = {sha256 = '" + fixtureSHA(t, file) + "'}}]\n"
+	}
+	lock := "lock-version = '1.0'\ncreated-by = 'test'\n" +
+		entry("glf-pure", "1.0.0", "glf_pure-1.0.0-py3-none-any.whl", "platform_machine == 'x86_64'") +
+		entry("glf-pure", "1.1.0", "glf_pure-1.1.0-py3-none-any.whl", "platform_machine == 'aarch64'") +
+		entry("glf-data", "1.0.0", "glf_data-1.0.0-py3-none-any.whl", "platform_machine == 'aarch64'")
+	const gf = "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE --lock=pylock.toml\n"
+	dir := project(t, gf, map[string]string{"pylock.toml": lock})
+	buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	version := func(arch string) (pure string, data bool) {
+		for name := range zipNames(t, filepath.Join(dir, "out", "linux_"+arch, "layer.zip")) {
+			if strings.Contains(name, "/glf_pure-") && strings.HasSuffix(name, ".dist-info/METADATA") {
+				pure = strings.TrimSuffix(strings.Split(name, "/glf_pure-")[1], ".dist-info/METADATA")
+			}
+			data = data || strings.Contains(name, "/glf_data/")
+		}
+		return pure, data
+	}
+	if v, data := version("amd64"); v != "1.0.0" || data {
+		t.Errorf("amd64: glf-pure %q, glf-data %v; want 1.0.0 and no glf-data", v, data)
+	}
+	if v, data := version("arm64"); v != "1.1.0" || !data {
+		t.Errorf("arm64: glf-pure %q, glf-data %v; want 1.1.0 and glf-data", v, data)
+	}
+
+	vcs := lock + "\n[[packages]]\nname = 'glf-git'\nvcs = {type = 'git', url = 'https://git.example/glf.git', commit-id = 'abc'}\n"
+	dir = project(t, gf, map[string]string{"pylock.toml": vcs})
+	out := buildx(t, dir, true, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
+	for _, want := range []string{"pylock.toml: package glf-git comes from git (a VCS checkout)", ">>> REQUIRE --lock=pylock.toml"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, tail(out, 25))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Errorf("a refused build exported something")
+	}
+}
