@@ -16,21 +16,21 @@ func outlineOf(spec *instructions.Spec, loadErr error, src *dockerui.Source) (*o
 	}
 	o := &outline.Outline{Name: "geolayer", Description: "a serverless Python layer"}
 	srcIdx := int32(0)
-	for _, ac := range spec.Args {
-		for _, a := range ac.Args {
-			o.Args = append(o.Args, outline.Arg{
-				Name:        a.Name,
-				Description: a.Description,
-				Value:       a.Value,
-				Location:    &pb.Location{SourceIndex: srcIdx, Ranges: toPBRanges(a.Location)},
-			})
-		}
+	// One model: the spec's outline (ARGs in order; every build secret,
+	// INDEX --secret and RUN --mount=type=secret, once, required if any
+	// use requires it).
+	so := spec.Outline()
+	for _, a := range so.Args {
+		o.Args = append(o.Args, outline.Arg{
+			Name:        a.Name,
+			Description: a.Description,
+			Value:       a.Value,
+			Location:    &pb.Location{SourceIndex: srcIdx, Ranges: toPBRanges(a.Location)},
+		})
 	}
-	for _, ix := range spec.Indexes {
-		if ix.Secret.IsSet() {
-			o.Secrets = append(o.Secrets, outline.Secret{Name: ix.Secret.Value, Required: true,
-				Location: &pb.Location{SourceIndex: srcIdx, Ranges: toPBRanges(ix.Location())}})
-		}
+	for _, sec := range so.Secrets {
+		o.Secrets = append(o.Secrets, outline.Secret{Name: sec.ID, Required: sec.Required,
+			Location: &pb.Location{SourceIndex: srcIdx, Ranges: toPBRanges(sec.Location)}})
 	}
 	if src != nil && src.SourceMap != nil {
 		o.Sources = [][]byte{src.Data}

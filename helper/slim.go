@@ -151,7 +151,7 @@ func runSlim(args []string, stdout io.Writer) error {
 		pkg.Bytes -= st.SavedBytes
 		pkg.Strip = st
 	}
-	pkg.Licenses, pkg.DataDirs = scanKept(*out, sitePrefix)
+	pkg.Licenses, pkg.DataDirs = scanKept(*out)
 	if err := os.MkdirAll(filepath.Dir(*metaOut), 0o755); err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func runSlim(args []string, stdout io.Writer) error {
 // scanKept lists the license files the package keeps and the data folders
 // it bundles for PROJ (proj.db) and GDAL (gdalvrt.xsd), as paths relative
 // to the layer root.
-func scanKept(root, sitePrefix string) (licenses []string, data []report.DataDir) {
+func scanKept(root string) (licenses []string, data []report.DataDir) {
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
@@ -186,6 +186,5 @@ func scanKept(root, sitePrefix string) (licenses []string, data []report.DataDir
 		}
 		return nil
 	})
-	_ = sitePrefix
 	return licenses, data
 }

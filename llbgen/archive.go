@@ -14,9 +14,6 @@ func (g *Gen) fragment(t *Target, p *Package) llb.State {
 		"--out", "/frag",
 		"--epoch", strconv.FormatInt(t.Epoch, 10),
 	}
-	if t.Level != 0 {
-		args = append(args, "--level", strconv.Itoa(t.Level))
-	}
 	run := g.helperExec(t, args,
 		llb.AddMount("/tree", p.Tree, llb.Readonly),
 		t.name("compress %s %s", p.Wheel.Name, p.Wheel.Version),

@@ -72,7 +72,6 @@ type Target struct {
 	SysPath   []string
 	SiteDir   string
 	Epoch     int64  // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
-	Level     int    // deflate level; 0 = helper default
 	StripMode string // "unneeded", "debug" or "none"
 	// Prune is the PRUNE/KEEP options as JSON (pkg/prune.Options without
 	// Package), "" when nothing is pruned.

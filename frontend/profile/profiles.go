@@ -2,7 +2,8 @@ package profile
 
 // The profile table. Every fact carries its source; sources marked
 // "inference" are conclusions drawn from the cited material, not statements
-// of it. Reference notes: /work/shared/reference/platforms-and-standards.md.
+// of it. Each source is cited where the fact is (URL, repository and path,
+// or the document's title).
 
 import "strings"
 
