@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -82,14 +83,20 @@ func runInstall(args []string, stdout io.Writer) error {
 
 // fileSHA256 is the hex sha256 of a file's bytes.
 func fileSHA256(p string) (string, error) {
+	s, _, err := fileHashes(p)
+	return s, err
+}
+
+// fileHashes are the hex sha256 and sha1 of a file's bytes.
+func fileHashes(p string) (sha256Hex, sha1Hex string, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", p, err)
+	h2, h1 := sha256.New(), sha1.New()
+	if _, err := io.Copy(io.MultiWriter(h2, h1), f); err != nil {
+		return "", "", fmt.Errorf("%s: %w", p, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h2.Sum(nil)), hex.EncodeToString(h1.Sum(nil)), nil
 }
