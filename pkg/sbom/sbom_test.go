@@ -34,7 +34,7 @@ func testReport() *report.Report {
 				Built:   &report.Built{Sdist: "gdal-3.6.2.tar.gz", BuildImage: "127.0.0.1:5000/sam/build-python3.13:latest@sha256:" + hexD, WheelSHA256: hexD}},
 			{Name: "native-libraries", Vendored: []report.VendoredLib{
 				{Soname: "libgdal.so.32", Path: "lib/libgdal.so.32", Source: "/usr/lib/aarch64-linux-gnu/libgdal.so.32.3.6.2", SHA256: hexA, SHA1: sha1, SourceSHA256: hexB,
-					NeededBy: []string{"python/lib/python3.13/site-packages/osgeo/_gdal.so"},
+					NeededBy:  []string{"python/lib/python3.13/site-packages/osgeo/_gdal.so"},
 					OSPackage: &report.OSPackage{Manager: "dpkg", Name: "libgdal32", Version: "3.6.2+dfsg-1+b2", Architecture: "arm64", Distro: "debian"}},
 				{Soname: "libbuilt.so.1", Path: "lib/libbuilt.so.1", Source: "/usr/local/lib/libbuilt.so.1", SHA256: hexC, SHA1: sha1, SourceSHA256: hexC,
 					NeededBy: []string{"libgdal.so.32"}},
