@@ -29,10 +29,10 @@ import (
 
 // Targets are the outputs a build can produce (`--target`).
 var Targets = []struct{ Name, Description string }{
-	{"zip", "layer.zip and report.json per platform (default)"},
+	{"zip", "layer.zip, report.json, sbom.spdx.json (SPDX 2.3) and publish.json per platform (default)"},
 	{"dir", "the unpacked layer tree per platform"},
 	{"image", "the runtime image with the layer where the platform mounts it"},
-	{"report", "report.json per platform"},
+	{"report", "report.json, report.html, sbom.spdx.json and publish.json per platform"},
 	{"lock", "pylock.toml per platform: the exact wheels chosen, for REQUIRE --lock"},
 }
 
@@ -120,6 +120,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if len(pl.Platforms) > 1 {
 		bc.MultiPlatformRequested = true
 	}
+	// --sbom / --attest type=sbom: geolayer's own SPDX document per
+	// platform (sbom.go); the lock target has no layer to describe.
+	var sboms *sbomRefs
+	if useOwnSBOM(bc) && target != "lock" {
+		sboms = &sbomRefs{}
+	}
 	rb, err := bc.Build(ctx, func(ctx context.Context, p *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		plat := pl.Platforms[0]
 		if p != nil {
@@ -196,6 +202,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			st = layer.Archive
 		case "report":
 			st = llb.Scratch().File(llb.Copy(layer.Archive, "/report.json", "/report.json"), llb.WithCustomName("["+platforms.Format(plat)+"] report.json")).
+				File(llb.Copy(layer.Archive, "/sbom.spdx.json", "/sbom.spdx.json"), llb.WithCustomName("["+platforms.Format(plat)+"] sbom.spdx.json")).
+				File(llb.Copy(layer.Archive, "/publish.json", "/publish.json"), llb.WithCustomName("["+platforms.Format(plat)+"] publish.json")).
 				File(llb.Copy(layer.HTML, "/report.html", "/report.html"), llb.WithCustomName("["+platforms.Format(plat)+"] report.html"))
 		case "dir":
 			st = layer.Tree
@@ -223,10 +231,20 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		if rep != nil {
 			reportWarnings(pl, rep, reqs)
 		}
+		if sboms != nil {
+			if err := sboms.add(ctx, c, bc, layer.Archive, plat); err != nil {
+				return nil, err
+			}
+		}
 		return res, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if sboms != nil {
+		if err := sboms.attach(ctx, rb); err != nil {
+			return nil, err
+		}
 	}
 	for _, w := range pl.warnings {
 		src.Warn(ctx, w.msg, client.WarnOpts{Level: 1, Range: toPBRanges(w.loc), Detail: [][]byte{[]byte(w.msg)}})

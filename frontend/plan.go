@@ -150,6 +150,11 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 		LimitUnzipped:  pl.budget.Unzipped,
 		LimitZipped:    pl.budget.Zipped,
 		DirectUpload:   pl.runtime.Limits.DirectUpload,
+
+		PlatformLimitUnzipped: rt.Limits.Unzipped,
+		PlatformLimitZipped:   rt.Limits.Zipped,
+		PlatformLibraryPath:   rt.Env["LD_LIBRARY_PATH"],
+		UserEnv:               pl.env,
 	}
 }
 

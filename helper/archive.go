@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 	"github.com/geolayer/geolayer/pkg/layerzip"
+	"github.com/geolayer/geolayer/pkg/publish"
 	"github.com/geolayer/geolayer/pkg/report"
+	"github.com/geolayer/geolayer/pkg/sbom"
 )
 
 const fragSuffix = ".frag"
@@ -60,6 +63,14 @@ func runAssemble(args []string, stdout io.Writer) error {
 	htmlPath := fs.String("html", "", "where to write report.html (optional)")
 	checkPath := fs.String("check", "", "check.json of the static check, for the report")
 	dedup := fs.Bool("dedup", false, "store files identical across packages once (the copies become relative symlinks)")
+	epoch := fs.Int64("epoch", 0, "SOURCE_DATE_EPOCH: the SBOM's creation time (0: 1980-01-01, as the archive's entries)")
+	platUnzipped := fs.Int64("platform-limit-unzipped", 0, "the platform's own unzipped limit (publish.json; the BUDGET is --limit-unzipped)")
+	platZipped := fs.Int64("platform-limit-zipped", 0, "the platform's own zipped limit (publish.json)")
+	mountPoint := fs.String("mount-point", "", "where the platform puts the archive's root (publish.json)")
+	libDir := fs.String("lib-dir", "", "the layer's library folder, relative to its root (publish.json)")
+	libraryPath := fs.String("library-path", "", "the platform's LD_LIBRARY_PATH (publish.json)")
+	var env envFlag
+	fs.Var(&env, "env", "KEY=VALUE: the Geolayerfile's ENV (publish.json; repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -154,7 +165,109 @@ func runAssemble(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	return report.WriteText(stdout, rep)
+	sum, err := writeSBOM(*out, zpath, rep, time.Unix(*epoch, 0))
+	if err != nil {
+		return err
+	}
+	pub, err := publish.Build(rep, "layer.zip", sum, publish.Facts{
+		MountPoint:  *mountPoint,
+		LibDir:      *libDir,
+		LibraryPath: splitPath(*libraryPath),
+		Limits:      report.Limits{Unzipped: *platUnzipped, Zipped: *platZipped, DirectUpload: *directUpload},
+		Env:         env.m,
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(*out, publish.FileName), pub); err != nil {
+		return err
+	}
+	if err := report.WriteText(stdout, rep); err != nil {
+		return err
+	}
+	// The build log's report ends with the publish command.
+	return publish.WriteText(stdout, pub)
+}
+
+// writeSBOM writes sbom.spdx.json beside layer.zip and returns the
+// archive's sha256 (hex).
+func writeSBOM(out, zpath string, rep *report.Report, created time.Time) (string, error) {
+	sum256, sum1, err := fileHashes(zpath)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(zpath)
+	if err != nil {
+		return "", err
+	}
+	if created.Before(zipEpoch) {
+		created = zipEpoch
+	}
+	doc, err := sbom.Build(rep, sbom.Layer{FileName: filepath.Base(zpath), SHA256: sum256, SHA1: sum1, Size: st.Size()},
+		sbom.Options{Created: created, Tool: "geolayer-" + toolVersion()})
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Create(filepath.Join(out, sbom.FileName))
+	if err != nil {
+		return "", err
+	}
+	if err := sbom.Write(f, doc); err != nil {
+		f.Close()
+		return "", err
+	}
+	return sum256, f.Close()
+}
+
+// zipEpoch is the earliest time a zip entry can carry, the archive's
+// default timestamp.
+var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// toolVersion is the helper's module version ("dev" for a local build).
+func toolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func writeJSON(p string, v any) error {
+	f, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	if err := report.Write(f, v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func splitPath(s string) []string {
+	var out []string
+	for _, d := range strings.Split(s, ":") {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// envFlag collects repeated KEY=VALUE flags.
+type envFlag struct{ m map[string]string }
+
+func (e *envFlag) String() string { return "" }
+
+func (e *envFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	if e.m == nil {
+		e.m = map[string]string{}
+	}
+	e.m[k] = val
+	return nil
 }
 
 // dedupReport converts the assembly's deduplication result for report.json.

@@ -1,6 +1,10 @@
 package helper
 
 import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,6 +27,8 @@ func runInstall(args []string, stdout io.Writer) error {
 	sha := fs.String("sha256", "", "the wheel's sha256 (for the report)")
 	epoch := fs.Int64("epoch", 0, "SOURCE_DATE_EPOCH for file times (0: 1980-01-01)")
 	meta := fs.String("meta", "", "write this package's report JSON here")
+	sdist := fs.String("sdist", "", "the sdist the wheel was compiled from (BUILD; --url and --sha256 are then the sdist's)")
+	buildImage := fs.String("build-image", "", "the build image (digest-pinned) the wheel was compiled in (with --sdist)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,6 +59,16 @@ func runInstall(args []string, stdout io.Writer) error {
 		Files:    len(inst.Files),
 		Bytes:    inst.Bytes,
 		Warnings: inst.Warnings,
+		License:  inst.License,
+		// PEP 639 License-Expression, SPDX syntax
+		LicenseExpression: inst.LicenseExpression,
+	}
+	if *sdist != "" {
+		sum, err := fileSHA256(*whl)
+		if err != nil {
+			return err
+		}
+		p.Built = &report.Built{Sdist: *sdist, BuildImage: *buildImage, WheelSHA256: sum}
 	}
 	if err := os.MkdirAll(filepath.Dir(*meta), 0o755); err != nil {
 		return err
@@ -63,4 +79,24 @@ func runInstall(args []string, stdout io.Writer) error {
 	}
 	defer f.Close()
 	return report.Write(f, p)
+}
+
+// fileSHA256 is the hex sha256 of a file's bytes.
+func fileSHA256(p string) (string, error) {
+	s, _, err := fileHashes(p)
+	return s, err
+}
+
+// fileHashes are the hex sha256 and sha1 of a file's bytes.
+func fileHashes(p string) (sha256Hex, sha1Hex string, err error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	h2, h1 := sha256.New(), sha1.New()
+	if _, err := io.Copy(io.MultiWriter(h2, h1), f); err != nil {
+		return "", "", fmt.Errorf("%s: %w", p, err)
+	}
+	return hex.EncodeToString(h2.Sum(nil)), hex.EncodeToString(h1.Sum(nil)), nil
 }

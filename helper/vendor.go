@@ -12,6 +12,7 @@ import (
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 	"github.com/geolayer/geolayer/pkg/elfstrip"
 	"github.com/geolayer/geolayer/pkg/report"
+	"github.com/geolayer/geolayer/pkg/sbom"
 )
 
 // NativeLibrariesName is the pseudo-package that carries the libraries
@@ -104,8 +105,28 @@ func runVendor(args []string, stdout io.Writer) error {
 			}
 			pkg.Files++
 		}
-		pkg.Vendored = append(pkg.Vendored, report.VendoredLib{Soname: l.Soname, Path: rel, Source: l.Source, Bytes: copied[l.File], NeededBy: l.NeededBy})
+		vl := report.VendoredLib{Soname: l.Soname, Path: rel, Source: l.Source, Bytes: copied[l.File], NeededBy: l.NeededBy}
+		if vl.SHA256, vl.SHA1, err = fileHashes(filepath.Join(dst, l.File)); err != nil {
+			return err
+		}
+		if vl.SourceSHA256, _, err = fileHashes(l.Host); err != nil {
+			return err
+		}
+		pkg.Vendored = append(pkg.Vendored, vl)
 		fmt.Fprintf(stdout, "vendored %s\n", l)
+	}
+	// The build stage's package that installed each library, as its dpkg
+	// database says (for the SBOM).
+	var sources []string
+	for _, v := range pkg.Vendored {
+		sources = append(sources, v.Source)
+	}
+	owners, err := sbom.DpkgOwners(*build, sources)
+	if err != nil {
+		return fmt.Errorf("reading the build stage's package database: %w", err)
+	}
+	for i := range pkg.Vendored {
+		pkg.Vendored[i].OSPackage = owners[pkg.Vendored[i].Source]
 	}
 	if st.Files > 0 || len(st.Skipped) > 0 {
 		pkg.Strip = st

@@ -1,6 +1,7 @@
 package llbgen
 
 import (
+	"sort"
 	"strconv"
 
 	"github.com/moby/buildkit/client/llb"
@@ -39,6 +40,18 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (arc
 	if t.Dedup {
 		args = append(args, "--dedup")
 	}
+	// sbom.spdx.json and publish.json
+	args = append(args,
+		"--epoch", strconv.FormatInt(t.Epoch, 10),
+		"--platform-limit-unzipped", strconv.FormatInt(t.PlatformLimitUnzipped, 10),
+		"--platform-limit-zipped", strconv.FormatInt(t.PlatformLimitZipped, 10),
+		"--mount-point", t.Layout.MountPoint,
+		"--lib-dir", t.Layout.Lib,
+		"--library-path", t.PlatformLibraryPath,
+	)
+	for _, k := range sortedKeys(t.UserEnv) {
+		args = append(args, "--env", k+"="+t.UserEnv[k])
+	}
 	opts := []llb.RunOption{
 		llb.AddMount("/frags", frags, llb.Readonly, wholeLayer),
 		llb.AddMount("/meta", metas, llb.Readonly, wholeLayer),
@@ -54,4 +67,13 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (arc
 	args = append(args, "--html", "/html/report.html")
 	run := g.helperExec(t, args, opts...)
 	return run.AddMount("/out", llb.Scratch()), run.AddMount("/html", llb.Scratch())
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

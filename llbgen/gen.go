@@ -104,6 +104,15 @@ type Target struct {
 	// DirectUpload is the platform's zipped size for a direct upload (a
 	// warning in the report, not a limit).
 	DirectUpload int64
+	// PlatformLimitUnzipped and PlatformLimitZipped are the platform's own
+	// limits (publish.json compares the layer with them; the BUDGET is
+	// LimitUnzipped/LimitZipped).
+	PlatformLimitUnzipped int64
+	PlatformLimitZipped   int64
+	// PlatformLibraryPath is the platform's own LD_LIBRARY_PATH ("" when
+	// it sets none); UserEnv the Geolayerfile's ENV (publish.json).
+	PlatformLibraryPath string
+	UserEnv             map[string]string
 	// NoCache re-runs every step (--no-cache): each named step carries
 	// llb.IgnoreCache.
 	NoCache bool

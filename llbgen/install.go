@@ -23,6 +23,9 @@ func (g *Gen) install(t *Target, p *Package) (tree, meta llb.State) {
 		"--epoch", strconv.FormatInt(t.Epoch, 10),
 		"--meta", "/meta" + metaName(w),
 	}
+	if w.Sdist != nil {
+		args = append(args, "--sdist", w.Sdist.Filename, "--build-image", t.Build.Ref)
+	}
 	run := g.helperExec(t, args, located(g, []llb.RunOption{
 		llb.AddMount("/in", p.File, llb.Readonly),
 		t.name("install %s %s", w.Name, w.Version),

@@ -47,6 +47,24 @@ type Package struct {
 	// native-libraries pseudo-package) carries for the BUILD packages.
 	Vendored []VendoredLib `json:"vendored,omitempty"`
 	Warnings []string      `json:"warnings,omitempty"`
+	// License is the license the wheel's METADATA declares: its
+	// License-Expression (PEP 639, SPDX syntax; LicenseExpression is then
+	// true) or else its free-text License field ("" when neither).
+	License           string `json:"license,omitempty"`
+	LicenseExpression bool   `json:"licenseExpression,omitempty"`
+	// Built is set for a package compiled from its sdist (BUILD): URL and
+	// SHA256 above are then the sdist's, Wheel the wheel compiled from it.
+	Built *Built `json:"built,omitempty"`
+}
+
+// Built says how a package was compiled from its sdist.
+type Built struct {
+	Sdist string `json:"sdist"`
+	// BuildImage is the build image the wheel was compiled in, pinned by
+	// digest (the build stage is that image after the RUN steps).
+	BuildImage string `json:"buildImage"`
+	// WheelSHA256 is the sha256 of the wheel pip compiled (hex).
+	WheelSHA256 string `json:"wheelSha256"`
 }
 
 // VendoredLib is one library copied from the build stage into the layer's
@@ -61,6 +79,26 @@ type VendoredLib struct {
 	Bytes  int64  `json:"bytes"`
 	// NeededBy are the layer files and vendored libraries that need it.
 	NeededBy []string `json:"neededBy"`
+	// SHA256 and SHA1 are the hashes of the file as shipped in the layer
+	// (after STRIP); SourceSHA256 that of Source in the build stage.
+	SHA256       string `json:"sha256,omitempty"`
+	SHA1         string `json:"sha1,omitempty"`
+	SourceSHA256 string `json:"sourceSha256,omitempty"`
+	// OSPackage is the build stage's package that installed Source, as its
+	// package database says (nil when none does: a library built by RUN,
+	// or a build stage without a dpkg database).
+	OSPackage *OSPackage `json:"osPackage,omitempty"`
+}
+
+// OSPackage is a package of the build stage's operating system.
+type OSPackage struct {
+	// Manager is the package database read: "dpkg".
+	Manager      string `json:"manager"`
+	Name         string `json:"name"`
+	Version      string `json:"version,omitempty"`
+	Architecture string `json:"architecture,omitempty"`
+	// Distro is os-release's ID ("debian", "ubuntu"), for the purl.
+	Distro string `json:"distro,omitempty"`
 }
 
 // Size is a file count and byte total.

@@ -44,11 +44,16 @@ type InstallOptions struct {
 
 // Installed describes a completed installation.
 type Installed struct {
-	Name     string // normalized project name (PEP 503)
-	Version  string // as in the .dist-info directory name
-	Files    []InstalledFile
-	Bytes    int64 // total size of installed regular files
-	Warnings []string
+	Name    string // normalized project name (PEP 503)
+	Version string // as in the .dist-info directory name
+	Files   []InstalledFile
+	Bytes   int64 // total size of installed regular files
+	// License is what METADATA declares: License-Expression (PEP 639, an
+	// SPDX expression) when present, else the free-text License field;
+	// "" when neither is set. LicenseExpression says which it is.
+	License           string
+	LicenseExpression bool
+	Warnings          []string
 }
 
 // InstalledFile is one installed file or symlink (directories are not
@@ -130,11 +135,14 @@ type installer struct {
 	scheme   map[string]string // scheme key -> dir relative to root
 	fs       *fsWriter
 	distInfo string // "{name}-{version}.dist-info"
-	dataDir  string // "{name}-{version}.data"
-	rootKey  string // "purelib" or "platlib"
-	record   map[string]recordEntry
-	unpacked int64
-	warnings []string
+	// license and licenseExpr: METADATA's declared license (Installed.License).
+	license     string
+	licenseExpr bool
+	dataDir     string // "{name}-{version}.data"
+	rootKey     string // "purelib" or "platlib"
+	record      map[string]recordEntry
+	unpacked    int64
+	warnings    []string
 }
 
 func newInstaller(s Scheme, opts InstallOptions) (*installer, error) {
@@ -240,6 +248,13 @@ func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
 	if wi.Minor > 0 {
 		in.warnf("Wheel-Version %s is newer than the supported 1.0; installing anyway", wi.Raw)
 	}
+	if mf := members[distInfo+"/METADATA"]; mf != nil {
+		head, err := readHead(mf, maxMetadataBytes)
+		if err != nil {
+			return nil, err
+		}
+		in.license, in.licenseExpr = declaredLicense(parseHeaders(string(head)))
+	}
 	in.rootKey = "platlib"
 	if wi.RootIsPurelib {
 		in.rootKey = "purelib"
@@ -277,7 +292,7 @@ func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
 	if err := in.fs.finish(); err != nil {
 		return nil, err
 	}
-	res := &Installed{Name: name, Version: version, Warnings: in.warnings}
+	res := &Installed{Name: name, Version: version, License: in.license, LicenseExpression: in.licenseExpr, Warnings: in.warnings}
 	for _, f := range in.fs.files {
 		res.Files = append(res.Files, InstalledFile{Path: f.path, Size: f.size, Mode: f.mode})
 		if f.mode.IsRegular() {

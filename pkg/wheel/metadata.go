@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // wheelInfo is what the installer needs from .dist-info/WHEEL.
@@ -121,4 +122,51 @@ func readMember(f *zip.File, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", f.Name, limit)
 	}
 	return data, nil
+}
+
+// readHead reads at most limit bytes of an archive member: enough for the
+// headers of a METADATA file, whose long description may follow them at
+// any length.
+func readHead(f *zip.File, limit int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Name, err)
+	}
+	return data, nil
+}
+
+// maxLicenseBytes bounds the License header kept: some projects paste
+// their whole license text into it.
+const maxLicenseBytes = 4096
+
+// declaredLicense returns METADATA's declared license: License-Expression
+// (PEP 639: an SPDX license expression) when present, else the free-text
+// License field (core metadata 1.0-2.3), whose "UNKNOWN" (what old
+// setuptools wrote when none was given) counts as none. The text is cut at
+// maxLicenseBytes.
+func declaredLicense(h map[string]string) (license string, expression bool) {
+	if v := strings.TrimSpace(h["license-expression"]); v != "" {
+		return cut(v, maxLicenseBytes), true
+	}
+	v := strings.TrimSpace(h["license"])
+	if v == "" || strings.EqualFold(v, "UNKNOWN") {
+		return "", false
+	}
+	return cut(v, maxLicenseBytes), false
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }

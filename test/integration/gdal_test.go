@@ -100,6 +100,26 @@ func TestGDALBindingsBuiltAgainstSharedLibgdal(t *testing.T) {
 	if copies != 1 {
 		t.Errorf("%d regular libgdal files in the layer, want 1", copies)
 	}
+	// The SBOM: every package and vendored library with its hash
+	// (checkSBOM), GDAL's bindings with the sdist and the build image, and
+	// each library with the Debian package that installed it.
+	c := checkSBOM(t, out)
+	fl := c.files["./lib/"+filepath.Base(gdalLib.Source)]
+	if gdalLib.OSPackage == nil || gdalLib.OSPackage.Name != "libgdal32" || gdalLib.OSPackage.Distro != "debian" || gdalLib.OSPackage.Version == "" {
+		t.Errorf("libgdal.so.32's package: %+v, want Debian's libgdal32", gdalLib.OSPackage)
+	} else if fl == nil || !strings.Contains(fl.FileComment, "libgdal32 "+gdalLib.OSPackage.Version) ||
+		c.purls["pkg:deb/debian/libgdal32@"+strings.ReplaceAll(gdalLib.OSPackage.Version, "+", "%2B")+"?arch=amd64"] == nil {
+		t.Errorf("the SBOM does not tie libgdal.so.32 to Debian's libgdal32: %+v", fl)
+	}
+	withPkg := 0
+	for _, v := range native.Vendored {
+		if v.OSPackage != nil {
+			withPkg++
+		}
+	}
+	if withPkg != len(native.Vendored) {
+		t.Errorf("%d of %d vendored libraries have their Debian package (all came from apt)", withPkg, len(native.Vendored))
+	}
 	var gdalPkg int64
 	for _, p := range rep.Packages {
 		if p.Name == "gdal" {

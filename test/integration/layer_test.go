@@ -388,8 +388,11 @@ func TestBuildFromSdist(t *testing.T) {
 		}
 		ok := false
 		for _, p := range rep.Packages {
-			ok = ok || p.Name == "glf-sdistonly" && strings.Contains(p.Wheel, "linux_")
+			ok = ok || p.Name == "glf-sdistonly" && strings.Contains(p.Wheel, "linux_") &&
+				p.Built != nil && p.Built.Sdist == "glf_sdistonly-1.0.0.tar.gz" && strings.Contains(p.Built.BuildImage, "@sha256:")
 		}
+		// The SBOM names the compiled wheel, the sdist and the build image.
+		checkSBOM(t, filepath.Join(dir, "out", "linux_"+arch))
 		if !ok || rep.Check == nil || rep.Check.Errors != 0 || rep.Check.Files == 0 {
 			t.Errorf("%s: built package or check missing from the report: %+v %+v", arch, rep.Packages, rep.Check)
 		}

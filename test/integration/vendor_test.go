@@ -80,6 +80,12 @@ func TestRunLibraryVendored(t *testing.T) {
 		if rep.Check == nil || rep.Check.Errors != 0 || rep.Check.Files < 2 {
 			t.Errorf("%s: static check: %+v", arch, rep.Check)
 		}
+		// A library RUN built is in no package database: the SBOM has the
+		// file and its hashes, and no OS package.
+		c := checkSBOM(t, pdir)
+		if v.OSPackage != nil || c.files["./lib/libglfnative.so.1.0.0"] == nil {
+			t.Errorf("%s: libglfnative in the SBOM: package %+v, file %+v", arch, v.OSPackage, c.files["./lib/libglfnative.so.1.0.0"])
+		}
 		zf := readZip(t, filepath.Join(pdir, "layer.zip"))
 		lib, link := zf["lib/libglfnative.so.1.0.0"], zf["lib/libglfnative.so.1"]
 		if lib == nil || link == nil || link.Mode()&os.ModeSymlink == 0 || string(zipData(t, link)) != "libglfnative.so.1.0.0" {
