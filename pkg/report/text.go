@@ -373,22 +373,6 @@ func bytesOrDash(n int64) string {
 	return humanBytes(n)
 }
 
-// packagesBySize returns a copy of pkgs, largest unzipped size first (ties
-// by name, then version) so the order does not depend on the input's.
-func packagesBySize(pkgs []Package) []Package {
-	out := slices.Clone(pkgs)
-	slices.SortStableFunc(out, func(a, b Package) int {
-		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Version, b.Version)
-	})
-	return out
-}
-
 func sortedByName(pkgs []Package) []Package {
 	out := slices.Clone(pkgs)
 	slices.SortStableFunc(out, func(a, b Package) int {

@@ -504,7 +504,7 @@ func (j *job) write(h *tar.Header, data []byte) error {
 	if h.Typeflag == tar.TypeReg {
 		h.Size = int64(len(data))
 	}
-	h.Xattrs = nil // in PAXRecords too
+	h.Xattrs = nil //nolint:staticcheck // SA1019: clears the deprecated copy that archive/tar's reader still fills; the xattrs are in PAXRecords too
 	h.AccessTime, h.ChangeTime = time.Time{}, time.Time{}
 	h.Format = tar.FormatPAX
 	if err := j.w.WriteHeader(h); err != nil {

@@ -86,7 +86,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	var logw io.Writer = io.Discard
+	logw := io.Discard
 	if *logFile != "" {
 		f, err := os.Create(*logFile)
 		if err != nil {
