@@ -61,6 +61,9 @@ func runInstall(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return report.Write(f, p)
+	if err := report.Write(f, p); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
