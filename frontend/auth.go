@@ -2,11 +2,10 @@ package frontend
 
 import (
 	"net/url"
-
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"strings"
 
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // Private indexes (INDEX --secret=<id>): the secret's value is the HTTP

@@ -141,7 +141,7 @@ func TestProbeScript(t *testing.T) {
 	run := func(python string) pythonFacts {
 		t.Helper()
 		out := filepath.Join(dir, "python.json")
-		os.Remove(out)
+		_ = os.Remove(out)
 		cmd := exec.Command("/bin/sh", "-c", probeScript, "geolayer-probe", python, probePython)
 		cmd.Env = append(os.Environ(), "GEOLAYER_PROBE_OUT="+out)
 		if b, err := cmd.CombinedOutput(); err != nil {

@@ -315,7 +315,7 @@ func segPrefix(have, want []string) bool {
 		return false
 	}
 	for i, w := range want {
-		if have[i] != w && !(pythonDirRe.MatchString(have[i]) && pythonDirRe.MatchString(w)) {
+		if have[i] != w && (!pythonDirRe.MatchString(have[i]) || !pythonDirRe.MatchString(w)) {
 			return false
 		}
 	}

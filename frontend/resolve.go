@@ -187,7 +187,7 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 	var others []string // files of the pinned version we could not use
 	if r.lock != nil {
 		for _, lw := range r.lock {
-			cands = append(cands, candidate{lw.filename, lw.url, lw.sha256})
+			cands = append(cands, candidate(lw))
 		}
 	} else {
 		// A popular project's page lists thousands of files: compare the

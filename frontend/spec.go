@@ -1,13 +1,13 @@
 package frontend
 
 import (
-	"github.com/geolayer/geolayer/pkg/wheel"
 	"strings"
 
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/profile"
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/pyreq"
+	"github.com/geolayer/geolayer/pkg/wheel"
 	dfparser "github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"

@@ -106,8 +106,8 @@ func runAssemble(args []string, stdout io.Writer) error {
 	aopts := layerzip.AssembleOptions{Dedup: *dedup}
 	res, err := layerzip.AssembleWith(zf, frags, aopts)
 	if err != nil {
-		zf.Close()
-		os.Remove(zpath)
+		_ = zf.Close()
+		_ = os.Remove(zpath)
 		return err
 	}
 	if err := zf.Close(); err != nil {
@@ -156,8 +156,11 @@ func runAssemble(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer rf.Close()
 	if err := report.Write(rf, rep); err != nil {
+		_ = rf.Close()
+		return err
+	}
+	if err := rf.Close(); err != nil {
 		return err
 	}
 	if *htmlPath != "" {
@@ -356,7 +359,7 @@ func writeHTML(p string, rep *report.Report, files []report.FileSize) error {
 		return err
 	}
 	if err := report.WriteHTML(hf, rep, files); err != nil {
-		hf.Close()
+		_ = hf.Close()
 		return err
 	}
 	return hf.Close()

@@ -120,7 +120,9 @@ func (l *reportLayer) write(t *testing.T, dir string, pkgs ...string) {
 		if err := report.Write(f, l.metas[name]); err != nil {
 			t.Fatal(err)
 		}
-		f.Close()
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -153,7 +155,7 @@ func (l *reportLayer) assemble(t *testing.T, dedup bool, extra []string, pkgs ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	var unzipped int64
 	files := 0
 	for _, f := range zr.File {

@@ -67,7 +67,7 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment, linked map[strin
 // their own sizes.
 func writePackagesOverBudget(b *strings.Builder, rep *report.Report) {
 	zippedOver := rep.Limits.Zipped > 0 && rep.Totals.Zipped > rep.Limits.Zipped &&
-		!(rep.Limits.Unzipped > 0 && rep.Totals.Unzipped > rep.Limits.Unzipped)
+		(rep.Limits.Unzipped <= 0 || rep.Totals.Unzipped <= rep.Limits.Unzipped)
 	type row struct {
 		p                report.Package
 		unzipped, zipped int64

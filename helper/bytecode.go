@@ -130,6 +130,9 @@ func writePackage(p string, pkg *report.Package) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return report.Write(f, pkg)
+	if err := report.Write(f, pkg); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }

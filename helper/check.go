@@ -67,7 +67,7 @@ func runCheck(args []string, stdout io.Writer) error {
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(res); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -137,7 +137,7 @@ func ldSoConfDirs(root, file string, depth int) []string {
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var dirs []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

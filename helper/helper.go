@@ -39,7 +39,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			if err := c.run(args[1:], stdout); err != nil {
-				fmt.Fprintf(stderr, "geolayer helper %s: %v\n", c.name, err)
+				_, _ = fmt.Fprintf(stderr, "geolayer helper %s: %v\n", c.name, err)
 				writeCause(err)
 				return 1
 			}
@@ -62,13 +62,13 @@ func writeCause(err error) {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: geolayer helper <command> [flags]")
+	_, _ = fmt.Fprintln(w, "usage: geolayer helper <command> [flags]")
 	names := make([]string, 0, len(commands))
 	for _, c := range commands {
 		names = append(names, fmt.Sprintf("  %-10s %s", c.name, c.usage))
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, strings.Join(names, "\n"))
+	_, _ = fmt.Fprintln(w, strings.Join(names, "\n"))
 }
 
 func newFlags(name string) *flag.FlagSet {

@@ -220,7 +220,7 @@ func modulePackages(site string) (map[string]string, error) {
 		r := csv.NewReader(f)
 		r.FieldsPerRecord = -1
 		recs, err := r.ReadAll()
-		f.Close()
+		_ = f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(info, "RECORD"), err)
 		}

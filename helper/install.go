@@ -77,8 +77,11 @@ func runInstall(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return report.Write(f, p)
+	if err := report.Write(f, p); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // fileSHA256 is the hex sha256 of a file's bytes.

@@ -159,8 +159,11 @@ func runSlim(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return report.Write(f, pkg)
+	if err := report.Write(f, pkg); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // scanKept lists the license files the package keeps and the data folders

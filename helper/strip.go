@@ -17,7 +17,7 @@ func stripCopy(src, dst, rel string, info fs.FileInfo, m elfstrip.Mode, st *repo
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	outf, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm())
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func stripCopy(src, dst, rel string, info fs.FileInfo, m elfstrip.Mode, st *repo
 				st.Files++
 				st.SavedBytes += res.Before - res.After
 				if _, err := outf.Write(buf.Bytes()); err != nil {
-					outf.Close()
+					_ = outf.Close()
 					return err
 				}
 			} else if res.Skipped {
@@ -48,11 +48,11 @@ func stripCopy(src, dst, rel string, info fs.FileInfo, m elfstrip.Mode, st *repo
 	}
 	if res == nil || !res.Changed {
 		if _, err := in.Seek(0, io.SeekStart); err != nil {
-			outf.Close()
+			_ = outf.Close()
 			return err
 		}
 		if _, err := io.Copy(outf, in); err != nil {
-			outf.Close()
+			_ = outf.Close()
 			return err
 		}
 	}

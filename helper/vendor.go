@@ -113,7 +113,7 @@ func runVendor(args []string, stdout io.Writer) error {
 			return err
 		}
 		pkg.Vendored = append(pkg.Vendored, vl)
-		fmt.Fprintf(stdout, "vendored %s\n", l)
+		_, _ = fmt.Fprintf(stdout, "vendored %s\n", l)
 	}
 	// The build stage's package that installed each library, as its dpkg
 	// database says (for the SBOM).
@@ -134,10 +134,10 @@ func runVendor(args []string, stdout io.Writer) error {
 	for _, u := range res.Unresolved {
 		w := fmt.Sprintf("%s, needed by %s, is neither on the runtime nor in the build stage (searched %s)", u.Soname, strings.Join(u.NeededBy, ", "), u.Searched)
 		pkg.Warnings = append(pkg.Warnings, w)
-		fmt.Fprintf(stdout, "warning: %s\n", w)
+		_, _ = fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
 	if len(res.Libs) == 0 {
-		fmt.Fprintln(stdout, "no library to vendor: the runtime has everything the compiled packages need")
+		_, _ = fmt.Fprintln(stdout, "no library to vendor: the runtime has everything the compiled packages need")
 	}
 	return writePackage(*metaOut, pkg)
 }

@@ -44,7 +44,9 @@ func TestWheelCheckRefusesWheelsForAnotherInterpreter(t *testing.T) {
 		if err := z.Close(); err != nil {
 			t.Fatal(err)
 		}
-		fh.Close()
+		if err := fh.Close(); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	cases := []struct {

@@ -43,7 +43,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 	var treeBytes int64
 	_ = filepath.Walk(*tree, func(_ string, fi os.FileInfo, err error) error {
 		if err == nil && fi.Mode().IsRegular() {
@@ -73,8 +73,11 @@ func main() {
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			return layerzip.WriteTree(f, *tree, "", layerzip.Options{Level: level})
+			if err := layerzip.WriteTree(f, *tree, "", layerzip.Options{Level: level}); err != nil {
+				_ = f.Close()
+				return err
+			}
+			return f.Close()
 		}})
 	}
 	var results []*result
@@ -90,7 +93,7 @@ func main() {
 			st, _ := os.Stat(out)
 			r.size = st.Size()
 			r.digests[digest(out)] = true
-			os.Remove(out)
+			_ = os.Remove(out)
 			if i == 0 && strings.HasPrefix(tl.name, "zip") {
 				time.Sleep(time.Second) // zip stores mtimes: let the clock move between runs
 			}
@@ -126,7 +129,7 @@ func digest(p string) string {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	h := sha256.New()
 	_, _ = io.Copy(h, f)
 	return fmt.Sprintf("%x", h.Sum(nil))

@@ -39,7 +39,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }()
 	bin := filepath.Join(work, "geolayer")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/geolayer").CombinedOutput(); err != nil {
 		log.Fatalf("go build: %v\n%s", err, out)

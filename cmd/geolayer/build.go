@@ -41,9 +41,9 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&buildArgs, "build-arg", "KEY=VALUE (repeatable)")
 	fs.Var(&secrets, "secret", "id=ID,src=FILE or id=ID,env=VAR (repeatable)")
 	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: geolayer build [flags] [context]")
-		fmt.Fprintln(w, "Builds the Geolayerfile in context (default .) with the frontend in-process against a BuildKit daemon.")
-		fmt.Fprintln(w, "Exit status: 0 built, 1 the build failed, 2 usage error.")
+		_, _ = fmt.Fprintln(w, "usage: geolayer build [flags] [context]")
+		_, _ = fmt.Fprintln(w, "Builds the Geolayerfile in context (default .) with the frontend in-process against a BuildKit daemon.")
+		_, _ = fmt.Fprintln(w, "Exit status: 0 built, 1 the build failed, 2 usage error.")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
@@ -58,15 +58,15 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 		*file = filepath.Join(ctxDir, frontend.DefaultFilename)
 	}
 	if *addr == "" {
-		fmt.Fprintln(stderr, "geolayer build: no buildkitd: set BUILDKIT_HOST or --addr")
+		_, _ = fmt.Fprintln(stderr, "geolayer build: no buildkitd: set BUILDKIT_HOST or --addr")
 		return 2
 	}
 	if *helperImage == "" {
-		fmt.Fprintln(stderr, "geolayer build: the helper steps need the geolayer image: set --helper-image or GEOLAYER_FRONTEND_IMAGE")
+		_, _ = fmt.Fprintln(stderr, "geolayer build: the helper steps need the geolayer image: set --helper-image or GEOLAYER_FRONTEND_IMAGE")
 		return 2
 	}
 	if err := build(*addr, ctxDir, *file, *out, *target, *plat, *helperImage, *progress, *noCache, buildArgs, secrets); err != nil {
-		fmt.Fprintf(stderr, "geolayer build: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "geolayer build: %v\n", err)
 		return 1
 	}
 	return 0
@@ -78,7 +78,7 @@ func build(addr, ctxDir, file, out, target, plat, helperImage, progress string, 
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	contextFS, err := fsutil.NewFS(ctxDir)
 	if err != nil {
 		return err

@@ -67,9 +67,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.Bool("json", false, "write the result as JSON instead of text")
 	insecure := fs.Bool("insecure-registry", false, "pull over plain HTTP (automatic for localhost and 127.0.0.1)")
 	printUsage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: geolayer check [flags] <layer.zip|dir>")
-		fmt.Fprintln(w, "Runs the build's static ABI check on an existing layer against the runtime's file system.")
-		fmt.Fprintln(w, "Exit status: 0 no errors, 1 the check found errors, 2 usage error or the check could not run.")
+		_, _ = fmt.Fprintln(w, "usage: geolayer check [flags] <layer.zip|dir>")
+		_, _ = fmt.Fprintln(w, "Runs the build's static ABI check on an existing layer against the runtime's file system.")
+		_, _ = fmt.Fprintln(w, "Exit status: 0 no errors, 1 the check found errors, 2 usage error or the check could not run.")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
@@ -78,7 +78,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "geolayer check: "+format+"\nrun 'geolayer check --help' for the flags\n", a...)
+		_, _ = fmt.Fprintf(stderr, "geolayer check: "+format+"\nrun 'geolayer check --help' for the flags\n", a...)
 		return checkUsageErr
 	}
 	if len(pos) != 1 {
@@ -100,7 +100,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &ue) {
 			return usage("%v", err)
 		}
-		fmt.Fprintf(stderr, "geolayer check: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "geolayer check: %v\n", err)
 		return checkTrouble
 	}
 	if *jsonOut {
@@ -111,7 +111,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		err = res.WriteText(stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "geolayer check: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "geolayer check: %v\n", err)
 		return checkTrouble
 	}
 	if len(res.Errors()) > 0 {
@@ -212,7 +212,7 @@ func check(ctx context.Context, layer string, cfg *checkConfig, runtimeImage, ru
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }()
 		if err := extractLayerZip(ctx, layer, tmp, maxLayerBytes); err != nil {
 			return nil, err
 		}
@@ -228,7 +228,7 @@ func check(ctx context.Context, layer string, cfg *checkConfig, runtimeImage, ru
 		if !st.IsDir() {
 			return nil, usageError{fmt.Sprintf("--runtime-root %s: not a directory", root)}
 		}
-		fmt.Fprintf(stderr, "geolayer check: %s %s on %s, glibc ceiling %s, runtime root %s\n",
+		_, _ = fmt.Fprintf(stderr, "geolayer check: %s %s on %s, glibc ceiling %s, runtime root %s\n",
 			cfg.rt.Profile, cfg.rt.Name, platforms.Format(cfg.platform), cfg.opts.GlibcCeiling, root)
 	} else {
 		ref := runtimeImage
@@ -239,7 +239,7 @@ func check(ctx context.Context, layer string, cfg *checkConfig, runtimeImage, ru
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }()
 		desc, err := pullRootfs(ctx, ref, cfg.platform, insecure, tmp, maxImageBytes)
 		if err != nil {
 			hint := ""
@@ -248,7 +248,7 @@ func check(ctx context.Context, layer string, cfg *checkConfig, runtimeImage, ru
 			}
 			return nil, fmt.Errorf("runtime image %s%s: %w", ref, hint, err)
 		}
-		fmt.Fprintf(stderr, "geolayer check: %s %s on %s, glibc ceiling %s, runtime image %s\n",
+		_, _ = fmt.Fprintf(stderr, "geolayer check: %s %s on %s, glibc ceiling %s, runtime image %s\n",
 			cfg.rt.Profile, cfg.rt.Name, platforms.Format(cfg.platform), cfg.opts.GlibcCeiling, desc)
 		root = tmp
 	}
@@ -290,7 +290,7 @@ func extractLayerZip(ctx context.Context, file, dest string, limit int64) error 
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", file, err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	if len(zr.File) > maxZipEntries {
 		return fmt.Errorf("layer %s: refused: more than %d entries", file, maxZipEntries)
 	}
@@ -298,7 +298,7 @@ func extractLayerZip(ctx context.Context, file, dest string, limit int64) error 
 	if err != nil {
 		return err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	refuse := func(f *zip.File, format string, a ...any) error {
 		return fmt.Errorf("layer %s: refused entry %q: %s", file, f.Name, fmt.Sprintf(format, a...))
 	}
@@ -365,7 +365,7 @@ func extractLayerZip(ctx context.Context, file, dest string, limit int64) error 
 				return refuse(f, "%v", err)
 			}
 			n, err := writeFile(root, name, r, mode.Perm()|0o400, limit-total)
-			r.Close()
+			_ = r.Close()
 			total += n
 			if errors.Is(err, errTooLarge) {
 				return fmt.Errorf("layer %s: refused: unpacks to more than %d bytes", file, limit)
@@ -416,7 +416,7 @@ func readZipSmall(f *zip.File, max int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return "", err
@@ -513,7 +513,7 @@ func pullRootfs(ctx context.Context, ref string, p ocispecs.Platform, insecure b
 		return "", err
 	}
 	rc := mutate.Extract(img)
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	skipped, err := extractRootfs(ctx, rc, dest, limit)
 	if err != nil {
 		return "", err
@@ -548,7 +548,7 @@ func extractRootfs(ctx context.Context, r io.Reader, dest string, limit int64) (
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	tr := tar.NewReader(r)
 	var total int64
 	for {

@@ -202,7 +202,7 @@ func TestMain(m *testing.M) {
 	}
 	scratch = d
 	code := m.Run()
-	os.RemoveAll(d)
+	_ = os.RemoveAll(d)
 	os.Exit(code)
 }
 
@@ -222,7 +222,7 @@ func bookwormRoot(t *testing.T) string {
 			rootfsErr = err
 			return
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		dir := filepath.Join(scratch, "bookworm-runtime")
 		if rootfsErr = os.Mkdir(dir, 0o755); rootfsErr != nil {
 			return
@@ -253,7 +253,7 @@ func standinImage(t *testing.T) string {
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get("http://" + reg + "/v2/")
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			err = fmt.Errorf("GET /v2/: %s", resp.Status)
 		}

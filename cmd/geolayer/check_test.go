@@ -220,8 +220,12 @@ func TestExtractRootfsConfined(t *testing.T) {
 	if err := tw.WriteHeader(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2048}); err != nil {
 		t.Fatal(err)
 	}
-	tw.Write(make([]byte, 2048))
-	tw.Close()
+	if _, err := tw.Write(make([]byte, 2048)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := extractRootfs(context.Background(), &big, t.TempDir(), 1024); err == nil || !strings.Contains(err.Error(), "larger than 1024 bytes") {
 		t.Errorf("want the size cap, got %v", err)
 	}

@@ -37,7 +37,7 @@ func init() {
 		{name: "build", summary: "build a layer with a BuildKit daemon, running the frontend in-process", run: runBuild},
 		{name: "check", summary: "run the static ABI check on an existing layer (zip or directory)", run: runCheck},
 		{name: "version", summary: "print the version", run: func(_ []string, stdout, _ io.Writer) int {
-			fmt.Fprintln(stdout, "geolayer", version)
+			_, _ = fmt.Fprintln(stdout, "geolayer", version)
 			return 0
 		}},
 		{name: "help", summary: "show help for a command", run: runHelp},
@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if c := lookup(args[0]); c != nil {
 		return c.run(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "geolayer: unknown command %q; run 'geolayer --help' for the commands\n", args[0])
+	_, _ = fmt.Fprintf(stderr, "geolayer: unknown command %q; run 'geolayer --help' for the commands\n", args[0])
 	return exitUsage
 }
 
@@ -100,26 +100,26 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	c := lookup(args[0])
 	if c == nil || c.name == "help" || c.name == "version" {
 		if c != nil {
-			fmt.Fprintf(stdout, "usage: geolayer %s\n%s\n", c.name, c.summary)
+			_, _ = fmt.Fprintf(stdout, "usage: geolayer %s\n%s\n", c.name, c.summary)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "geolayer help: unknown command %q; run 'geolayer --help' for the commands\n", args[0])
+		_, _ = fmt.Fprintf(stderr, "geolayer help: unknown command %q; run 'geolayer --help' for the commands\n", args[0])
 		return exitUsage
 	}
 	return c.run([]string{"--help"}, stdout, stderr)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "geolayer builds Python layers for serverless platforms with BuildKit.")
-	fmt.Fprintln(w, "\nUsage:\n  geolayer <command> [flags]\n  docker buildx build -f Geolayerfile -o out .   (with '# syntax=<geolayer image>' on line 1)")
-	fmt.Fprintln(w, "\nCommands:")
+	_, _ = fmt.Fprintln(w, "geolayer builds Python layers for serverless platforms with BuildKit.")
+	_, _ = fmt.Fprintln(w, "\nUsage:\n  geolayer <command> [flags]\n  docker buildx build -f Geolayerfile -o out .   (with '# syntax=<geolayer image>' on line 1)")
+	_, _ = fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands {
 		if !c.hidden {
-			fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+			_, _ = fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 		}
 	}
-	fmt.Fprintln(w, "\nRun 'geolayer <command> --help' for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 success, 1 the command failed (build failed, check found errors), 2 usage error.")
+	_, _ = fmt.Fprintln(w, "\nRun 'geolayer <command> --help' for a command's flags.")
+	_, _ = fmt.Fprintln(w, "Exit status: 0 success, 1 the command failed (build failed, check found errors), 2 usage error.")
 }
 
 // parseFlags parses a command's flags the conventional way: -h/--help
@@ -134,7 +134,7 @@ func parseFlags(fs *flag.FlagSet, args []string, usage func(io.Writer), stdout, 
 			usage(stdout)
 			return exitOK, true
 		}
-		fmt.Fprintf(stderr, "run 'geolayer %s --help' for the flags\n", strings.TrimPrefix(fs.Name(), "geolayer "))
+		_, _ = fmt.Fprintf(stderr, "run 'geolayer %s --help' for the flags\n", strings.TrimPrefix(fs.Name(), "geolayer "))
 		return exitUsage, true
 	}
 	fs.Usage = func() { usage(stderr) }

@@ -265,17 +265,17 @@ func refEnd(raw string, i int, esc rune) int {
 		depth := 0
 		for j := i + 1; j < len(raw); {
 			r, sz := utf8.DecodeRuneInString(raw[j:])
-			switch {
-			case r == esc:
+			switch r {
+			case esc:
 				j += sz
 				if j < len(raw) {
 					_, sz = utf8.DecodeRuneInString(raw[j:])
 				} else {
 					sz = 0
 				}
-			case r == '{':
+			case '{':
 				depth++
-			case r == '}':
+			case '}':
 				depth--
 				if depth == 0 {
 					return j + 1

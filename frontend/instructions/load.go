@@ -94,7 +94,7 @@ func errAt(r parser.Range, format string, args ...any) error {
 
 // errAtAll attaches several locations; the first is the primary one.
 func errAtAll(rs []parser.Range, format string, args ...any) error {
-	var err error = fmt.Errorf(format, args...)
+	err := fmt.Errorf(format, args...)
 	for _, r := range rs {
 		err = dfparser.WithLocation(err, []parser.Range{r})
 	}

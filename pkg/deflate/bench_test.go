@@ -22,8 +22,12 @@ func benchFile(b *testing.B, path string, level int) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		w.Reset(io.Discard)
-		w.Write(data)
-		w.Close()
+		if _, err := w.Write(data); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -45,12 +49,14 @@ func BenchmarkSample(b *testing.B) {
 	}
 	level := 6
 	if s := os.Getenv("DEFLATE_BENCH_LEVEL"); s != "" {
-		fmt.Sscan(s, &level)
+		if _, err := fmt.Sscan(s, &level); err != nil {
+			b.Fatalf("DEFLATE_BENCH_LEVEL=%q: %v", s, err)
+		}
 	}
 	var files [][]byte
 	var total int64
 	k := 0
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	if err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if k%5 == 0 {
 				data, _ := os.ReadFile(p)
@@ -61,7 +67,9 @@ func BenchmarkSample(b *testing.B) {
 			k++
 		}
 		return nil
-	})
+	}); err != nil {
+		b.Fatal(err)
+	}
 	var out countWriter
 	w, _ := NewWriter(&out, level)
 	b.SetBytes(total)
@@ -71,8 +79,12 @@ func BenchmarkSample(b *testing.B) {
 		out = 0
 		for _, f := range files {
 			w.Reset(&out)
-			w.Write(f)
-			w.Close()
+			if _, err := w.Write(f); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	b.ReportMetric(float64(total)*float64(b.N)/(cpuSeconds()-cpu0)/1e6, "cpuMB/s")

@@ -232,11 +232,17 @@ func TestReset(t *testing.T) {
 		}
 		// Reset without Close, in the middle of a stream.
 		w.Reset(io.Discard)
-		w.Write(randomBytes(500000, 9))
+		if _, err := w.Write(randomBytes(500000, 9)); err != nil {
+			t.Fatal(err)
+		}
 		out.Reset()
 		w.Reset(&out)
-		w.Write(inputs[0])
-		w.Close()
+		if _, err := w.Write(inputs[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if want := compress(t, inputs[0], level, nil); !bytes.Equal(out.Bytes(), want) {
 			t.Fatalf("level %d: Writer reset mid-stream output differs", level)
 		}
@@ -254,7 +260,9 @@ func TestRebase(t *testing.T) {
 		w.Reset(&out)
 		w.base = rebaseAt - 400000
 		writePieces(t, w, data, []int{65536})
-		w.Close()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if !bytes.Equal(out.Bytes(), want) {
 			t.Fatalf("level %d: output changed across a rebase", level)
 		}
@@ -278,8 +286,12 @@ func TestSmallerThanStdlib(t *testing.T) {
 		ours += len(checkRoundTrip(t, "corpus", data, 6))
 		var b bytes.Buffer
 		fw, _ := flate.NewWriter(&b, 6)
-		fw.Write(data)
-		fw.Close()
+		if _, err := fw.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := fw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		std += b.Len()
 	}
 	t.Logf("level 6: ours %d bytes, compress/flate %d bytes (%.4f)", ours, std, float64(ours)/float64(std))
@@ -333,7 +345,9 @@ func TestLevels(t *testing.T) {
 
 func TestWriteAfterClose(t *testing.T) {
 	w, _ := NewWriter(io.Discard, 6)
-	w.Write([]byte("abc"))
+	if _, err := w.Write([]byte("abc")); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,10 @@ func TestMeasureCorpus(t *testing.T) {
 						}
 						out.Reset()
 						zw.Reset(&out)
-						zw.Write(data)
+						if _, err := zw.Write(data); err != nil {
+							t.Error(err)
+							continue
+						}
 						if err := zw.Close(); err != nil {
 							t.Error(err)
 						}
@@ -119,7 +122,7 @@ func readInto(buf []byte, p string) ([]byte, error) {
 	if err != nil {
 		return buf, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
 	if err != nil {
 		return buf, err

@@ -220,7 +220,7 @@ func (c *checker) parse(h string) *object {
 	if err != nil {
 		return &object{err: err}
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
 	if err != nil {
 		return &object{err: err}

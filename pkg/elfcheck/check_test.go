@@ -37,7 +37,7 @@ func hostMaxGlibc(t *testing.T, p string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	needs, err := f.DynamicVersionNeeds()
 	if err != nil && !strings.Contains(err.Error(), "missing version table") {
 		t.Fatal(err)

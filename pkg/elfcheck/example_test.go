@@ -24,7 +24,9 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res.WriteText(os.Stdout)
+	if err := res.WriteText(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
 	if len(res.Errors()) > 0 {
 		os.Exit(1)
 	}

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	}
 	scratch = d
 	code := m.Run()
-	os.RemoveAll(d)
+	_ = os.RemoveAll(d)
 	os.Exit(code)
 }
 
@@ -280,7 +280,9 @@ func check(t *testing.T, cfg Config) *Result {
 	}
 	if testing.Verbose() {
 		var b strings.Builder
-		r.WriteText(&b)
+		if err := r.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("%s", b.String())
 	}
 	return r

@@ -100,7 +100,7 @@ func (p *pageReader) page(n int64) ([]byte, error) {
 		return nil, io.ErrUnexpectedEOF
 	}
 	b := make([]byte, l)
-	if _, err := p.r.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF) && len(b) == int(l)) {
+	if _, err := p.r.ReadAt(b, off); err != nil && (!errors.Is(err, io.EOF) || len(b) != int(l)) {
 		return nil, err
 	}
 	p.pages[n] = b

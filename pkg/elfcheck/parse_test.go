@@ -18,7 +18,7 @@ func parseFile(t *testing.T, p string) (*header, *dynInfo, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func crossCheck(t *testing.T, p string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if h.machine != f.Machine || h.class != f.Class || h.typ != f.Type || h.data != f.Data {
 		t.Fatalf("%s: header %+v, debug/elf %+v", p, h, f.FileHeader)
 	}
@@ -160,7 +160,7 @@ func isLinkerScript(p string) bool {
 	if err != nil {
 		return true
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var b [4]byte
 	n, _ := f.Read(b[:])
 	return n < 4 || string(b[:]) != elf.ELFMAG

@@ -64,7 +64,7 @@ func neededBy(t *testing.T, layer string, rels []string, soname string) []string
 			t.Fatal(err)
 		}
 		libs, err := f.ImportedLibraries()
-		f.Close()
+		_ = f.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -510,7 +510,7 @@ func extractTar(t testing.TB, tarball, dest string, keep func(string) bool) int 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	tr := tar.NewReader(f) // seeks over bodies it does not read
 	n := 0
 	for {

@@ -45,7 +45,7 @@ func extractFiles(t *testing.T, tarball, dir string, names ...string) map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true

@@ -162,7 +162,7 @@ func sectionSizes(t *testing.T, path string) map[string]uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	m := map[string]uint64{}
 	for _, s := range f.Sections {
 		if s.Type != elf.SHT_NOBITS {
@@ -247,12 +247,12 @@ func checkAllocIndices(t *testing.T, before, after string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fb.Close()
+	defer func() { _ = fb.Close() }()
 	fa, err := elf.Open(after)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fa.Close()
+	defer func() { _ = fa.Close() }()
 	for i, s := range fb.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 {
 			continue

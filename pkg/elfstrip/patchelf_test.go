@@ -18,7 +18,7 @@ func describeLayout(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var b strings.Builder
 	for i, p := range f.Progs {
 		if p.Type == elf.PT_LOAD {

@@ -75,7 +75,7 @@ func StripFile(path string, mode Mode) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	res, src, p, err := analyze(f, fi.Size(), mode)
 	if err != nil || p == nil {
 		return res, err
@@ -93,8 +93,8 @@ func replace(path string, fi os.FileInfo, src *source, p *plan) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
 		}
 	}()
 	n, err := p.image(src.r).WriteTo(tmp)

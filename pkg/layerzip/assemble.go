@@ -207,7 +207,7 @@ func fragmentLinks(f Fragment) ([]Entry, error) {
 			if file, err = os.Open(f.Data); err != nil {
 				return nil, fmt.Errorf("layerzip: %w", err)
 			}
-			defer file.Close()
+			defer func() { _ = file.Close() }()
 			st, err := file.Stat()
 			if err != nil {
 				return nil, fmt.Errorf("layerzip: %w", err)
@@ -236,7 +236,7 @@ func copyFragment(out *countWriter, f Fragment, links map[string]*dedupLink) err
 	if err != nil {
 		return fmt.Errorf("layerzip: %w", err)
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }()
 	info, err := file.Stat()
 	if err != nil {
 		return fmt.Errorf("layerzip: %w", err)
@@ -261,11 +261,11 @@ func copyFragment(out *countWriter, f Fragment, links map[string]*dedupLink) err
 				return fmt.Errorf("layerzip: fragment %s: %s: %w", f.Data, e.Name, err)
 			}
 			want = appendLocal(want[:0], &l.rec)
-			out.Write(want)
-			io.WriteString(out, l.target)
+			_, _ = out.Write(want)
+			_, _ = io.WriteString(out, l.target)
 			continue
 		}
-		out.Write(got)
+		_, _ = out.Write(got)
 		n, err := io.CopyN(out, br, int64(e.CompressedSize))
 		if err != nil {
 			if n < int64(e.CompressedSize) && out.err == nil {
@@ -288,7 +288,7 @@ func skip(br *bufio.Reader, file *os.File, n int64) error {
 		return err
 	}
 	n -= int64(br.Buffered())
-	br.Discard(br.Buffered())
+	_, _ = br.Discard(br.Buffered()) // no error: it discards only what is buffered
 	if _, err := file.Seek(n, io.SeekCurrent); err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func writeCentral(out *countWriter, records iter.Seq[*IndexEntry]) error {
 	buf := make([]byte, 0, 1024)
 	for e := range records {
 		buf = appendCentral(buf[:0], e, off)
-		out.Write(buf)
+		_, _ = out.Write(buf)
 		off += e.localLen() + e.CompressedSize
 		count++
 	}
@@ -313,6 +313,6 @@ func writeCentral(out *countWriter, records iter.Seq[*IndexEntry]) error {
 		return fmt.Errorf("layerzip: internal error: entries end at %d, data at %d", off, start)
 	}
 	size := uint64(out.n - start)
-	out.Write(appendEnd(buf[:0], count, size, uint64(start)))
+	_, _ = out.Write(appendEnd(buf[:0], count, size, uint64(start)))
 	return out.err
 }

@@ -251,7 +251,9 @@ func TestFragmentIndexFormat(t *testing.T) {
 		t.Errorf("format /1 read as %q", old.Format)
 	}
 	var again bytes.Buffer
-	old.WriteTo(&again)
+	if _, err := old.WriteTo(&again); err != nil {
+		t.Fatal(err)
+	}
 	if again.String() != v1 {
 		t.Errorf("format /1 written back as:\n%s", again.String())
 	}
@@ -296,12 +298,16 @@ func TestAssembleChecksFragmentData(t *testing.T) {
 		"trailing": func(b []byte) []byte { return append(b, 0) },
 		"short":    func(b []byte) []byte { return b[:len(b)-1] },
 	} {
-		os.WriteFile(f.Data, corrupt(bytes.Clone(orig)), 0o644)
+		if err := os.WriteFile(f.Data, corrupt(bytes.Clone(orig)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if err := Assemble(&bytes.Buffer{}, []Fragment{f}); err == nil {
 			t.Errorf("%s: corrupted fragment accepted", name)
 		}
 	}
-	os.WriteFile(f.Data, orig, 0o644)
+	if err := os.WriteFile(f.Data, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := Assemble(&bytes.Buffer{}, []Fragment{f}); err != nil {
 		t.Errorf("restored fragment: %v", err)
 	}

@@ -13,14 +13,18 @@ func benchTree(b *testing.B, mb int64) (string, int64) {
 	var total int64
 	for _, e := range synthTree(mb << 20) {
 		p := filepath.Join(root, filepath.FromSlash(e.Name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
 		f, err := os.Create(p)
 		if err != nil {
 			b.Fatal(err)
 		}
 		r, _ := e.Open()
 		n, err := io.Copy(f, r)
-		f.Close()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -209,9 +209,9 @@ func (s *spillSink) free() {
 	if s == nil || s.f == nil {
 		return
 	}
-	s.f.Close()
+	_ = s.f.Close()
 	if s.name != "" {
-		os.Remove(s.name)
+		_ = os.Remove(s.name)
 	}
 	s.f = nil
 }

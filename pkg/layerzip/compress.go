@@ -127,7 +127,7 @@ func (w *worker) deflate(j *job) error {
 	if err != nil {
 		return fmt.Errorf("layerzip: %s: %w", e.Name, err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var crc uint32
 	var n int64
 	var head [elfHeadLen]byte
@@ -216,7 +216,7 @@ func copyStored(out io.Writer, j *job, buf []byte) error {
 	if err != nil {
 		return fmt.Errorf("layerzip: %s: %w", e.Name, err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	h := crc32.NewIEEE()
 	n, err := io.CopyBuffer(io.MultiWriter(out, h), io.LimitReader(r, e.Size+1), buf)
 	if err != nil {

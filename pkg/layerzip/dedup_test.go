@@ -314,8 +314,12 @@ func TestDedupRules(t *testing.T) {
 	for i := range old.Entries {
 		old.Entries[i].SHA256, old.Entries[i].ELF, old.Entries[i].Soname = "", false, ""
 	}
-	old.WriteTo(&v1)
-	os.WriteFile(b.Data+IndexSuffix, v1.Bytes(), 0o644)
+	if _, err := old.WriteTo(&v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b.Data+IndexSuffix, v1.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b1, err := LoadFragment(b.Data)
 	if err != nil {
 		t.Fatal(err)

@@ -163,7 +163,7 @@ func (s *reopenReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 func (s *reopenReaderAt) close() {
 	if s.r != nil {
-		s.r.Close()
+		_ = s.r.Close()
 		s.r = nil
 	}
 }

@@ -20,9 +20,13 @@ func makeELF(soname string, payload []byte) []byte {
 	dynstr = append(append(dynstr, soname...), 0)
 	var dyn bytes.Buffer
 	if soname != "" {
-		binary.Write(&dyn, binary.LittleEndian, elf.Dyn64{Tag: int64(elf.DT_SONAME), Val: sonameOff})
+		if err := binary.Write(&dyn, binary.LittleEndian, elf.Dyn64{Tag: int64(elf.DT_SONAME), Val: sonameOff}); err != nil {
+			panic(err)
+		}
 	}
-	binary.Write(&dyn, binary.LittleEndian, elf.Dyn64{Tag: int64(elf.DT_NULL)})
+	if err := binary.Write(&dyn, binary.LittleEndian, elf.Dyn64{Tag: int64(elf.DT_NULL)}); err != nil {
+		panic(err)
+	}
 	shstr := []byte("\x00.dynstr\x00.dynamic\x00.shstrtab\x00")
 
 	const ehsize = 64
@@ -41,7 +45,9 @@ func makeELF(soname string, payload []byte) []byte {
 	h.Ident[elf.EI_CLASS] = byte(elf.ELFCLASS64)
 	h.Ident[elf.EI_DATA] = byte(elf.ELFDATA2LSB)
 	h.Ident[elf.EI_VERSION] = byte(elf.EV_CURRENT)
-	binary.Write(&b, binary.LittleEndian, h)
+	if err := binary.Write(&b, binary.LittleEndian, h); err != nil {
+		panic(err)
+	}
 	b.Write(dynstr)
 	b.Write(dyn.Bytes())
 	b.Write(payload)
@@ -52,7 +58,9 @@ func makeELF(soname string, payload []byte) []byte {
 		{Name: 9, Type: uint32(elf.SHT_DYNAMIC), Flags: uint64(elf.SHF_ALLOC | elf.SHF_WRITE), Off: offDyn, Size: uint64(dyn.Len()), Link: 1, Addralign: 8, Entsize: 16},
 		{Name: 18, Type: uint32(elf.SHT_STRTAB), Off: offShstr, Size: uint64(len(shstr)), Addralign: 1},
 	} {
-		binary.Write(&b, binary.LittleEndian, s)
+		if err := binary.Write(&b, binary.LittleEndian, s); err != nil {
+			panic(err)
+		}
 	}
 	return b.Bytes()
 }
@@ -127,7 +135,9 @@ func TestELFIndexFields(t *testing.T) {
 	// Files on disk (WalkDir: *os.File, read in place).
 	root := t.TempDir()
 	for _, c := range cases {
-		os.WriteFile(filepath.Join(root, c.name), c.data, 0o755)
+		if err := os.WriteFile(filepath.Join(root, c.name), c.data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	walked, err := WalkDir(root, "")
 	if err != nil {
@@ -143,7 +153,9 @@ func TestELFIndexFields(t *testing.T) {
 	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/libz.so.1"); err == nil {
 		sys := t.TempDir()
 		data, _ := os.ReadFile("/usr/lib/x86_64-linux-gnu/libz.so.1")
-		os.WriteFile(filepath.Join(sys, "libz-0123abcd.so.1"), data, 0o755)
+		if err := os.WriteFile(filepath.Join(sys, "libz-0123abcd.so.1"), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		walked, _ := WalkDir(sys, "")
 		idx, err := WriteFragment(&bytes.Buffer{}, walked, Options{})
 		if err != nil {

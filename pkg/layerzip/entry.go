@@ -78,12 +78,12 @@ const (
 )
 
 func (e Entry) kind() kind {
-	switch t := e.Mode.Type(); {
-	case t == 0:
+	switch e.Mode.Type() {
+	case 0:
 		return kindFile
-	case t == fs.ModeDir:
+	case fs.ModeDir:
 		return kindDir
-	case t == fs.ModeSymlink:
+	case fs.ModeSymlink:
 		return kindSymlink
 	}
 	return kindOther

@@ -16,14 +16,18 @@ import (
 // assembles the fragments into the layer archive.
 func Example() {
 	work, _ := os.MkdirTemp("", "layerzip-example")
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }()
 	site := "python/lib/python3.12/site-packages/"
 
 	// Two installed packages (normally the output of earlier build steps).
 	for pkg, file := range map[string]string{"shapely": "__init__.py", "pyproj": "proj.py"} {
 		dir := filepath.Join(work, "pkgs", pkg, pkg)
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, file), []byte("print('hello')\n"), 0o644)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), []byte("print('hello')\n"), 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 
 	// SOURCE_DATE_EPOCH, clamped to 1980 and stored in UTC.
@@ -72,22 +76,28 @@ func Example() {
 // Assemble.
 func ExampleWriteTree() {
 	root, _ := os.MkdirTemp("", "layerzip-example")
-	defer os.RemoveAll(root)
-	os.WriteFile(filepath.Join(root, "handler.py"), []byte("def handler(e, c):\n    return 1\n"), 0o644)
-	os.Symlink("handler.py", filepath.Join(root, "main.py"))
+	defer func() { _ = os.RemoveAll(root) }()
+	if err := os.WriteFile(filepath.Join(root, "handler.py"), []byte("def handler(e, c):\n    return 1\n"), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.Symlink("handler.py", filepath.Join(root, "main.py")); err != nil {
+		log.Fatal(err)
+	}
 
 	out, err := os.Create(filepath.Join(root, "..", filepath.Base(root)+".zip"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.Remove(out.Name())
+	defer func() { _ = os.Remove(out.Name()) }()
 	if err := layerzip.WriteTree(out, root, "", layerzip.Options{}); err != nil {
 		log.Fatal(err)
 	}
-	out.Close()
+	if err := out.Close(); err != nil {
+		log.Fatal(err)
+	}
 
 	zr, _ := zip.OpenReader(out.Name())
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	for _, f := range zr.File {
 		fmt.Println(f.Mode(), f.Name)
 	}

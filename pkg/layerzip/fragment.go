@@ -74,7 +74,7 @@ func writeFragment(out *countWriter, entries []Entry, st *settings) (*FragmentIn
 		rec := j.rec
 		rec.Offset = uint64(out.n - start)
 		hdr = appendLocal(hdr[:0], &rec)
-		out.Write(hdr)
+		_, _ = out.Write(hdr)
 		var err error
 		switch {
 		case j.mem != nil:

@@ -89,20 +89,20 @@ func (x *FragmentIndex) WriteTo(w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cw.Write(head[:len(head)-1])
-	cw.Write([]byte(`,"entries":[`))
+	_, _ = cw.Write(head[:len(head)-1])
+	_, _ = cw.Write([]byte(`,"entries":[`))
 	for i := range x.Entries {
 		line, err := json.Marshal(&x.Entries[i])
 		if err != nil {
 			return cw.n, err
 		}
 		if i > 0 {
-			cw.Write([]byte{','})
+			_, _ = cw.Write([]byte{','})
 		}
-		cw.Write([]byte{'\n'})
-		cw.Write(line)
+		_, _ = cw.Write([]byte{'\n'})
+		_, _ = cw.Write(line)
 	}
-	cw.Write([]byte("\n]}\n"))
+	_, _ = cw.Write([]byte("\n]}\n"))
 	if err := cw.err; err != nil {
 		return cw.n, err
 	}

@@ -47,7 +47,9 @@ func TestMemoryBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("tree %d MiB in %d entries -> %d MiB archive in %v (%.0f MB/s, GOMAXPROCS %d)",
 		total>>20, len(es), out.n>>20, elapsed.Round(time.Millisecond), float64(total)/1e6/elapsed.Seconds(), runtime.GOMAXPROCS(0))
 	t.Logf("RSS before %d MiB, peak during (VmHWM, reset=%v) %d MiB; peak Go heap objects %d MiB; process max RSS %d MiB",

@@ -46,8 +46,8 @@ func WriteTree(w io.Writer, root, prefix string, opts Options) error {
 func WriteFragmentFile(path string, entries []Entry, opts Options) (f Fragment, err error) {
 	defer func() {
 		if err != nil {
-			os.Remove(path)
-			os.Remove(path + IndexSuffix)
+			_ = os.Remove(path)
+			_ = os.Remove(path + IndexSuffix)
 		}
 	}()
 	data, err := os.Create(path)
@@ -80,7 +80,7 @@ func LoadFragment(path string) (Fragment, error) {
 	if err != nil {
 		return Fragment{}, fmt.Errorf("layerzip: %w", err)
 	}
-	defer ixf.Close()
+	defer func() { _ = ixf.Close() }()
 	idx, err := ReadFragmentIndex(ixf)
 	if err != nil {
 		return Fragment{}, fmt.Errorf("%w (%s)", err, ixf.Name())

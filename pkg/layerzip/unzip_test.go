@@ -42,7 +42,9 @@ func TestUnzip(t *testing.T) {
 	unzipTest(t, data)
 
 	p := filepath.Join(t.TempDir(), "layer.zip")
-	os.WriteFile(p, data, 0o644)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, err := exec.Command("unzip", "-Z", p).Output()
 	if err != nil {
 		t.Fatalf("unzip -Z: %v", err)

@@ -116,7 +116,7 @@ func readBack(t testing.TB, data []byte) (*zip.Reader, map[string]string) {
 			t.Fatalf("%s: %v", f.Name, err)
 		}
 		b, err := io.ReadAll(rc)
-		rc.Close()
+		_ = rc.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
 		}

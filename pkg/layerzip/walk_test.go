@@ -60,7 +60,7 @@ func TestWalkDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(rc)
-	rc.Close()
+	_ = rc.Close()
 	if string(b) != "1" {
 		t.Errorf("content %q", b)
 	}
@@ -71,7 +71,9 @@ func TestWalkDirEmptyAndPrefixes(t *testing.T) {
 	if es, err := WalkDir(root, ""); err != nil || len(es) != 0 {
 		t.Fatalf("empty root: %v %v", es, err)
 	}
-	os.WriteFile(filepath.Join(root, "a"), []byte("x"), 0o644)
+	if err := os.WriteFile(filepath.Join(root, "a"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []string{"/abs", "../up", "a//b", "a/./b", "back\\slash"} {
 		if _, err := WalkDir(root, p); err == nil {
 			t.Errorf("prefix %q accepted", p)
@@ -118,7 +120,9 @@ func TestWalkDirRefusesEscapingSymlinks(t *testing.T) {
 func TestWalkDirRefusesSpecialFiles(t *testing.T) {
 	root := t.TempDir()
 	fifo := filepath.Join(root, "sub", "fifo")
-	os.Mkdir(filepath.Dir(fifo), 0o755)
+	if err := os.Mkdir(filepath.Dir(fifo), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal("mkfifo:", err)
 	}

@@ -89,13 +89,13 @@ func copyFile(from, to string, mode fs.FileMode, mtime time.Time) (err error) {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+		_ = out.Close()
 		return fmt.Errorf("prune: copying %s: %w", from, err)
 	}
 	if err := out.Close(); err != nil {

@@ -46,15 +46,21 @@ func TestCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { os.Chmod(filepath.Join(src, "pkg/ro"), 0o755) })
+	t.Cleanup(func() {
+		if err := os.Chmod(filepath.Join(src, "pkg/ro"), 0o755); err != nil {
+			t.Error(err)
+		}
+	})
 	// Distinct mtimes everywhere, directories last so that creating
 	// entries does not change them.
 	base := time.Date(2021, 3, 4, 5, 6, 7, 123456789, time.UTC)
 	var entries []string
-	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	if err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		entries = append(entries, p)
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	mtimes := map[string]time.Time{}
 	for i := len(entries) - 1; i >= 0; i-- {
 		p := entries[i]
@@ -84,7 +90,11 @@ func TestCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(filepath.Join(dst, "pkg/ro"), 0o755) })
+	t.Cleanup(func() {
+		if err := os.Chmod(filepath.Join(dst, "pkg/ro"), 0o755); err != nil {
+			t.Error(err)
+		}
+	})
 
 	got := listTree(t, dst)
 	want := []string{
@@ -206,7 +216,9 @@ func TestCopyIntoExistingDirectory(t *testing.T) {
 	}
 	// A destination that is a file is refused.
 	f := filepath.Join(t.TempDir(), "f")
-	os.WriteFile(f, nil, 0o644)
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Copy(src, f, m); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("file destination: %v", err)
 	}

@@ -2,7 +2,6 @@ package prune
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,6 +221,6 @@ func TestAgainstGit(t *testing.T) {
 		}
 	}
 	if checked != len(paths) || ignored < 20 || len(paths)-ignored < 15 {
-		t.Fatal(fmt.Sprintf("checked %d paths, %d ignored by git: not a meaningful comparison", checked, ignored))
+		t.Fatalf("checked %d paths, %d ignored by git: not a meaningful comparison", checked, ignored)
 	}
 }

@@ -75,18 +75,24 @@ func TestPlanIsDeterministicAndReadOnly(t *testing.T) {
 	buildTree(t, root, append(numpyTree, "numpy/link.h -> _core/include/numpy/npy_common.h", "numpy/emptydir/")...)
 	// Make the tree read-only, as /in is.
 	var dirs []string
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	if err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			dirs = append(dirs, p)
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range dirs {
-		os.Chmod(d, 0o555)
+		if err := os.Chmod(d, 0o555); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		for _, d := range dirs {
-			os.Chmod(d, 0o755)
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 	before := snapshot(t, root)
@@ -122,7 +128,7 @@ func TestPlanIsDeterministicAndReadOnly(t *testing.T) {
 func snapshot(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	if err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +138,9 @@ func snapshot(t *testing.T, root string) map[string]string {
 		}
 		out[p] = fmt.Sprint(fi.Mode(), " ", fi.ModTime().Format(time.RFC3339Nano), " ", fi.Size())
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -206,7 +214,9 @@ func TestPlanErrors(t *testing.T) {
 		t.Error("missing root: no error")
 	}
 	f := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(f, nil, 0o644)
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Plan(f, m); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("file root: %v", err)
 	}

@@ -78,7 +78,9 @@ func TestWriteImportsText(t *testing.T) {
 		t.Errorf("WriteText does not end with the import table:\n%s", full.String())
 	}
 	b.Reset()
-	WriteImportsText(&b, sampleReport())
+	if err := WriteImportsText(&b, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
 	if b.Len() != 0 {
 		t.Errorf("no imports, got %q", b.String())
 	}

@@ -299,7 +299,9 @@ func TestWriteTextShared(t *testing.T) {
 		var w, d int64
 		for _, c := range f {
 			if strings.HasSuffix(c, "%") {
-				fmt.Sscanf(c, "%d.%d%%", &w, &d)
+				if _, err := fmt.Sscanf(c, "%d.%d%%", &w, &d); err != nil {
+					t.Fatalf("share %q: %v", c, err)
+				}
 			}
 		}
 		tenths += w*10 + d
@@ -364,7 +366,9 @@ func TestWriteHTMLShared(t *testing.T) {
 				cells = append(cells, nodeText(td))
 			}
 			var w, d int64
-			fmt.Sscanf(cells[4], "%d.%d%%", &w, &d)
+			if _, err := fmt.Sscanf(cells[4], "%d.%d%%", &w, &d); err != nil {
+				t.Fatalf("share %q: %v", cells[4], err)
+			}
 			tenths += w*10 + d
 			rows++
 		}

@@ -60,7 +60,7 @@ var textSections = []func(b *bytes.Buffer, r *Report){
 }
 
 // textImports is the import-time table (TEST --profile-imports).
-func textImports(b *bytes.Buffer, r *Report) { WriteImportsText(b, r) }
+func textImports(b *bytes.Buffer, r *Report) { _ = WriteImportsText(b, r) } // a bytes.Buffer write cannot fail
 
 // textVendored lists the libraries vendored from the build stage: what,
 // how big, who needs them.
@@ -318,13 +318,13 @@ func alignTable(rows [][]string, right []bool) []string {
 				c = strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)) + c
 			}
 			if i > 0 {
-				tw.Write([]byte{'\t'})
+				_, _ = tw.Write([]byte{'\t'})
 			}
-			tw.Write([]byte(c))
+			_, _ = tw.Write([]byte(c))
 		}
-		tw.Write([]byte{'\n'})
+		_, _ = tw.Write([]byte{'\n'})
 	}
-	tw.Flush() // writes to a bytes.Buffer: cannot fail
+	_ = tw.Flush() // writes to a bytes.Buffer: cannot fail
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
@@ -371,22 +371,6 @@ func bytesOrDash(n int64) string {
 		return "-"
 	}
 	return humanBytes(n)
-}
-
-// packagesBySize returns a copy of pkgs, largest unzipped size first (ties
-// by name, then version) so the order does not depend on the input's.
-func packagesBySize(pkgs []Package) []Package {
-	out := slices.Clone(pkgs)
-	slices.SortStableFunc(out, func(a, b Package) int {
-		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Version, b.Version)
-	})
-	return out
 }
 
 func sortedByName(pkgs []Package) []Package {

@@ -173,7 +173,7 @@ var hashAlgorithms = map[string]int{ // alg -> hex length (0 = variable)
 
 func isHex(s string) bool {
 	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}
@@ -215,13 +215,13 @@ func plainAbsolute(href string) (abs, fragment string, ok bool) {
 	}
 	for i := 0; i < len(abs); i++ {
 		c := abs[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/:+@!$&'()*,;=", c) >= 0) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && strings.IndexByte("-._~/:+@!$&'()*,;=", c) < 0 {
 			return "", "", false // upper case (host normalization), %, ?, space, ...
 		}
 	}
 	for i := 0; i < len(fragment); i++ {
 		c := fragment[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '=' || c == '_' || c == '-') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '=' && c != '_' && c != '-' {
 			return "", "", false
 		}
 	}

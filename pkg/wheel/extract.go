@@ -54,7 +54,7 @@ func (in *installer) extract(p plannedEntry) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	recHash, err := newHash(p.rec.Alg)
 	if err != nil { // cannot happen: checked by plan
 		return fmt.Errorf("%w: %s: %v", ErrRecord, name, err)
@@ -107,11 +107,11 @@ func (in *installer) extract(p plannedEntry) error {
 		_, err = io.Copy(cw, src)
 	}
 	if err != nil {
-		out.Close()
+		_ = out.Close()
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := verifyRecorded(name, p.rec, recHash, g.n); err != nil {
-		out.Close()
+		_ = out.Close()
 		return fmt.Errorf("%w: %v", ErrRecord, err)
 	}
 	mode := fs.FileMode(0o644)

@@ -162,7 +162,7 @@ func (w *fsWriter) writeFile(rel string, data []byte, mode fs.FileMode) error {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	sum := sha256.Sum256(data)
@@ -233,12 +233,12 @@ func (w *fsWriter) finish() error {
 // effort; overwritten files are not restored).
 func (w *fsWriter) cleanup() {
 	for i := len(w.createdFiles) - 1; i >= 0; i-- {
-		os.Remove(w.abs(w.createdFiles[i]))
+		_ = os.Remove(w.abs(w.createdFiles[i]))
 	}
 	for i := len(w.createdDirs) - 1; i >= 0; i-- {
-		os.Remove(w.abs(w.createdDirs[i]))
+		_ = os.Remove(w.abs(w.createdDirs[i]))
 	}
 	if w.createdRoot {
-		os.Remove(w.root)
+		_ = os.Remove(w.root)
 	}
 }

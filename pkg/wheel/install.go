@@ -112,7 +112,7 @@ func Install(wheelPath string, s Scheme, opts InstallOptions) (*Installed, error
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -206,8 +206,12 @@ func TestInstallLyingHeader(t *testing.T) {
 	data := bytes.Repeat([]byte{0}, 4<<20)
 	var comp bytes.Buffer
 	fw, _ := flate.NewWriter(&comp, flate.BestCompression)
-	fw.Write(data)
-	fw.Close()
+	if _, err := fw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "demo-1.0-py3-none-any.whl")
 	f, err := os.Create(p)
@@ -218,7 +222,9 @@ func TestInstallLyingHeader(t *testing.T) {
 	var rec strings.Builder
 	for _, e := range demoEntries(testWheelFile) {
 		w, _ := zw.Create(e.name)
-		io.WriteString(w, e.data)
+		if _, err := io.WriteString(w, e.data); err != nil {
+			t.Fatal(err)
+		}
 		rec.WriteString(e.name + "," + recordHash("sha256", e.data) + "," + strconv.Itoa(len(e.data)) + "\n")
 	}
 	rec.WriteString("demo/bomb.bin," + recordHash("sha256", string(data[:10])) + ",10\n")
@@ -229,13 +235,19 @@ func TestInstallLyingHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(comp.Bytes())
+	if _, err := w.Write(comp.Bytes()); err != nil {
+		t.Fatal(err)
+	}
 	w, _ = zw.Create("demo-1.0.dist-info/RECORD")
-	io.WriteString(w, rec.String())
+	if _, err := io.WriteString(w, rec.String()); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	root := t.TempDir()
 	_, err = Install(p, lambdaScheme(root), InstallOptions{MaxEntryRatio: -1})

@@ -122,7 +122,7 @@ func isDottedIdent(s string) bool {
 			return false
 		}
 		for i, r := range part {
-			if !(r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
+			if r != '_' && !unicode.IsLetter(r) && (i <= 0 || !unicode.IsDigit(r)) {
 				return false
 			}
 		}

@@ -77,7 +77,7 @@ func writeWheel(t testing.TB, dir, filename, distInfo string, entries []zentry, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // closed below; this is for the t.Fatal paths
 	zw := zip.NewWriter(f)
 	var rec strings.Builder
 	mtime := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -121,6 +121,9 @@ func writeWheel(t testing.TB, dir, filename, distInfo string, entries []zentry, 
 		}
 	}
 	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -383,7 +383,7 @@ func specAtom(a *Atom, env map[string]string) string {
 	if a.LhsVar == a.RhsVar {
 		return "E"
 	}
-	key := canonicalVar(a.Lhs + a.Rhs)
+	var key string
 	lhs, rhs := a.Lhs, a.Rhs
 	if a.LhsVar {
 		key, lhs = canonicalVar(a.Lhs), env[canonicalVar(a.Lhs)]

@@ -174,7 +174,7 @@ func zipNames(t *testing.T, path string) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	names := map[string]bool{}
 	for _, f := range zr.File {
 		names[f.Name] = true
@@ -265,7 +265,7 @@ func startDaemonWith(t *testing.T, plats []string, noEmulation bool) string {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		logf.Close()
+		_ = logf.Close()
 		// overlay mounts may linger briefly
 		for i := 0; i < 10; i++ {
 			if os.RemoveAll(root) == nil {

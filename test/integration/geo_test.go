@@ -179,7 +179,7 @@ func requireGeoOnIndex(t *testing.T, project string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s (geo fixture set) is not on the index (was the world brought up with GEOLAYER_SKIP_GEO=1?): %s", project, resp.Status)
 	}

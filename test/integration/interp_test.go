@@ -74,7 +74,7 @@ func TestLambdaStepsRunTheTargetsInterpreter(t *testing.T) {
 				}
 				head := make([]byte, 4)
 				_, err = io.ReadFull(rc, head)
-				rc.Close()
+				_ = rc.Close()
 				if err != nil || !bytes.Equal(head, pycMagic["3.13"]) {
 					t.Errorf("%s: %s starts %x, want CPython 3.13's magic %x", arch, name, head, pycMagic["3.13"])
 				}

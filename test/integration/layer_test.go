@@ -43,7 +43,7 @@ func readZip(t *testing.T, path string) map[string]*zip.File {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	t.Cleanup(func() { zr.Close() })
+	t.Cleanup(func() { _ = zr.Close() })
 	out := map[string]*zip.File{}
 	for _, f := range zr.File {
 		if _, dup := out[f.Name]; dup {
@@ -185,7 +185,7 @@ func zipData(t *testing.T, f *zip.File) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	b, err := io.ReadAll(rc)
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +334,7 @@ func TestCollectLicenses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	var text string
 	for _, f := range zr.File {
 		if f.Name == "THIRD_PARTY_LICENSES" {
@@ -343,7 +343,7 @@ func TestCollectLicenses(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := io.ReadAll(rc)
-			rc.Close()
+			_ = rc.Close()
 			text = string(b)
 		}
 	}

@@ -99,14 +99,16 @@ func TestRunLibraryVendored(t *testing.T) {
 				t.Errorf("%s: unexpected vendored file %s (the runtime has it)", arch, name)
 			}
 		}
-		filepath.Walk(pdir, func(p string, fi os.FileInfo, err error) error {
+		if err := filepath.Walk(pdir, func(p string, fi os.FileInfo, err error) error {
 			if err == nil && fi.Mode().IsRegular() {
 				if b, _ := os.ReadFile(p); strings.Contains(string(b), token) {
 					t.Errorf("%s contains the RUN secret", p)
 				}
 			}
 			return nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	executed, _ := buildctlRaw(t, env.buildkitHost, dir, filepath.Join(dir, "again"), "platform=linux/amd64,linux/arm64",
 		"--secret=id=glf-run-token,env=GLF_RUN_TOKEN")

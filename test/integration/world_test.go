@@ -149,7 +149,7 @@ func fetchFromPage(t *testing.T, project, suffix, dir string) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	p, err := simpleindex.Parse(body, resp.Header.Get("Content-Type"), pageURL)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func fetchFromPage(t *testing.T, project, suffix, dir string) {
 			t.Fatal(err)
 		}
 		data, _ := io.ReadAll(r.Body)
-		r.Body.Close()
+		_ = r.Body.Close()
 		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != f.Hashes["sha256"] {
 			t.Fatalf("%s: sha256 %s, page says %s", f.Filename, got, f.Hashes["sha256"])
 		}

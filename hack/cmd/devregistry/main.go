@@ -72,13 +72,16 @@ func (p *persister) append(rec record) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	b, err := json.Marshal(rec)
 	if err != nil {
+		_ = f.Close()
 		return err
 	}
-	_, err = f.Write(append(b, '\n'))
-	return err
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // replay pushes recorded manifests again, oldest first, so later pushes of a
@@ -91,7 +94,7 @@ func (p *persister) replay() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	n := 0

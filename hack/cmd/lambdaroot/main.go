@@ -369,7 +369,7 @@ func each(file string, fn func(h *tar.Header, r io.Reader) error) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()
@@ -441,7 +441,7 @@ func (j *job) run(debRuntime, debBuild, decoy, out string) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(out + ".tmp")
+	defer func() { _ = os.Remove(out + ".tmp") }()
 	j.w = tar.NewWriter(f)
 	err = each(in, func(h *tar.Header, r io.Reader) error { j.stats.in++; return j.copyEntry(h, r) })
 	if err == nil {
@@ -456,7 +456,7 @@ func (j *job) run(debRuntime, debBuild, decoy, out string) error {
 	if err == nil {
 		err = f.Close()
 	} else {
-		f.Close()
+		_ = f.Close()
 	}
 	if err != nil {
 		return err
@@ -504,7 +504,7 @@ func (j *job) write(h *tar.Header, data []byte) error {
 	if h.Typeflag == tar.TypeReg {
 		h.Size = int64(len(data))
 	}
-	h.Xattrs = nil // in PAXRecords too
+	h.Xattrs = nil //nolint:staticcheck // SA1019: clears the deprecated copy that archive/tar's reader still fills; the xattrs are in PAXRecords too
 	h.AccessTime, h.ChangeTime = time.Time{}, time.Time{}
 	h.Format = tar.FormatPAX
 	if err := j.w.WriteHeader(h); err != nil {

@@ -214,7 +214,7 @@ func tarDir(dir string) ([]byte, error) {
 				return nil, err
 			}
 			_, err = io.Copy(tw, f)
-			f.Close()
+			_ = f.Close()
 			if err != nil {
 				return nil, err
 			}
@@ -238,7 +238,7 @@ func rawLayerFrom(path string) (v1.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	h, n, err := v1.SHA256(f)
 	if err != nil {
 		return nil, err

@@ -137,7 +137,7 @@ func describe(p string) (dist, error) {
 	if err != nil {
 		return d, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	h := sha256.New()
 	if d.size, err = io.Copy(h, f); err != nil {
 		return d, err
@@ -183,7 +183,7 @@ func wheelMetadata(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	for _, f := range zr.File {
 		dir, base, ok := strings.Cut(f.Name, "/")
 		if ok && base == "METADATA" && strings.HasSuffix(dir, ".dist-info") {
@@ -191,7 +191,7 @@ func wheelMetadata(p string) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			defer rc.Close()
+			defer func() { _ = rc.Close() }()
 			return io.ReadAll(io.LimitReader(rc, maxMetadata))
 		}
 	}
@@ -204,7 +204,7 @@ func sdistMetadata(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return nil, err

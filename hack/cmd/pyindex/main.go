@@ -67,13 +67,13 @@ func main() {
 	}
 	if cmd == "list" {
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tVERSION\tFILE\tSHA256")
+		_, _ = fmt.Fprintln(w, "NAME\tVERSION\tFILE\tSHA256")
 		for _, f := range files {
 			note := ""
 			if f.sha256 != f.realSHA256 {
 				note = " (override; real " + f.realSHA256 + ")"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s%s\n", f.project, f.version, f.name, f.sha256, note)
+			_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s%s\n", f.project, f.version, f.name, f.sha256, note)
 		}
 		_ = w.Flush()
 		return

@@ -245,7 +245,7 @@ func (x *index) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 			http.NotFound(w, r)
 			return
 		}
-		defer fh.Close()
+		defer func() { _ = fh.Close() }()
 		st, err := fh.Stat()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -61,7 +61,7 @@ type skip struct {
 	expected        *entry
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	fl := flag.NewFlagSet("skipcheck", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	verbose := fl.Bool("v", false, "print every line of test output, as go test -v does")
@@ -72,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "skipcheck: unexpected arguments %q (it reads go test -json on stdin)\n", fl.Args())
+		_, _ = fmt.Fprintf(stderr, "skipcheck: unexpected arguments %q (it reads go test -json on stdin)\n", fl.Args())
 		return 2
 	}
 	if *module == "" {
@@ -82,25 +82,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *expected != "" {
 		var err error
 		if allow, err = readAllowlist(*expected, *module); err != nil {
-			fmt.Fprintf(stderr, "skipcheck: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "skipcheck: %v\n", err)
 			return 2
 		}
 	}
-	var logw io.Writer = io.Discard
+	logw := io.Discard
 	if *logFile != "" {
 		f, err := os.Create(*logFile)
 		if err != nil {
-			fmt.Fprintf(stderr, "skipcheck: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "skipcheck: %v\n", err)
 			return 2
 		}
-		defer f.Close()
 		bw := bufio.NewWriter(f)
-		defer bw.Flush()
+		defer func() {
+			// bw keeps the first write error: a log that lost lines fails the run.
+			if err := errors.Join(bw.Flush(), f.Close()); err != nil {
+				_, _ = fmt.Fprintf(stderr, "skipcheck: writing the log: %v\n", err)
+				code = 2
+			}
+		}()
 		logw = bw
 	}
 	c := &checker{verbose: *verbose, out: stdout, log: logw, module: *module, pkgs: map[string]*pkgState{}}
 	if err := c.read(stdin); err != nil {
-		fmt.Fprintf(stderr, "skipcheck: reading go test -json: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "skipcheck: reading go test -json: %v\n", err)
 		return 2
 	}
 	return c.summary(allow, *expected)
@@ -137,9 +142,9 @@ func (c *checker) pkg(name string) *pkgState {
 
 // print writes test output: always to the log, to out in verbose mode.
 func (c *checker) print(s string) {
-	io.WriteString(c.log, s)
+	_, _ = io.WriteString(c.log, s)
 	if c.verbose {
-		io.WriteString(c.out, s)
+		_, _ = io.WriteString(c.out, s)
 	}
 }
 
@@ -163,15 +168,15 @@ func (c *checker) line(line string) {
 	var e event
 	if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &e) != nil || e.Action == "" {
 		// Not an event: the go command's own messages (2>&1), printed as they are.
-		io.WriteString(c.out, line)
-		io.WriteString(c.log, line)
+		_, _ = io.WriteString(c.out, line)
+		_, _ = io.WriteString(c.log, line)
 		return
 	}
 	c.events++
 	switch e.Action {
 	case "build-output":
-		io.WriteString(c.out, e.Output)
-		io.WriteString(c.log, e.Output)
+		_, _ = io.WriteString(c.out, e.Output)
+		_, _ = io.WriteString(c.log, e.Output)
 		return
 	case "build-fail":
 		c.buildFailed++
@@ -219,13 +224,13 @@ func (c *checker) finish(name string, p *pkgState, action string) {
 	// Subtests end before their parents: their lines come first, as in
 	// go test -v.
 	for _, t := range p.shown {
-		io.WriteString(c.out, withoutProgress(p.out[t].String()))
+		_, _ = io.WriteString(c.out, withoutProgress(p.out[t].String()))
 	}
 	for _, l := range strings.SplitAfter(p.out[""].String(), "\n") {
 		if l == "" || l == "PASS\n" || strings.HasPrefix(l, "=== ") {
 			continue
 		}
-		io.WriteString(c.out, l)
+		_, _ = io.WriteString(c.out, l)
 	}
 }
 
@@ -272,7 +277,7 @@ func (c *checker) summary(allow []*entry, allowFile string) int {
 	const p = "skipcheck: "
 	w := c.out
 	if c.events == 0 {
-		fmt.Fprintln(w, p+"FAIL: no test events on the input (is it go test -json?)")
+		_, _ = fmt.Fprintln(w, p+"FAIL: no test events on the input (is it go test -json?)")
 		return 1
 	}
 	var unexpected, expected []*skip
@@ -289,13 +294,13 @@ func (c *checker) summary(allow []*entry, allowFile string) int {
 			unexpected = append(unexpected, s)
 		}
 	}
-	fmt.Fprintf(w, p+"%d packages, %d tests (subtests included): %d passed, %d failed, %d skipped (%d expected, %d not)\n",
+	_, _ = fmt.Fprintf(w, p+"%d packages, %d tests (subtests included): %d passed, %d failed, %d skipped (%d expected, %d not)\n",
 		len(c.pkgOrder), c.passed+c.failed+len(c.skips), c.passed, c.failed, len(c.skips), len(expected), len(unexpected))
 	if allowFile == "" {
 		allowFile = "the allowlist"
 	}
 	for _, s := range expected {
-		fmt.Fprintf(w, p+"expected skip: %s %s: %s (%s line %d); it said: %s\n", c.rel(s.pkg), s.test, s.expected.reason, allowFile, s.expected.line, s.said)
+		_, _ = fmt.Fprintf(w, p+"expected skip: %s %s: %s (%s line %d); it said: %s\n", c.rel(s.pkg), s.test, s.expected.reason, allowFile, s.expected.line, s.said)
 	}
 	// Allowlisted tests of the packages that ran which did not skip.
 	seen := map[*entry]bool{}
@@ -304,15 +309,15 @@ func (c *checker) summary(allow []*entry, allowFile string) int {
 	}
 	for _, a := range allow {
 		if st := c.pkgs[a.pkg]; st != nil && st.done && !seen[a] {
-			fmt.Fprintf(w, p+"note: %s %s is listed in %s (line %d) but did not skip in this run\n", c.rel(a.pkg), a.test, allowFile, a.line)
+			_, _ = fmt.Fprintf(w, p+"note: %s %s is listed in %s (line %d) but did not skip in this run\n", c.rel(a.pkg), a.test, allowFile, a.line)
 		}
 	}
 	for _, s := range unexpected {
-		fmt.Fprintf(w, p+"UNEXPECTED SKIP: %s %s: %s\n", c.rel(s.pkg), s.test, s.said)
+		_, _ = fmt.Fprintf(w, p+"UNEXPECTED SKIP: %s %s: %s\n", c.rel(s.pkg), s.test, s.said)
 	}
 	code := 0
 	if len(unexpected) > 0 {
-		fmt.Fprintf(w, p+"FAIL: %d skipped tests are not listed in %s: a skip here is a failure. Fix its cause, or, if the skip is right on this machine, add a line `package TestName reason` there\n", len(unexpected), allowFile)
+		_, _ = fmt.Fprintf(w, p+"FAIL: %d skipped tests are not listed in %s: a skip here is a failure. Fix its cause, or, if the skip is right on this machine, add a line `package TestName reason` there\n", len(unexpected), allowFile)
 		code = 1
 	}
 	if c.failed > 0 || len(c.failedPkgs) > 0 || c.buildFailed > 0 {
@@ -321,12 +326,12 @@ func (c *checker) summary(allow []*entry, allowFile string) int {
 			names = append(names, c.rel(n))
 		}
 		sort.Strings(names)
-		fmt.Fprintf(w, p+"FAIL: %d failed tests; failed packages: %s\n", c.failed, strings.Join(names, " "))
+		_, _ = fmt.Fprintf(w, p+"FAIL: %d failed tests; failed packages: %s\n", c.failed, strings.Join(names, " "))
 		code = 1
 	}
 	for _, n := range c.pkgOrder {
 		if !c.pkgs[n].done {
-			fmt.Fprintf(w, p+"FAIL: %s did not finish\n", c.rel(n))
+			_, _ = fmt.Fprintf(w, p+"FAIL: %s did not finish\n", c.rel(n))
 			code = 1
 		}
 	}

@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
+	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -16,7 +16,7 @@ func goTestJSON(t *testing.T, pkgs ...string) []byte {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
 	}
 	dir := t.TempDir()
 	files := map[string]string{

@@ -37,7 +37,10 @@ func main() {
 	if *dump {
 		enc := json.NewEncoder(os.Stdout)
 		for _, c := range cases {
-			enc.Encode(c)
+			if err := enc.Encode(c); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
 		}
 		return
 	}
