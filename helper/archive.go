@@ -216,7 +216,7 @@ func writeSBOM(out, zpath string, rep *report.Report, created time.Time) (string
 		return "", err
 	}
 	if err := sbom.Write(f, doc); err != nil {
-		f.Close()
+		_ = f.Close()
 		return "", err
 	}
 	return sum256, f.Close()
@@ -240,7 +240,7 @@ func writeJSON(p string, v any) error {
 		return err
 	}
 	if err := report.Write(f, v); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	return f.Close()

@@ -50,7 +50,7 @@ func TestAssembleWritesSBOMAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	doc, err := spdxjson.Read(f)
 	if err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ func fileHashes(p string) (sha256Hex, sha1Hex string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	h2, h1 := sha256.New(), sha1.New()
 	if _, err := io.Copy(io.MultiWriter(h2, h1), f); err != nil {
 		return "", "", fmt.Errorf("%s: %w", p, err)

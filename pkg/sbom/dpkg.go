@@ -132,7 +132,7 @@ func scanList(p string, fn func(string)) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	lr := &io.LimitedReader{R: f, N: maxListBytes + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 4096), maxLineBytes)
@@ -161,7 +161,7 @@ func readStatus(p string) (map[string]*dpkgStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	lr := &io.LimitedReader{R: f, N: maxStatusBytes + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 4096), maxLineBytes)
@@ -217,7 +217,7 @@ func osReleaseID(root string) string {
 			continue
 		}
 		b, _ := io.ReadAll(io.LimitReader(f, maxOSReleaseSize))
-		f.Close()
+		_ = f.Close()
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "ID="); ok {
 				v = strings.Trim(strings.TrimSpace(v), `"'`)
@@ -238,7 +238,7 @@ func validDistro(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' && r != '-' && r != '.' {
 			return false
 		}
 	}

@@ -33,8 +33,12 @@ func FuzzSBOM(f *testing.F) {
 		if err := os.MkdirAll(info, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(root, "var", "lib", "dpkg", "status"), []byte(status), 0o644)
-		os.WriteFile(filepath.Join(info, "libgdal32:amd64.list"), []byte(list), 0o644)
+		if err := os.WriteFile(filepath.Join(root, "var", "lib", "dpkg", "status"), []byte(status), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(info, "libgdal32:amd64.list"), []byte(list), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		owners, err := DpkgOwners(root, []string{"/usr/lib/libgdal.so.32"})
 		if err != nil {
 			return // refused input is fine; the vendor step reports it

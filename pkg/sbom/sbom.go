@@ -369,18 +369,18 @@ func validExpression(s string) bool {
 	s = strings.NewReplacer("(", " ( ", ")", " ) ").Replace(s)
 	depth, wantTerm := 0, true
 	for _, tok := range strings.Fields(s) {
-		switch {
-		case tok == "(":
+		switch tok {
+		case "(":
 			if !wantTerm {
 				return false
 			}
 			depth++
-		case tok == ")":
+		case ")":
 			if wantTerm || depth == 0 {
 				return false
 			}
 			depth--
-		case tok == "AND" || tok == "OR" || tok == "WITH":
+		case "AND", "OR", "WITH":
 			if wantTerm {
 				return false
 			}
@@ -400,7 +400,7 @@ func licenseID(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':') {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '.' && r != '-' && r != ':' {
 			return false
 		}
 	}
@@ -473,7 +473,7 @@ func isHex(s string, n int) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
 			return false
 		}
 	}

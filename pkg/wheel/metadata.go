@@ -132,7 +132,7 @@ func readHead(f *zip.File, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", f.Name, err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	data, err := io.ReadAll(io.LimitReader(rc, limit))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", f.Name, err)

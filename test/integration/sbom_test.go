@@ -62,7 +62,7 @@ func checkSBOM(t *testing.T, dir string) *sbomCheck {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	doc, err := spdxjson.Read(f)
 	if err != nil {
 		t.Fatalf("the SPDX library cannot read sbom.spdx.json: %v", err)
@@ -289,8 +289,13 @@ func TestSBOMAttestationReplacesTheScanner(t *testing.T) {
 			t.Errorf("%s: no subject layer.zip with sha256 %s: %+v", arch, zipSum, stmt.Subject)
 		}
 		var pub publish.Publish
-		b, _ := os.ReadFile(filepath.Join(pdir, "publish.json"))
-		json.Unmarshal(b, &pub)
+		b, err := os.ReadFile(filepath.Join(pdir, "publish.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &pub); err != nil {
+			t.Fatal(err)
+		}
 		if cmd := pub.Commands[len(pub.Commands)-1]; !strings.Contains(log, "$ "+cmd) {
 			t.Errorf("%s: the build log does not show %q", arch, cmd)
 		}
