@@ -4,11 +4,9 @@ package integration
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -210,80 +208,7 @@ func startDaemon(t *testing.T, plats []string) string {
 // lists only the host's own platform.
 func startDaemonWith(t *testing.T, plats []string, noEmulation bool) string {
 	t.Helper()
-	root, err := os.MkdirTemp(env.devHome, "test-buildkitd-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(root, "buildkitd.sock")
-	cfg, err := os.ReadFile(filepath.Join(env.devHome, "buildkitd.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Same mirrors; a fresh root and socket; restricted platforms.
-	var b bytes.Buffer
-	for _, line := range strings.Split(string(cfg), "\n") {
-		switch {
-		case strings.HasPrefix(line, "root ="):
-			fmt.Fprintf(&b, "root = %q\n", filepath.Join(root, "state"))
-		case strings.HasPrefix(strings.TrimSpace(line), "address ="):
-			fmt.Fprintf(&b, "  address = [%q]\n", "unix://"+sock)
-		case strings.TrimSpace(line) == "[worker.oci]":
-			b.WriteString(line + "\n")
-			fmt.Fprintf(&b, "  platforms = [%s]\n", quoteList(plats))
-		default:
-			b.WriteString(line + "\n")
-		}
-	}
-	cfgPath := filepath.Join(root, "buildkitd.toml")
-	if err := os.WriteFile(cfgPath, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(root, "buildkitd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("buildkitd", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if noEmulation {
-		// buildkitd finds emulators by running tiny binaries of each
-		// architecture from $TMPDIR: on a noexec mount that fails, so the
-		// worker lists only the native platform, as on a host without
-		// QEMU binfmt handlers (which are global and stay untouched).
-		tmp := filepath.Join(root, "noexec-tmp")
-		if err := os.MkdirAll(tmp, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs", tmp).CombinedOutput(); err != nil {
-			t.Fatalf("mounting a noexec tmpfs for a daemon without emulation: %v\n%s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("umount", "-l", tmp).Run() })
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = logf.Close()
-		// overlay mounts may linger briefly
-		for i := 0; i < 10; i++ {
-			if os.RemoveAll(root) == nil {
-				return
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
-	})
-	addr := "unix://" + sock
-	for i := 0; i < 100; i++ {
-		if exec.Command("buildctl", "--addr", addr, "debug", "workers").Run() == nil {
-			return addr
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	lg, _ := os.ReadFile(filepath.Join(root, "buildkitd.log"))
-	t.Fatalf("second buildkitd did not start:\n%s", tail(string(lg), 30))
-	return ""
+	return newTestDaemon(t, plats, noEmulation).addr
 }
 
 func quoteList(xs []string) string {
