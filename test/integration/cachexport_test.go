@@ -18,8 +18,10 @@ import (
 // build on a fresh daemon A exports its cache (docker buildx build
 // --cache-to ...,mode=max); the same build on another fresh daemon B with
 // an empty state and --cache-from executes no step, downloads no wheel and
-// returns byte-identical zips; a one-pin bump on B then re-executes only
-// that package's steps and the per-layer ones.
+// returns byte-identical zips, although it builds from another checkout
+// (another path, group-writable modes); a one-pin bump on B then
+// re-executes only that package's steps and the per-layer ones, and gives
+// the bytes the same bump gives on A.
 
 const crossDaemonReqs = "glf-pure==1.0.0\nglf-pure-dep==1.0.0\nglf-cext==1.0.0\nglf-data==1.0.0\n"
 
@@ -55,9 +57,18 @@ func cacheAcrossDaemons(t *testing.T, cacheTo, cacheFrom string) {
 		}
 	}
 
+	// B builds from another checkout: another path, and the modes a
+	// umask of 002 gives (group-writable files and folders).
+	dirB := t.TempDir()
+	for _, f := range []string{"Geolayerfile", "requirements.txt"} {
+		writeMode(t, filepath.Join(dirB, f), readFile(t, filepath.Join(dir, f)), 0o664)
+	}
+	if err := os.Chmod(dirB, 0o775); err != nil {
+		t.Fatal(err)
+	}
 	b := buildxBuilder(t, startDaemon(t, bothPlatforms))
 	mark := indexLogSize(t)
-	execB, allB := buildxRaw(t, b, dir, outB, "--cache-from", cacheFrom)
+	execB, allB := buildxRaw(t, b, dirB, outB, "--cache-from", cacheFrom)
 	if got := downloadsSince(t, mark); len(got) > 0 {
 		t.Errorf("daemon B with the cache downloaded %v", got)
 	}
@@ -85,12 +96,11 @@ func cacheAcrossDaemons(t *testing.T, cacheTo, cacheFrom string) {
 	// One pin bumped on B: that package's steps and the per-layer ones run
 	// again, and only its new wheel is downloaded.
 	bumped := strings.Replace(crossDaemonReqs, "glf-pure==1.0.0", "glf-pure==1.1.0", 1)
-	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte(bumped), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeMode(t, filepath.Join(dir, "requirements.txt"), []byte(bumped), 0o644)
+	writeMode(t, filepath.Join(dirB, "requirements.txt"), []byte(bumped), 0o664)
 	mark = indexLogSize(t)
 	outB2 := filepath.Join(dir, "b2")
-	execB2, _ := buildxRaw(t, b, dir, outB2, "--cache-from", cacheFrom)
+	execB2, _ := buildxRaw(t, b, dirB, outB2, "--cache-from", cacheFrom)
 	if got := downloadsSince(t, mark); len(got) != 1 || !strings.Contains(got[0], "glf_pure-1.1.0") {
 		t.Errorf("bumping glf-pure on B should download its new wheel once (both platforms share it), got %v", got)
 	}
@@ -162,6 +172,27 @@ func sameOutputs(t *testing.T, a, b string) {
 				t.Errorf("%s/%s differs: %s has sha256 %s, %s has %s", p, f, a, ha, b, hb)
 			}
 		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writeMode writes a file with exactly mode (chmod: the creation mode is
+// subject to the test process's umask).
+func writeMode(t *testing.T, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
 	}
 }
 
