@@ -3,7 +3,8 @@
 #   1. layer size and functional checks: geolayer vs the seed and SPR slim
 #      recipes on the realistic geo set (sizes.sh), both platforms;
 #   2. build times: cold, no-op, one-pin bump, PRUNE change, geolayer vs the
-#      seed recipe as a Dockerfile, on a throwaway buildkitd (times.sh);
+#      seed recipe as a Dockerfile, on a throwaway buildkitd, and a fresh
+#      daemon with a registry / local cache vs cold (times.sh);
 #   3. the archive writer against Info-ZIP on a real tree of shared
 #      libraries and Python files (archivebench);
 #   4. the helper steps' throughput and peak RSS on the geo wheels

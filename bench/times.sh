@@ -19,8 +19,12 @@
 # rebuild takes minutes; BENCH_FULL_EMULATED=1 runs them all).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
+# The dev world's settings; a frontend image named by the caller wins (a
+# worktree benchmarks its own tag).
+frontend_image=${GEOLAYER_FRONTEND_IMAGE:-}
 . "$DEV_HOME/env"
-work=$DEV_HOME/bench/times
+GEOLAYER_FRONTEND_IMAGE=${frontend_image:-$GEOLAYER_FRONTEND_IMAGE}
+work=${BENCH_TIMES_WORK:-$DEV_HOME/bench/times}
 rm -rf "$work" && mkdir -p "$work"
 RUNS=${BENCH_RUNS:-3}
 BENCH_PLATFORMS=${BENCH_PLATFORMS:-linux/amd64 linux/arm64}
@@ -83,14 +87,23 @@ printf '# syntax=%s\nTARGET aws-lambda python3.11 --glibc=2.36\nREQUIRE %s\nBUDG
 geolayer "$prep" linux/amd64 --no-cache >>"$work/build.log" 2>&1
 base=$(python3 -c 'import json,sys; print(" ".join(p["name"] + "==" + p["version"] for p in json.load(open(sys.argv[1]))["packages"]))' "$prep/out/report.json")
 
-declare -A C N B P R
+# Caches across daemons (issue #16), after each sequence: the 1.0.0 layer's
+# cache is exported (mode=max; a no-op build that only exports) to the dev
+# registry and to a local folder, then the same build runs on a fresh
+# daemon with an empty state and --import-cache, once per cache type. Its
+# layer.zip must be the one the cold build made.
+cache_ref=$GEOLAYER_REGISTRY/geolayer-bench/cache
+declare -A C N B P R XR XL IR IL RR RL
+zipsum() { sha256sum "$1/out/layer.zip" | cut -d' ' -f1; }
 for run in $(seq "$RUNS"); do
   start_daemon
+  declare -A sum=()
   for plat in $BENCH_PLATFORMS; do
     arch=${plat#linux/}
     d=$work/geolayer-$arch && rm -rf "$d" && mkdir -p "$d"
     glfile "$d" 1.0.0 ""
     c=$(secs geolayer "$d" "$plat" --no-cache)
+    sum[$arch]=$(zipsum "$d")
     n=$(secs geolayer "$d" "$plat")
     glfile "$d" 1.1.0 ""
     b=$(secs geolayer "$d" "$plat")
@@ -98,8 +111,27 @@ for run in $(seq "$RUNS"); do
     p=$(secs geolayer "$d" "$plat")
     C[$arch]+="$c "; N[$arch]+="$n "; B[$arch]+="$b "; P[$arch]+="$p "
     R[$arch]+="$(awk -v a="$b" -v b="$c" 'BEGIN {printf "%.3f", a/b}') "
+    glfile "$d" 1.0.0 ""
+    rm -rf "$work/cache-$arch"
+    XR[$arch]+="$(secs geolayer "$d" "$plat" --export-cache "type=registry,ref=$cache_ref:$arch-$$,mode=max") "
+    XL[$arch]+="$(secs geolayer "$d" "$plat" --export-cache "type=local,dest=$work/cache-$arch,mode=max") "
   done
   stop_daemon
+  for kind in registry local; do
+    start_daemon
+    for plat in $BENCH_PLATFORMS; do
+      arch=${plat#linux/} d=$work/geolayer-$arch
+      if [ "$kind" = registry ]; then
+        i=$(secs geolayer "$d" "$plat" --import-cache "type=registry,ref=$cache_ref:$arch-$$")
+        IR[$arch]+="$i "; RR[$arch]+="$(awk -v a="$i" -v b="$(echo "${C[$arch]}" | awk '{print $NF}')" 'BEGIN {printf "%.3f", a/b}') "
+      else
+        i=$(secs geolayer "$d" "$plat" --import-cache "type=local,src=$work/cache-$arch")
+        IL[$arch]+="$i "; RL[$arch]+="$(awk -v a="$i" -v b="$(echo "${C[$arch]}" | awk '{print $NF}')" 'BEGIN {printf "%.3f", a/b}') "
+      fi
+      [ "$(zipsum "$d")" = "${sum[$arch]}" ] || die "$plat: the layer.zip built with the $kind cache on a fresh daemon differs from the cold build's"
+    done
+    stop_daemon
+  done
 done
 
 echo "| tool | platform | runs | cold | no-op | one-pin bump | PRUNE change | bump / cold |"
@@ -140,3 +172,15 @@ if [ -n "${cold[geolayer-arm64]:-}" ] && [ -n "${cold[geolayer-amd64]:-}" ]; the
   echo
   echo "Cross-architecture (cold build, arm64 / amd64 on this amd64 host): geolayer $(awk -v a="${cold[geolayer-arm64]}" -v b="${cold[geolayer-amd64]}" 'BEGIN {printf "%.2f×", a/b}') (medians; wheel-only: every step runs natively), seed recipe in an emulated arm64 build container $(awk -v a="${cold[recipe-arm64]}" -v b="${cold[recipe-amd64]}" 'BEGIN {printf "%.2f×", a/b}')."
 fi
+echo
+echo "Caches across daemons: the cold build's cache exported (mode=max) by a no-op build, then the same build on a fresh daemon with an empty state and \`--import-cache\` (its layer.zip checked identical to the cold build's); ratio: to the same run's cold build, median (min / max)."
+echo
+echo "| platform | runs | cold | export to the registry | fresh daemon + registry cache | registry / cold | export to a local folder | fresh daemon + local cache | local / cold |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for plat in $BENCH_PLATFORMS; do
+  arch=${plat#linux/}
+  # shellcheck disable=SC2086
+  printf '| %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s (%s) |\n' "$plat" "$RUNS" "$(stats ${C[$arch]})" \
+    "$(stats ${XR[$arch]})" "$(stats ${IR[$arch]})" "$(median ${RR[$arch]})" "$(ratios ${RR[$arch]})" \
+    "$(stats ${XL[$arch]})" "$(stats ${IL[$arch]})" "$(median ${RL[$arch]})" "$(ratios ${RL[$arch]})"
+done

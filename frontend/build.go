@@ -147,9 +147,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		}
 		if needsResolver(reqs) {
 			var rerr error
-			if reqs, rerr = resolveWithPip(ctx, c, bc, gen, pl, t, reqs); rerr != nil {
+			var resolved llb.State
+			if reqs, resolved, rerr = resolveWithPip(ctx, c, bc, gen, pl, t, reqs); rerr != nil {
 				return nil, rerr
 			}
+			ir.solved = append(ir.solved, solvedStep{resolved, "pip's resolution"})
 		}
 		if len(pl.builds) > 0 || pl.buildAuto || len(pl.runs) > 0 {
 			// RUN and BUILD run in the build image for the target platform.
@@ -193,6 +195,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		if len(tests) < len(pl.tests) {
 			layer.Gate = append(layer.Gate, skippedTestsNotice(plat, len(pl.tests)-len(tests)))
 		}
+		// What was solved on its own is part of the result too, so that
+		// an exported cache holds it (a fresh daemon importing the cache
+		// runs none of it).
+		for _, s := range ir.solved {
+			gen.Require(layer, s.st, s.what)
+		}
 
 		var st llb.State
 		img := &dockerspec.DockerOCIImage{}
@@ -212,10 +220,14 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		}
 		var rep *report.Report
 		if target == "image" {
-			// The image's config needs the report before the result.
-			if rep, err = readReport(ctx, c, bc, layer.Archive); err != nil {
+			// The image's config needs the report before the result; the
+			// result depends on the step that read it, so that an exported
+			// cache holds it.
+			rs := reportOnly(layer.Archive)
+			if rep, err = readReport(ctx, c, bc, rs); err != nil {
 				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
 			}
+			gen.Require(layer, rs, "report.json")
 			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(safeDataEnv(rep, pl), pl.env))
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
@@ -365,9 +377,9 @@ func safeDataEnv(rep *report.Report, pl *plan) map[string]string {
 	return env
 }
 
-// readReport reads a layer's report.json (the archive step's).
-func readReport(ctx context.Context, c client.Client, bc *dockerui.Client, archive llb.State) (*report.Report, error) {
-	def, err := llb.Scratch().File(llb.Copy(archive, "/report.json", "/report.json"), llb.WithCustomName("[internal] read report.json")).Marshal(ctx)
+// readReport solves reportJSON (reportOnly of the archive) and reads it.
+func readReport(ctx context.Context, c client.Client, bc *dockerui.Client, reportJSON llb.State) (*report.Report, error) {
+	def, err := reportJSON.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -413,6 +425,11 @@ func reportWarnings(pl *plan, rep *report.Report, reqs []*requirement) {
 			}
 		}
 	}
+}
+
+// reportOnly is report.json of the assembled archive alone.
+func reportOnly(archive llb.State) llb.State {
+	return llb.Scratch().File(llb.Copy(archive, "/report.json", "/report.json"), llb.WithCustomName("[internal] read report.json"))
 }
 
 func mergeEnv(base, over map[string]string) map[string]string {

@@ -141,6 +141,16 @@ type gatewayImages struct {
 	bc      *dockerui.Client
 	gen     *llbgen.Gen
 	noCache bool
+	// solved are the steps solved on their own to read their output (the
+	// probes here; build.go adds pip's resolution): the layer's result
+	// must depend on them (llbgen.Require) for an exported cache to hold
+	// them.
+	solved []solvedStep
+}
+
+type solvedStep struct {
+	st   llb.State
+	what string
 }
 
 func (g *gatewayImages) image(ctx context.Context, ref string, p ocispecs.Platform) (llbgen.Image, error) {
@@ -153,10 +163,12 @@ func (g *gatewayImages) image(ctx context.Context, ref string, p ocispecs.Platfo
 
 func (g *gatewayImages) probe(ctx context.Context, img llbgen.Image, p ocispecs.Platform, python, what string) (pythonFacts, error) {
 	var f pythonFacts
-	def, err := probeState(g.gen, img, p, python, what, g.noCache).Marshal(ctx, llb.Platform(p))
+	st := probeState(g.gen, img, p, python, what, g.noCache)
+	def, err := st.Marshal(ctx, llb.Platform(p))
 	if err != nil {
 		return f, err
 	}
+	g.solved = append(g.solved, solvedStep{st, "the " + what + "'s Python check"})
 	res, err := g.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: g.bc.CacheImports, Evaluate: true})
 	if err != nil {
 		return f, errors.Wrapf(err, "checking the Python of %s", img.Ref)

@@ -12,6 +12,7 @@ import (
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/pkg/errors"
@@ -38,11 +39,12 @@ type pipReport struct {
 
 // resolveWithPip runs pip's resolver in the build image for one platform
 // and turns its report into pinned requirements with exact wheel URLs and
-// hashes: from there the build goes on exactly as for a lock file.
-func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, gen *llbgen.Gen, pl *plan, t *llbgen.Target, reqs []*requirement) ([]*requirement, error) {
+// hashes: from there the build goes on exactly as for a lock file. The
+// returned state is the resolution step, for the result to depend on.
+func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, gen *llbgen.Gen, pl *plan, t *llbgen.Target, reqs []*requirement) ([]*requirement, llb.State, error) {
 	tags, err := wheel.TargetTags(wheelTarget(pl.runtime, t.Platform))
 	if err != nil {
-		return nil, err
+		return nil, llb.State{}, err
 	}
 	var plats []string
 	seen := map[string]bool{}
@@ -68,7 +70,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 		}
 		line, ok, err := targetLine(r, env)
 		if err != nil {
-			return nil, err
+			return nil, llb.State{}, err
 		}
 		if ok {
 			lines = append(lines, line)
@@ -77,7 +79,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 	for _, c := range pl.constraints {
 		line, ok, err := targetLine(c, env)
 		if err != nil {
-			return nil, err
+			return nil, llb.State{}, err
 		}
 		if ok {
 			constraints = append(constraints, line)
@@ -86,23 +88,23 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 	st := gen.Resolve(t, pl.runtime.ABI, plats, pl.indexSpecs(), lines, constraints, pl.pre)
 	def, err := st.Marshal(ctx)
 	if err != nil {
-		return nil, err
+		return nil, llb.State{}, err
 	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
 	if err != nil {
-		return nil, errors.Wrapf(err, "resolving requirements with pip for %s (no compatible set of wheels?)", platforms.Format(t.Platform))
+		return nil, llb.State{}, errors.Wrapf(err, "resolving requirements with pip for %s (no compatible set of wheels?)", platforms.Format(t.Platform))
 	}
 	ref, err := res.SingleRef()
 	if err != nil {
-		return nil, err
+		return nil, llb.State{}, err
 	}
 	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: llbgen.PipReport})
 	if err != nil {
-		return nil, err
+		return nil, llb.State{}, err
 	}
 	var rep pipReport
 	if err := json.Unmarshal(dt, &rep); err != nil {
-		return nil, errors.Wrap(err, "reading pip's report")
+		return nil, llb.State{}, errors.Wrap(err, "reading pip's report")
 	}
 	var out []*requirement
 	for _, in := range rep.Install {
@@ -114,7 +116,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 			}
 		}
 		if sha == "" || !strings.HasSuffix(u, ".whl") {
-			return nil, errors.Errorf("pip chose %s %s from %s, which is not a wheel with a sha256: pip's resolver picks wheels only (pin the package and BUILD it to compile an sdist)", in.Metadata.Name, in.Metadata.Version, u)
+			return nil, llb.State{}, errors.Errorf("pip chose %s %s from %s, which is not a wheel with a sha256: pip's resolver picks wheels only (pin the package and BUILD it to compile an sdist)", in.Metadata.Name, in.Metadata.Version, u)
 		}
 		name := wheel.NormalizeName(in.Metadata.Name)
 		r := &requirement{version: in.Metadata.Version, source: "pip resolution", loc: locationOf(reqs, name)}
@@ -122,11 +124,11 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 		fn := path.Base(strings.SplitN(u, "#", 2)[0])
 		r.lock = []lockWheel{{filename: fn, url: u, sha256: sha}}
 		if _, ok := pl.builds[name]; ok {
-			return nil, located(errors.Errorf("pip's resolver needs %s %s (a dependency), which BUILD compiles from its sdist: pin it with == so it is built, not resolved", name, in.Metadata.Version), locationOf(reqs, name))
+			return nil, llb.State{}, located(errors.Errorf("pip's resolver needs %s %s (a dependency), which BUILD compiles from its sdist: pin it with == so it is built, not resolved", name, in.Metadata.Version), locationOf(reqs, name))
 		}
 		out = append(out, r)
 	}
-	return append(out, built...), nil
+	return append(out, built...), st, nil
 }
 
 // builtByBUILD are the pinned requirements BUILD names: their sdists are

@@ -17,8 +17,10 @@ for arch in amd64 arm64; do
   GOOS=linux GOARCH=$arch go_build -ldflags='-s -w' -o "$work/$arch/geolayer" ./cmd/geolayer
   args+=(--platform "linux/$arch=dir:$work/$arch")
 done
-[ -x "$DEV_BIN/mkimage" ] || go_build -ldflags='-s -w' -o "$DEV_BIN/" ./hack/cmd/mkimage
-"$DEV_BIN/mkimage" "${args[@]}" --entrypoint /geolayer \
+# This tree's own mkimage (fast when cached): how it writes layers decides
+# the image digest, and so every helper step's cache key.
+go_build -ldflags='-s -w' -o "$work/mkimage" ./hack/cmd/mkimage
+"$work/mkimage" "${args[@]}" --entrypoint /geolayer \
   --label moby.buildkit.frontend.network.none=true \
   --label moby.buildkit.frontend.caps=moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts \
   --push "$IMAGE" >"$work.log"

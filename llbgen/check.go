@@ -17,7 +17,7 @@ func (g *Gen) check(t *Target, tree llb.State) (out, gate llb.State) {
 	rt := g.rootfs(t.runtimeImage(), t.Platform)
 	opts := []llb.RunOption{
 		llb.AddMount("/layer", tree, llb.Readonly, wholeLayer),
-		llb.AddMount("/runtime", rt, llb.Readonly),
+		llb.AddMount("/runtime", rt, llb.Readonly, pinnedImage),
 		t.name("check the layer against %s (static, CHECK %s)", t.RuntimeImage, t.CheckMode),
 	}
 	if g.SourceMap != nil && len(t.CheckLocation) > 0 {

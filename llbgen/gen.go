@@ -194,6 +194,15 @@ func (g *Gen) helperExec(t *Target, args []string, opts ...llb.RunOption) llb.Ex
 // nothing from a package) stay cached.
 var wholeLayer = llb.ContentCache(llb.MountContentCacheOff)
 
+// pinnedImage marks a read-only mount of an image's file system (the
+// runtime image the static check and vendoring read): the image is pinned
+// by digest, so its LLB digest already identifies its content. With
+// content-based caching BuildKit would checksum every file of the image
+// for the step's cache key, and a daemon importing a cache (--cache-from)
+// did not match the key the exporting daemon recorded: the check re-ran on
+// every fresh daemon (TestRegistryCacheAcrossDaemons).
+var pinnedImage = llb.ContentCache(llb.MountContentCacheOff)
+
 // merge composes states: MergeOp when the daemon has it, copies otherwise.
 func (g *Gen) merge(states []llb.State, name llb.ConstraintsOpt) llb.State {
 	switch len(states) {

@@ -273,3 +273,17 @@ func (g *Gen) Gated(l *Layer, st llb.State) llb.State {
 	}
 	return g.merge(append([]llb.State{st}, l.Gate...), l.Target.name("require checks and tests to pass"))
 }
+
+// Require makes the layer's result depend on st without taking any of its
+// files: an empty state that reads st joins the gate. The frontend solves
+// some steps on their own to read what they wrote (the Python probe, pip's
+// resolution, report.json for the image config); they are not part of the
+// returned result otherwise, so an exported cache (mode=max) would lack
+// them and a daemon importing it would run them again.
+func (g *Gen) Require(l *Layer, st llb.State, what string) {
+	const dep = "/.geolayer-dependency"
+	l.Gate = append(l.Gate, llb.Scratch().File(
+		llb.Copy(st, "/", dep+"/", &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowEmptyWildcard: true}).
+			Rm(dep, &llb.RmInfo{AllowNotFound: true}),
+		l.Target.name("require %s", what)))
+}

@@ -25,7 +25,7 @@ func (g *Gen) vendor(t *Target, built, stage llb.State) *Package {
 		"--out", "/out", "--meta-out", "/meta/" + nativeLibrariesName + ".json"},
 		llb.AddMount("/layer", built, llb.Readonly, wholeLayer),
 		llb.AddMount("/build", stage, llb.Readonly, wholeLayer),
-		llb.AddMount("/runtime", rt, llb.Readonly),
+		llb.AddMount("/runtime", rt, llb.Readonly, pinnedImage),
 		t.name("vendor the libraries the compiled packages need from the build stage"),
 	)
 	return g.pseudoPackage(t, nativeLibrariesName, run)

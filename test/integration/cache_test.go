@@ -228,6 +228,8 @@ func notAStep(name string) bool {
 	return strings.HasPrefix(name, "[internal]") || strings.Contains(name, "load build definition") ||
 		strings.HasPrefix(name, "load ") || strings.HasPrefix(name, "resolve image config") ||
 		strings.HasPrefix(name, "exporting ") || strings.Contains(name, "] fetch ") ||
+		// reading an imported cache's manifest (--cache-from)
+		strings.HasPrefix(name, "importing cache manifest from ") ||
 		// Image sources pinned by digest (the runtime image the static
 		// check mounts) are listed on every solve; with the content in
 		// the daemon's store nothing is pulled.

@@ -131,7 +131,13 @@ func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed 
 		}
 		args = append(args, "--opt", o)
 	}
-	raw := run(t, dir, false, "buildctl", args...)
+	return parseProgress(run(t, dir, false, "buildctl", args...))
+}
+
+// parseProgress reads rawjson progress (buildctl's or buildx's: one
+// SolveStatus a line) and returns the vertices that executed (not cached),
+// by name, and every vertex by digest.
+func parseProgress(raw string) (executed []string, all map[string]vertex) {
 	all = map[string]vertex{}
 	sc := bufio.NewScanner(strings.NewReader(raw))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)

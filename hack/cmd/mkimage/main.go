@@ -164,7 +164,11 @@ func layerFrom(src string, uncompressed bool) (v1.Layer, error) {
 }
 
 // tarDir makes a reproducible tar of a (small) directory: sorted entries,
-// zero mtimes, root ownership, modes kept.
+// zero mtimes, root ownership, and modes that do not depend on the umask
+// the files were written under (normalMode): the same binaries give the
+// same layer digest on every machine, so the frontend image, which every
+// helper step runs in, keeps BuildKit's cache keys (and caches imported
+// from another machine) valid.
 func tarDir(dir string) ([]byte, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -204,6 +208,7 @@ func tarDir(dir string) ([]byte, error) {
 		}
 		h.ModTime, h.AccessTime, h.ChangeTime = time.Unix(0, 0), time.Time{}, time.Time{}
 		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		h.Mode = normalMode(fi.Mode())
 		h.Format = tar.FormatPAX
 		if err := tw.WriteHeader(h); err != nil {
 			return nil, err
@@ -224,6 +229,19 @@ func tarDir(dir string) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// normalMode is a tar header mode as a umask of 022 gives it: 0755 for
+// directories and files anyone may execute, 0644 for other files, 0777 for
+// symlinks (their mode means nothing on Linux).
+func normalMode(m fs.FileMode) int64 {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return 0o777
+	case m.IsDir(), m&0o111 != 0:
+		return 0o755
+	}
+	return 0o644
 }
 
 // rawLayer is a tarball file pushed as it is: its digest is its diff ID.
