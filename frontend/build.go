@@ -214,13 +214,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		if target == "image" {
 			// The image's config needs the report before the result.
 			if rep, err = readReport(ctx, c, bc, layer.Archive); err != nil {
-				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
+				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs, statusProbe(ctx, &gatewayPages{c: c, bc: bc}))
 			}
 			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(safeDataEnv(rep, pl), pl.env))
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
 		if err != nil {
-			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
+			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs, statusProbe(ctx, &gatewayPages{c: c, bc: bc}))
 		}
 		if target == "zip" || target == "report" {
 			// Their result holds report.json: read it there, no extra step.
