@@ -202,8 +202,8 @@ func (ld *loader) checkExpandedSize(w parser.Word, refs []varRef) error {
 			break
 		}
 	}
-	if est <= MaxExpandedWord {
-		return nil
+	if est <= MaxExpandedWord || est == int64(len(w.Raw)) {
+		return nil // small, or long as written (nothing to expand)
 	}
 	return errAt(w.Range, "this word in %s could expand to more than %d bytes (an upper estimate: %d bytes; ARGs that repeat each other grow exponentially): shorten the ARG values or reference them fewer times", ld.cur.Name, MaxExpandedWord, est)
 }
