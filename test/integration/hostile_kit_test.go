@@ -33,7 +33,6 @@ type hostileIndex struct {
 	base string // http://host:port
 	mu   sync.Mutex
 	h    map[string]http.HandlerFunc
-	hits map[string]int
 }
 
 // newHostileIndex listens on addr ("127.0.0.1:0"); the server stops with
@@ -44,24 +43,19 @@ func newHostileIndex(t *testing.T, addr string) *hostileIndex {
 	if err != nil {
 		t.Fatalf("hostile index: %v", err)
 	}
-	ix := &hostileIndex{base: "http://" + ln.Addr().String(), h: map[string]http.HandlerFunc{}, hits: map[string]int{}}
-	stop := make(chan struct{})
+	ix := &hostileIndex{base: "http://" + ln.Addr().String(), h: map[string]http.HandlerFunc{}}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ix.mu.Lock()
 		h := ix.h[r.URL.Path]
-		ix.hits[r.URL.Path]++
 		ix.mu.Unlock()
 		if h == nil {
 			http.NotFound(w, r)
 			return
 		}
 		h(w, r)
-	}), BaseContext: nil}
-	srv.RegisterOnShutdown(func() { close(stop) })
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-	})
+	})}
+	go func() { _ = srv.Serve(ln) }() // returns when the test closes it
+	t.Cleanup(func() { _ = srv.Close() })
 	return ix
 }
 
@@ -74,18 +68,12 @@ func (ix *hostileIndex) handle(path string, h http.HandlerFunc) {
 	ix.h[path] = h
 }
 
-func (ix *hostileIndex) hitCount(path string) int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.hits[path]
-}
-
 // bytesAt serves body at path.
 func (ix *hostileIndex) bytesAt(path, contentType string, body []byte) {
 	ix.handle(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-		w.Write(body)
+		_, _ = w.Write(body) // the client may hang up: nothing to do
 	})
 }
 
@@ -255,15 +243,21 @@ func zerosBomb(t *testing.T, dist, version string, n int64) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(stream.Bytes())
+	if _, err := w.Write(stream.Bytes()); err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range small {
 		w, err := zw.Create(e.name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(e.body)
+		if _, err := w.Write(e.body); err != nil {
+			t.Fatal(err)
+		}
 	}
-	zw.Close()
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return buf.Bytes()
 }
 
@@ -333,7 +327,7 @@ func unzipNames(t *testing.T, p string) []string {
 	if err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }() // read-only
 	var out []string
 	for _, f := range zr.File {
 		out = append(out, f.Name)
@@ -347,7 +341,8 @@ var leaks = regexp.MustCompile(`(?m)panic:|^goroutine \d+ \[|runtime error:|inte
 // exported lists what a build wrote into out (nothing, for a failed build).
 func exported(out string) []string {
 	var names []string
-	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+	// A missing out is an empty export: the walk's error is not one.
+	_ = filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
 		if err == nil && p != out {
 			names = append(names, strings.TrimPrefix(p, out+"/"))
 		}
@@ -368,8 +363,12 @@ func zeroDeflateParts(t *testing.T, chunk int) (first []byte, firstN int64, unit
 	}
 	zeros := make([]byte, chunk)
 	next := func() []byte {
-		fw.Write(zeros)
-		fw.Flush()
+		if _, err := fw.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+		if err := fw.Flush(); err != nil {
+			t.Fatal(err)
+		}
 		b := bytes.Clone(buf.Bytes())
 		buf.Reset()
 		return b
@@ -379,7 +378,9 @@ func zeroDeflateParts(t *testing.T, chunk int) (first []byte, firstN int64, unit
 	for i := 0; i < 4; i++ {
 		u := next()
 		if bytes.Equal(u, unit) {
-			fw.Close()
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
 			return first, firstN, unit, bytes.Clone(buf.Bytes())
 		}
 		first, firstN = append(first, unit...), firstN+1

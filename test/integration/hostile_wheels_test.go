@@ -167,7 +167,7 @@ func untouchedAndSkipped(suffix string, want []byte, reason string) func(t *test
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }() // read-only
 		var got []byte
 		for _, f := range zr.File {
 			if strings.HasSuffix(f.Name, suffix) {
@@ -176,7 +176,7 @@ func untouchedAndSkipped(suffix string, want []byte, reason string) func(t *test
 					t.Fatal(err)
 				}
 				got, _ = io.ReadAll(rc)
-				rc.Close()
+				_ = rc.Close() // read-only
 			}
 		}
 		if !bytes.Equal(got, want) {
