@@ -225,14 +225,14 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			// cache holds it.
 			rs := reportOnly(layer.Archive)
 			if rep, err = readReport(ctx, c, bc, rs); err != nil {
-				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
+				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs, statusProbe(ctx, &gatewayPages{c: c, bc: bc}))
 			}
 			gen.Require(layer, rs, "report.json")
 			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(safeDataEnv(rep, pl), pl.env))
 		}
 		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
 		if err != nil {
-			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs)
+			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs, statusProbe(ctx, &gatewayPages{c: c, bc: bc}))
 		}
 		if target == "zip" || target == "report" {
 			// Their result holds report.json: read it there, no extra step.

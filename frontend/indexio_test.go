@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geolayer/geolayer/llbgen"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -225,6 +226,27 @@ func TestExplainMissingSecret(t *testing.T) {
 	for _, want := range []string{`build secret "glf-index"`, "--secret id=glf-index"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("%q lacks %q", msg, want)
+		}
+	}
+}
+
+// BuildKit does not check the status of a checksummed download: the error
+// page's bytes fail the checksum. The probe's status decides the message.
+func TestExplainFetchErrorProbesTheStatus(t *testing.T) {
+	w := llbgen.Wheel{Name: "demo", Version: "1.0", URL: "http://ix.example/demo-1.0-py3-none-any.whl", SHA256: strings.Repeat("ab", 32)}
+	mismatch := fmt.Errorf("digest mismatch sha256:%s: sha256:%s", strings.Repeat("cd", 32), w.SHA256)
+	for _, tc := range []struct {
+		probe error
+		want  string
+	}{
+		{errors.New("invalid response status 404"), "demo 1.0: downloading http://ix.example/demo-1.0-py3-none-any.whl: not found (HTTP 404)"},
+		{errors.New("invalid response status 503"), "the server failed (HTTP 503)"},
+		{errors.New("invalid response status 401"), "wants credentials (HTTP 401)"},
+		{nil, "does not match its published sha256 checksum"},
+	} {
+		got := explainFetchError(mismatch, []llbgen.Wheel{w}, nil, nil, func(string, string) error { return tc.probe })
+		if !strings.Contains(got.Error(), tc.want) {
+			t.Errorf("probe %v: got %q, want %q", tc.probe, got, tc.want)
 		}
 	}
 }

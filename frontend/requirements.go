@@ -12,6 +12,7 @@ import (
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/client/llb"
+	dfparser "github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/pkg/errors"
@@ -27,8 +28,14 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 	files := map[string][]byte{}
 	if len(pl.requireFiles) > 0 {
 		var want []string
+		// from: the REQUIRE line that brought each file in, so that a
+		// missing file (or an include of one) is reported there.
+		from := map[string][]dfparser.Range{}
 		for _, f := range pl.requireFiles {
 			want = append(want, f.path)
+			if _, ok := from[f.path]; !ok {
+				from[f.path] = f.loc
+			}
 		}
 		for depth := 0; len(want) > 0; depth++ {
 			if depth > maxIncludeDepth {
@@ -36,6 +43,10 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 			}
 			got, err := readContextFiles(ctx, c, bc, want)
 			if err != nil {
+				var missing *missingFile
+				if errors.As(err, &missing) {
+					return nil, located(err, from[missing.name])
+				}
 				return nil, err
 			}
 			want = nil
@@ -54,6 +65,9 @@ func loadRequirements(ctx context.Context, c client.Client, bc *dockerui.Client,
 					p := path.Clean(path.Join(path.Dir(name), inc.Path))
 					if _, ok := files[p]; !ok && !strings.HasPrefix(p, "../") {
 						want = append(want, p)
+						if _, ok := from[p]; !ok {
+							from[p] = from[name]
+						}
 					}
 				}
 			}
@@ -420,11 +434,19 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 	for _, n := range names {
 		b, err := ref.ReadFile(ctx, client.ReadRequest{Filename: n})
 		if err != nil {
-			return nil, errors.Errorf("%s: not found in the build context", n)
+			return nil, &missingFile{name: n}
 		}
 		out[n] = b
 	}
 	return out, nil
+}
+
+// missingFile is a requirements or lock file the build context does not
+// have (or has only as a symlink that leads out of it).
+type missingFile struct{ name string }
+
+func (e *missingFile) Error() string {
+	return e.name + ": not found in the build context (a symlink to a file outside the context does not count)"
 }
 
 // checkDirectURL refuses direct references geolayer cannot fetch by hash:

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/llbgen"
@@ -346,7 +347,13 @@ func tagSummary(filename string) string {
 // requirement. byVertex maps the digests of the fetch steps to their
 // wheels (fetchVertices), so a status error, which names no URL, is
 // attributed to its package.
-func explainFetchError(err error, wheels []llbgen.Wheel, byVertex map[string]llbgen.Wheel, reqs []*requirement) error {
+//
+// BuildKit's HTTP source does not check the status of a download it knows
+// the checksum of (source/http Snapshot saves any body), so an error page
+// comes back as a digest mismatch: probe, when not nil, fetches the URL
+// again without a checksum, which does check it, so that a 404, 401 or 5xx
+// is reported as such rather than as a tampered file.
+func explainFetchError(err error, wheels []llbgen.Wheel, byVertex map[string]llbgen.Wheel, reqs []*requirement, probe func(url, secret string) error) error {
 	if err == nil {
 		return nil
 	}
@@ -377,11 +384,28 @@ func explainFetchError(err error, wheels []llbgen.Wheel, byVertex map[string]llb
 	case httpStatus(err) != 0:
 		return located(errors.New(explainStatus(what, redactURL(w.URL), w.AuthSecret, err, 0)), locOf(reqs, w.Name))
 	case strings.Contains(err.Error(), "digest mismatch"):
+		if probe != nil {
+			if perr := probe(w.URL, w.AuthSecret); httpStatus(perr) != 0 {
+				return located(errors.New(explainStatus(what, redactURL(w.URL), w.AuthSecret, perr, 0)), locOf(reqs, w.Name))
+			}
+		}
 		return located(errors.Errorf("%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?): %s", w.Name, w.Version, redactURL(w.URL), w.SHA256, err.Error()), locOf(reqs, w.Name))
 	case w.AuthSecret != "" && strings.Contains(err.Error(), "secret"):
 		return located(errors.Errorf("%s %s: downloading %s: %s (the index's build secret is %q: pass it with `--secret id=%s,env=VAR`)", w.Name, w.Version, redactURL(w.URL), err.Error(), w.AuthSecret, w.AuthSecret), locOf(reqs, w.Name))
 	}
 	return err
+}
+
+// statusProbe fetches a download URL as a page (no checksum, not cached,
+// at most a minute, the body bounded to 1 KiB: only the status matters)
+// for explainFetchError.
+func statusProbe(ctx context.Context, pf pageFetcher) func(url, secret string) error {
+	return func(u, secret string) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_, err := pf.fetch(ctx, u, secret, 1<<10, true)
+		return err
+	}
 }
 
 // fetchVertices maps the digest of each wheel's and sdist's fetch step

@@ -1,7 +1,9 @@
 package frontend
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/profile"
@@ -102,8 +104,16 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		return nil, errors.New("nothing to install: add a REQUIRE instruction")
 	}
 
+	testTimeout := llbgen.DefaultTestTimeout
+	if v := buildArgs["GEOLAYER_TEST_TIMEOUT"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, errors.Errorf("invalid build arg GEOLAYER_TEST_TIMEOUT=%q: want a positive number of seconds", v)
+		}
+		testTimeout = time.Duration(n) * time.Second
+	}
 	for _, tc := range spec.Tests {
-		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required, ProfileImports: tc.ProfileImports})
+		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required, ProfileImports: tc.ProfileImports, Timeout: testTimeout})
 	}
 	pl.env = map[string]string{}
 	for _, ec := range spec.Env {

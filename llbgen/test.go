@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -21,7 +22,14 @@ type Test struct {
 	// imports and the layer files it maps (TEST --profile-imports); the
 	// figures are added to report.json and report.html.
 	ProfileImports bool
+	// Timeout bounds the test's run (0: DefaultTestTimeout); a test
+	// still running then is killed and fails naming the limit.
+	Timeout time.Duration
 }
+
+// DefaultTestTimeout bounds each TEST (the frontend's build arg
+// GEOLAYER_TEST_TIMEOUT changes it).
+const DefaultTestTimeout = 10 * time.Minute
 
 // importsDir is where a profiled TEST writes imports.json.
 const importsDir = "/geolayer-imports"
@@ -38,9 +46,13 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 	for i, tc := range tests {
 		script := llb.Scratch().File(llb.Mkfile("/test.py", 0o644, []byte(tc.Code+"\n")),
 			llb.WithCustomName(fmt.Sprintf("[internal] write test %d", i+1)))
-		args := []string{t.Runtime.python(), "-I", "-c", testRunner(t.SysPath, t.SiteDir, "")}
+		timeout := tc.Timeout
+		if timeout <= 0 {
+			timeout = DefaultTestTimeout
+		}
+		args := []string{t.Runtime.python(), "-I", "-c", testWatchdog(timeout) + testRunner(t.SysPath, t.SiteDir, "")}
 		if tc.ProfileImports {
-			args = []string{t.Runtime.python(), "-X", "importtime", "-I", "-c", testRunner(t.SysPath, t.SiteDir, t.Layout.MountPoint)}
+			args = []string{t.Runtime.python(), "-X", "importtime", "-I", "-c", testWatchdog(timeout) + testRunner(t.SysPath, t.SiteDir, t.Layout.MountPoint)}
 		}
 		opts := []llb.RunOption{
 			llb.Args(args),
@@ -119,6 +131,51 @@ func (g *Gen) addImports(l *Layer, profiled map[int]llb.State) {
 	l.HTML = run.AddMount("/html", llb.Scratch())
 	l.Archive = g.merge([]llb.State{l.Archive, out}, t.name("report.json with import times"))
 	l.Gate = append(l.Gate, run.AddMount("/ok", llb.Scratch()))
+}
+
+// testWatchdog runs the rest of the script in a child process (its own
+// process group) and waits for it at most timeout: a test still running
+// then is killed with its group and fails naming the limit; a test killed
+// by a signal (a segfault in an extension) fails naming the signal, which
+// BuildKit would only show as an exit code. The child's exit code is
+// passed on.
+func testWatchdog(timeout time.Duration) string {
+	secs := int(timeout.Round(time.Second) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return fmt.Sprintf(`import os, signal, sys
+_gl_pid = os.fork()
+if _gl_pid:
+    class _GlTimeout(Exception):
+        pass
+    def _gl_alarm(*a):
+        raise _GlTimeout()
+    signal.signal(signal.SIGALRM, _gl_alarm)
+    signal.alarm(%[1]d)
+    try:
+        _, _gl_st = os.waitpid(_gl_pid, 0)
+    except _GlTimeout:
+        try:
+            os.killpg(_gl_pid, signal.SIGKILL)
+        except OSError:
+            os.kill(_gl_pid, signal.SIGKILL)
+        os.waitpid(_gl_pid, 0)
+        print('geolayer: TEST timed out after %[1]ds and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit)', file=sys.stderr)
+        os._exit(124)
+    signal.alarm(0)
+    if os.WIFSIGNALED(_gl_st):
+        _gl_sig = os.WTERMSIG(_gl_st)
+        try:
+            _gl_name = signal.Signals(_gl_sig).name
+        except ValueError:
+            _gl_name = 'signal %%d' %% _gl_sig
+        print('geolayer: TEST was killed by %%s (signal %%d)%%s' %% (_gl_name, _gl_sig,
+              ': a crash in native code (an extension or a library it loads)' if _gl_sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT) else ''), file=sys.stderr)
+        os._exit(128 + _gl_sig)
+    os._exit(os.WEXITSTATUS(_gl_st))
+os.setpgid(0, 0)
+`, secs)
 }
 
 // testRunner runs the test file in isolated mode (-I: the image's PYTHON*

@@ -36,7 +36,14 @@ type varRef struct {
 	name       string
 	start, end int // byte range of `$NAME` or `${NAME` (plus `}` for `${NAME}`)
 	optional   bool
+	replace    bool // `${NAME/pat/repl}`, `${NAME//pat/repl}`: may grow the value
 }
+
+// MaxExpandedWord bounds what one word may expand to. ARG defaults are
+// expanded when read, so ARGs that each repeat the one before grow
+// exponentially (16 references a level reach gigabytes in seven lines):
+// the bound is checked before the shell lexer expands anything.
+const MaxExpandedWord = 1 << 20
 
 // scanRefs lists variable references in raw in the order they appear. With
 // shellQuotes, text in single quotes is literal (as the shell lexer treats
@@ -95,6 +102,8 @@ func parseRef(raw string, i int) (ref varRef, next int, ok bool) {
 			case '-', '+':
 				ref.optional = true
 				k++
+			case '/':
+				ref.replace = true
 			case ':':
 				if k+1 < len(raw) && (raw[k+1] == '-' || raw[k+1] == '+') {
 					ref.optional = true
@@ -142,7 +151,11 @@ func readName(raw string, i int, special bool) (string, int) {
 // checkRefs reports the first reference to a variable that is not declared
 // by an ARG above the current instruction.
 func (ld *loader) checkRefs(w parser.Word, shellQuotes bool) error {
-	for _, ref := range scanRefs(w.Raw, ld.esc, shellQuotes) {
+	refs := scanRefs(w.Raw, ld.esc, shellQuotes)
+	if err := ld.checkExpandedSize(w, refs); err != nil {
+		return err
+	}
+	for _, ref := range refs {
 		if _, ok := ld.declared[ref.name]; ok {
 			if ld.spec.UsedArgs == nil {
 				ld.spec.UsedArgs = map[string]bool{}
@@ -167,6 +180,32 @@ func (ld *loader) checkRefs(w parser.Word, shellQuotes bool) error {
 		return errAt(rng, "%s", msg)
 	}
 	return nil
+}
+
+// checkExpandedSize refuses a word whose expansion could exceed
+// MaxExpandedWord. The estimate is an upper bound: the raw text plus every
+// referenced value, and for a replacement form its value times everything
+// else (each character could be replaced by all of it).
+func (ld *loader) checkExpandedSize(w parser.Word, refs []varRef) error {
+	total := int64(len(w.Raw))
+	for _, ref := range refs {
+		v, _ := ld.env.Get(ref.name)
+		total += int64(len(v))
+	}
+	est := total
+	for _, ref := range refs {
+		if ref.replace {
+			v, _ := ld.env.Get(ref.name)
+			est += int64(len(v)) * total
+		}
+		if est > MaxExpandedWord {
+			break
+		}
+	}
+	if est <= MaxExpandedWord || est == int64(len(w.Raw)) {
+		return nil // small, or long as written (nothing to expand)
+	}
+	return errAt(w.Range, "this word in %s could expand to more than %d bytes (an upper estimate: %d bytes; ARGs that repeat each other grow exponentially): shorten the ARG values or reference them fewer times", ld.cur.Name, MaxExpandedWord, est)
 }
 
 func (ld *loader) declaredNames() []string {

@@ -522,3 +522,31 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// ARGs that repeat each other grow exponentially; the loader refuses a
+// word before the lexer builds it, at the line that would grow too large.
+func TestRunawayExpansion(t *testing.T) {
+	src := "ARG A0=" + strings.Repeat("x", 64) + "\n"
+	for i := 1; i <= 7; i++ {
+		src += fmt.Sprintf("ARG A%d=%s\n", i, strings.Repeat(fmt.Sprintf("${A%d}", i-1), 16))
+	}
+	src += "TARGET aws-lambda python3.12\n"
+	_, err := load(t, src, nil)
+	if err == nil || !strings.Contains(err.Error(), "could expand to more than 1048576 bytes") {
+		t.Fatalf("want a bound on expansion, got %v", err)
+	}
+	var le *dfparser.LocationError
+	if !errors.As(err, &le) || le.Locations[0][0].Start.Line != 5 {
+		t.Fatalf("want the error at line 5 (ARG A4, 4 MiB), got %#v", err)
+	}
+	// A replacement form is bounded too: 1000 characters each replaced by
+	// 2000 would be 2 MB.
+	src = "ARG A=" + strings.Repeat("x", 1000) + " B=" + strings.Repeat("y", 2000) + "\nARG C=${A//x/$B}\nTARGET aws-lambda python3.12\n"
+	if _, err := load(t, src, nil); err == nil || !strings.Contains(err.Error(), "could expand") {
+		t.Fatalf("want the replacement bounded, got %v", err)
+	}
+	// A long word with nothing to expand is the parser's business.
+	mustLoad(t, target+"ARG A=x\nTEST print('"+strings.Repeat("y", 2<<20)+"')\n", nil)
+	// Ordinary use is untouched.
+	mustLoad(t, "ARG A=abc\nARG B=${A//b/BB}$A\nTARGET aws-lambda python3.12\n", nil)
+}

@@ -40,6 +40,11 @@ type InstallOptions struct {
 	// MaxEntryRatio bounds decompressed/compressed size per entry once an
 	// entry has produced more than 1 MiB. Default (0) 200; < 0 disables.
 	MaxEntryRatio int64
+	// MaxEntries bounds the number of archive members. Default (<= 0)
+	// 65535, the most a zip holds without zip64's entry count: real wheels
+	// have thousands at most, and every member costs a file and a RECORD
+	// row.
+	MaxEntries int
 }
 
 // Installed describes a completed installation.
@@ -71,6 +76,8 @@ const (
 	DefaultMaxUnpackedBytes int64 = 4 << 30
 	// DefaultMaxEntryRatio is the default InstallOptions.MaxEntryRatio.
 	DefaultMaxEntryRatio int64 = 200
+	// DefaultMaxEntries is the default InstallOptions.MaxEntries.
+	DefaultMaxEntries = 65535
 	// InstallerName is written to .dist-info/INSTALLER.
 	InstallerName = "geolayer"
 
@@ -94,9 +101,10 @@ var DefaultMtime = time.Unix(defaultMtimeUnix, 0).UTC()
 // writes INSTALLER and an installed RECORD (sorted, relative to the
 // .dist-info's parent). REQUESTED and direct_url.json are not written.
 //
-// Unsafe members (absolute paths, "..", backslashes, NUL, duplicates, paths
+// Unsafe members (absolute paths, "..", backslashes, NUL, names that are not
+// UTF-8, duplicates, paths
 // through symlinks, symlinks leaving Root, special files) are refused, and
-// decompression is bounded by opts. Installed files get mode 0644 (0755
+// decompression and the number of entries are bounded by opts. Installed files get mode 0644 (0755
 // when the archive marks a regular file executable, and for rewritten and
 // generated scripts); every directory that receives content, pre-existing
 // ones included, gets 0755; all get opts.Mtime. An existing regular file at
@@ -158,6 +166,9 @@ func newInstaller(s Scheme, opts InstallOptions) (*installer, error) {
 	if opts.MaxUnpackedBytes <= 0 {
 		opts.MaxUnpackedBytes = DefaultMaxUnpackedBytes
 	}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = DefaultMaxEntries
+	}
 	if opts.MaxEntryRatio == 0 {
 		opts.MaxEntryRatio = DefaultMaxEntryRatio
 	}
@@ -203,6 +214,9 @@ func (in *installer) warnf(format string, args ...any) {
 }
 
 func (in *installer) run(zr *zip.Reader, base string) (*Installed, error) {
+	if len(zr.File) > in.opts.MaxEntries {
+		return nil, fmt.Errorf("%w: the wheel has %d entries, more than the limit of %d", ErrTooLarge, len(zr.File), in.opts.MaxEntries)
+	}
 	members := map[string]*zip.File{}
 	for _, f := range zr.File {
 		if err := checkEntryName(f.Name); err != nil {

@@ -26,6 +26,7 @@ func TestInstallRefusesUnsafeNames(t *testing.T) {
 		{"demo/./x.py", "not clean"},
 		{"demo//x.py", "not clean"},
 		{"demo/x\x00.py", "path contains NUL"},
+		{"demo/\xff\xfe.py", "path is not valid UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -309,5 +310,20 @@ func TestInstallCleanupKeepsPreexistingContent(t *testing.T) {
 	entries, _ := os.ReadDir(root)
 	if len(entries) != 1 || entries[0].Name() != "keep.txt" {
 		t.Errorf("root after failed install: %v", entries)
+	}
+}
+
+func TestInstallRefusesTooManyEntries(t *testing.T) {
+	var ents []zentry
+	for i := 0; i < 20; i++ {
+		ents = append(ents, zentry{name: "demo/m" + strconv.Itoa(i) + ".py", data: ""})
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	_, err := Install(demoWheel(t, ents...), lambdaScheme(root), InstallOptions{MaxEntries: 10})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "more than the limit of 10") {
+		t.Fatalf("err = %v, want ErrTooLarge naming the entry limit", err)
+	}
+	if _, serr := os.Stat(root); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("root created despite refusal")
 	}
 }

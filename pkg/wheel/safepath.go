@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error categories; errors returned by Install wrap one of these where they
@@ -31,6 +32,8 @@ func checkRelPath(p string) error {
 		return errors.New("empty path")
 	case strings.IndexByte(p, 0) >= 0:
 		return errors.New("path contains NUL")
+	case !utf8.ValidString(p):
+		return errors.New("path is not valid UTF-8")
 	case strings.IndexByte(p, '\\') >= 0:
 		return errors.New("path contains a backslash")
 	case strings.HasPrefix(p, "/"):
