@@ -106,6 +106,11 @@ func runHostile(t *testing.T, cases []hostileCase, ix, pub *hostileIndex) {
 				}
 				return
 			}
+			// The final error states the cause, never a helper's command
+			// line (a refused helper step is explained by the frontend).
+			if last := lastErrorLine(o); strings.Contains(last, `process "/geolayer helper`) {
+				t.Errorf("the final error is a helper's command line, not its cause: %s", clipLines(last, 400))
+			}
 			if names := exported(out); len(names) > 0 {
 				t.Errorf("a failed build exported %d entries: %v", len(names), names[:min(len(names), 10)])
 			}
