@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/geolayer/geolayer/llbgen"
@@ -51,6 +52,16 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 		return err
 	}
 	failed := digest.Digest(ve.Digest)
+	step := ""
+	if md, ok := def.Metadata[failed.String()]; ok {
+		step = md.Description["llb.customname"]
+	}
+	if strings.Contains(step, "] TEST ") {
+		// A TEST's output (traceback, the watchdog's and the signal's
+		// messages) is in its log above; the final error says what
+		// happened, at the TEST line, instead of the code it ran.
+		return located(errors.New(step+": "+testOutcome(exit.ExitCode)), rangesOf(def, failed))
+	}
 	explained, ok := causeDefinition(def, failed)
 	if !ok {
 		return err
@@ -71,10 +82,6 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 	if !utf8.ValidString(cause) {
 		cause = strings.ToValidUTF8(cause, "?")
 	}
-	step := ""
-	if md, ok := def.Metadata[failed.String()]; ok {
-		step = md.Description["llb.customname"]
-	}
 	msg := cause
 	if step != "" {
 		msg = step + ": " + cause
@@ -83,6 +90,33 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 	// status to the client, which would drop a wrapper's message. The
 	// source location is the step's own, from the definition.
 	return located(errors.New(msg), rangesOf(def, failed))
+}
+
+// testOutcome words a TEST's exit code as llbgen's watchdog sets it: 124
+// when it killed a test that ran too long, 128+N when signal N killed it.
+func testOutcome(code uint32) string {
+	switch {
+	case code == 124:
+		return "timed out and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit); its output is above"
+	case code > 128 && code < 128+65:
+		sig := syscall.Signal(code - 128)
+		what := ""
+		switch sig {
+		case syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGILL, syscall.SIGFPE, syscall.SIGABRT:
+			what = ": a crash in native code (an extension or a library it loads)"
+		}
+		name := signalNames[sig]
+		if name == "" {
+			name = sig.String()
+		}
+		return fmt.Sprintf("killed by %s (signal %d)%s; its output is above", name, code-128, what)
+	}
+	return fmt.Sprintf("failed with exit code %d; its output (the traceback) is above", code)
+}
+
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGSEGV: "SIGSEGV", syscall.SIGBUS: "SIGBUS", syscall.SIGILL: "SIGILL",
+	syscall.SIGFPE: "SIGFPE", syscall.SIGABRT: "SIGABRT", syscall.SIGKILL: "SIGKILL", syscall.SIGTERM: "SIGTERM",
 }
 
 // causeDefinition copies def with the failed exec op changed to write its

@@ -121,3 +121,46 @@ func asLocation(err error, le **parser.LocationError) bool {
 	}
 	return false
 }
+
+// A failed TEST is worded from its exit code at its line: the watchdog's
+// timeout, a signal, or an exit status; nothing is rerun.
+func TestExplainStepWordsTEST(t *testing.T) {
+	src := []byte("TARGET aws-lambda python3.13\nTEST import glf\n")
+	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
+	loc := []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}
+	st := llb.Image("example.com/runtime").Run(
+		llb.Args([]string{"/var/lang/bin/python3.13", "-I", "-c", "import glf"}),
+		llb.WithCustomName("[linux/arm64] TEST import glf"),
+		sm.Location(loc),
+	).Root()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed digest.Digest
+	for _, dt := range def.ToPB().Def {
+		var op pb.Op
+		if op.UnmarshalVT(dt) == nil && op.GetExec() != nil {
+			failed = digest.FromBytes(dt)
+		}
+	}
+	f := &causeDaemon{}
+	for code, want := range map[uint32]string{
+		124: "[linux/arm64] TEST import glf: timed out and was killed (the build arg GEOLAYER_TEST_TIMEOUT",
+		139: "[linux/arm64] TEST import glf: killed by SIGSEGV (signal 11): a crash in native code",
+		1:   "[linux/arm64] TEST import glf: failed with exit code 1; its output (the traceback) is above",
+	} {
+		e := errdefs.WrapVertex(&gwpb.ExitError{ExitCode: code}, failed)
+		got := explainStep(context.Background(), f, def.ToPB(), e)
+		if !strings.HasPrefix(got.Error(), want) {
+			t.Errorf("exit %d: %q, want %q", code, got, want)
+		}
+		var le *parser.LocationError
+		if !asLocation(got, &le) || le.Locations[0][0].Start.Line != 2 {
+			t.Errorf("exit %d: not located at the TEST line: %v", code, got)
+		}
+	}
+	if f.seen != nil {
+		t.Errorf("a TEST was rerun")
+	}
+}

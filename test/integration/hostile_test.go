@@ -33,6 +33,7 @@ type hostileCase struct {
 	files map[string]string
 	args  []string // more buildx arguments
 	want  []string // substrings of the output
+	final []string // substrings of the last ERROR line
 	ok    bool     // benign by design: the build succeeds
 	check func(t *testing.T, out string)
 	// maxOut bounds the build output (a hostile input must not be echoed
@@ -108,8 +109,14 @@ func runHostile(t *testing.T, cases []hostileCase, ix, pub *hostileIndex) {
 			}
 			// The final error states the cause, never a helper's command
 			// line (a refused helper step is explained by the frontend).
-			if last := lastErrorLine(o); strings.Contains(last, `process "/geolayer helper`) {
+			last := lastErrorLine(o)
+			if strings.Contains(last, `process "/geolayer helper`) {
 				t.Errorf("the final error is a helper's command line, not its cause: %s", clipLines(last, 400))
+			}
+			for _, w := range tc.final {
+				if !strings.Contains(last, w) {
+					t.Errorf("the final error does not say %q: %s", w, clipLines(last, 400))
+				}
 			}
 			if names := exported(out); len(names) > 0 {
 				t.Errorf("a failed build exported %d entries: %v", len(names), names[:min(len(names), 10)])

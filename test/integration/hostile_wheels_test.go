@@ -194,10 +194,12 @@ func runTestCases() []hostileCase {
 	lambda := lambdaAmd + "REQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\n"
 	return []hostileCase{
 		{name: "TEST that hangs", file: lambda + "TEST import time; time.sleep(3600)\n",
-			args: []string{"--build-arg", "GEOLAYER_TEST_TIMEOUT=5"},
-			want: []string{"TEST timed out after 5s", ">>> TEST import time; time.sleep(3600)"}},
+			args:  []string{"--build-arg", "GEOLAYER_TEST_TIMEOUT=5"},
+			want:  []string{"TEST timed out after 5s", ">>> TEST import time; time.sleep(3600)"},
+			final: []string{"TEST import time; time.sleep(3600): timed out and was killed", "GEOLAYER_TEST_TIMEOUT"}},
 		{name: "TEST that segfaults", file: lambda + "TEST import ctypes; ctypes.string_at(0)\n",
-			want: []string{"SIGSEGV", ">>> TEST import ctypes; ctypes.string_at(0)"}},
+			want:  []string{"SIGSEGV", ">>> TEST import ctypes; ctypes.string_at(0)"},
+			final: []string{"TEST import ctypes; ctypes.string_at(0): killed by SIGSEGV (signal 11)"}},
 		// RUN prepares the build stage; what it writes outside the
 		// compiled package never reaches the layer.
 		{name: "RUN writing outside its output", file: lambdaAmd + "REQUIRE glf-sdistonly==1.0.0\nRUN mkdir -p /opt/python && echo 'EVIL = 1' > /opt/python/evil.py && echo evil > /etc/evil-marker\nBUILD glf-sdistonly\n",
@@ -210,6 +212,7 @@ func runTestCases() []hostileCase {
 				}
 			}},
 		{name: "TEST that exits", file: lambda + "TEST import os; os._exit(7)\n",
-			want: []string{"exit code: 7", ">>> TEST import os; os._exit(7)"}},
+			want:  []string{"exit code: 7", ">>> TEST import os; os._exit(7)"},
+			final: []string{"TEST import os; os._exit(7): failed with exit code 7"}},
 	}
 }
