@@ -392,8 +392,11 @@ func explainFetchError(err error, wheels []llbgen.Wheel, byVertex map[string]llb
 		return located(errors.Errorf("%s %s: the file downloaded from %s does not match its published sha256 checksum %s (tampered or republished file?): %s", w.Name, w.Version, redactURL(w.URL), w.SHA256, err.Error()), locOf(reqs, w.Name))
 	case w.AuthSecret != "" && strings.Contains(err.Error(), "secret"):
 		return located(errors.Errorf("%s %s: downloading %s: %s (the index's build secret is %q: pass it with `--secret id=%s,env=VAR`)", w.Name, w.Version, redactURL(w.URL), err.Error(), w.AuthSecret, w.AuthSecret), locOf(reqs, w.Name))
+	case strings.Contains(err.Error(), "unexpected EOF"):
+		return located(errors.Errorf("%s %s: downloading %s: the server closed the connection before the whole file arrived (unexpected EOF); retry, or check the index", w.Name, w.Version, redactURL(w.URL)), locOf(reqs, w.Name))
 	}
-	return err
+	// Any other failure of a download step: name the package and URL.
+	return located(errors.Errorf("%s %s: downloading %s: %s", w.Name, w.Version, redactURL(w.URL), err.Error()), locOf(reqs, w.Name))
 }
 
 // statusProbe fetches a download URL as a page (no checksum, not cached,

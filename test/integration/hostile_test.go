@@ -443,9 +443,8 @@ func indexCases(t *testing.T, ix, pub *hostileIndex) []hostileCase {
 	ix.handle("/files/"+fn, truncated(good))
 	ix.page("hi-truncwheel", linkPage(u+"#sha256="+goodSHA, fn))
 	add(hostileCase{name: "truncated wheel download", file: req("hi-truncwheel"),
-		// The cause is in the failed step (named by its package), not yet
-		// in the final error line (BuildKit's error names no URL).
-		want: []string{"fetch hi-truncwheel 1.0.0", "ERROR: unexpected EOF"}})
+		want:  []string{"fetch hi-truncwheel 1.0.0", "unexpected EOF"},
+		final: []string{"hi-truncwheel 1.0.0: downloading", "hi_truncwheel-1.0.0", "closed the connection before the whole file arrived"}})
 	big := bytes.Repeat([]byte("<!-- padding padding padding padding padding padding padding -->\n"), 50<<20/64)
 	ix.bytesAt("/simple/hi-50mb/", "text/html", big)
 	add(hostileCase{name: "50 MB page over the page limit", file: req("hi-50mb"),
