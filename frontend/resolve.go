@@ -178,6 +178,7 @@ func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pag
 
 type candidate struct {
 	filename, url, sha256 string
+	badHash               string // a malformed hash fragment on the page
 }
 
 func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*simpleindex.Project, t *llbgen.Target) (llbgen.Wheel, error) {
@@ -188,7 +189,7 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 	var others []string // files of the pinned version we could not use
 	if r.lock != nil {
 		for _, lw := range r.lock {
-			cands = append(cands, candidate(lw))
+			cands = append(cands, candidate{filename: lw.filename, url: lw.url, sha256: lw.sha256})
 		}
 	} else {
 		// A popular project's page lists thousands of files: compare the
@@ -235,7 +236,7 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 						continue
 					}
 				}
-				c := candidate{f.Filename, f.URL, f.Hashes["sha256"]}
+				c := candidate{f.Filename, f.URL, f.Hashes["sha256"], f.BadHash}
 				if f.Yanked {
 					yanked = append(yanked, c)
 					continue
@@ -286,6 +287,8 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 		return llbgen.Wheel{}, errors.Errorf("%s==%s: hash mismatch: the index publishes sha256:%s for %s, which is not among the hashes required in %s", r.Name, r.version, sha, best, r.source)
 	case sha == "" && len(r.sha256) == 1:
 		sha = r.sha256[0]
+	case sha == "" && c.badHash != "":
+		return llbgen.Wheel{}, errors.Errorf("%s==%s: the index gives a malformed hash for %s (#%s is not a hex digest of the right length); fix the index, or add --hash=sha256:<digest> to the requirement", r.Name, r.version, best, c.badHash)
 	case sha == "":
 		return llbgen.Wheel{}, errors.Errorf("%s==%s: the index gives no sha256 for %s; add --hash=sha256:<digest> to the requirement", r.Name, r.version, best)
 	}

@@ -126,6 +126,13 @@ func startAnchor(tok html.Token, base *url.URL) (*File, error) {
 	f := &File{URL: abs}
 	if alg, hex, ok := parseHashPair(frag); ok {
 		f.Hashes = map[string]string{alg: hex}
+	} else if a, _, found := strings.Cut(frag, "="); found {
+		if _, known := hashAlgorithms[strings.ToLower(strings.TrimSpace(a))]; known {
+			f.BadHash = frag
+			if len(f.BadHash) > 200 {
+				f.BadHash = f.BadHash[:200] + "..."
+			}
+		}
 	}
 	f.RequiresPython, _ = attr(tok, "data-requires-python")
 	f.RequiresPython = strings.TrimSpace(f.RequiresPython)

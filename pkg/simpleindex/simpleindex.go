@@ -47,7 +47,10 @@ type File struct {
 	// URL is absolute, resolved against the page URL, without fragment.
 	URL string
 	// Hashes maps lowercase algorithm names to lowercase hex digests.
-	Hashes         map[string]string
+	Hashes map[string]string
+	// BadHash is a URL fragment that names a hash but is not a valid one
+	// ("sha256=not-hex"), kept so that it can be reported as such.
+	BadHash        string
 	RequiresPython string
 	Yanked         bool
 	YankedReason   string

@@ -257,3 +257,26 @@ func TestPlainAbsoluteMatchesURLParse(t *testing.T) {
 		}
 	}
 }
+
+// A fragment naming a known hash with a bad digest is kept as BadHash, so
+// it can be reported as malformed rather than missing; other fragments are
+// not hashes at all.
+func TestParseHTMLKeepsMalformedHash(t *testing.T) {
+	page := `<a href="a-1.0-py3-none-any.whl#sha256=not-hex">a-1.0-py3-none-any.whl</a>
+<a href="b-1.0-py3-none-any.whl#sha256=abc">b-1.0-py3-none-any.whl</a>
+<a href="c-1.0-py3-none-any.whl#egg=c">c-1.0-py3-none-any.whl</a>
+<a href="d-1.0-py3-none-any.whl#sha256=` + strings.Repeat("a", 64) + `">d-1.0-py3-none-any.whl</a>`
+	p, err := Parse([]byte(page), "text/html", "https://index.example/simple/a/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a-1.0-py3-none-any.whl": "sha256=not-hex", "b-1.0-py3-none-any.whl": "sha256=abc", "c-1.0-py3-none-any.whl": "", "d-1.0-py3-none-any.whl": ""}
+	for _, f := range p.Files {
+		if f.BadHash != want[f.Filename] {
+			t.Errorf("%s: BadHash %q, want %q", f.Filename, f.BadHash, want[f.Filename])
+		}
+	}
+	if len(p.Files) != 4 || p.Files[3].Hashes["sha256"] == "" {
+		t.Errorf("files %+v", p.Files)
+	}
+}

@@ -477,7 +477,7 @@ func indexCases(t *testing.T, ix, pub *hostileIndex) []hostileCase {
 	fn, u = served("hi-badhash")
 	ix.page("hi-badhash", linkPage(u+"#sha256=not-hex", fn))
 	add(hostileCase{name: "link with a malformed hash", file: req("hi-badhash"),
-		want: []string{"the index gives no sha256 for " + fn, ">>> REQUIRE hi-badhash==1.0.0"}})
+		want: []string{"the index gives a malformed hash for " + fn, ">>> REQUIRE hi-badhash==1.0.0"}})
 	ix.bytesAt("/simple/hi-latin1/", "text/html", []byte("<html><body>\xe9t\xe9 <a href=\"/files/hi_latin1-1.0.0-py3-none-any.whl\">hi_latin1-1.0.0-py3-none-any.whl</a> \xff\xfe</body></html>"))
 	add(hostileCase{name: "non-UTF-8 HTML", file: req("hi-latin1"),
 		want: []string{"hi_latin1-1.0.0-py3-none-any.whl", ">>> REQUIRE hi-latin1==1.0.0"}})
