@@ -12,9 +12,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/geolayer/geolayer/pkg/report"
@@ -213,7 +214,7 @@ func environment(rep *report.Report, f Facts) ([]EnvVar, []string) {
 	var env []EnvVar
 	var notes []string
 	set := map[string]bool{}
-	for _, k := range sortedKeys(f.Env) {
+	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		env = append(env, EnvVar{Name: k, Value: f.Env[k], Reason: "ENV in the Geolayerfile"})
 		set[k] = true
 	}
@@ -287,13 +288,4 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

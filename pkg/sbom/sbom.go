@@ -17,7 +17,9 @@ package sbom
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -130,7 +132,7 @@ func Build(rep *report.Report, layer Layer, opts Options) (*spdx.Document, error
 			}
 		}
 	}
-	for _, id := range sortedKeys(b.licenses) {
+	for _, id := range slices.Sorted(maps.Keys(b.licenses)) {
 		doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{
 			LicenseIdentifier: id,
 			ExtractedText:     b.licenses[id],
@@ -478,13 +480,4 @@ func isHex(s string, n int) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
