@@ -18,16 +18,7 @@ import (
 // whether kill was called and the build's error.
 func buildUntil(t *testing.T, addr, dir, out, step string, kill func(), opts ...string) (killed bool, err error) {
 	t.Helper()
-	args := []string{"--addr", addr, "build", "--progress=rawjson",
-		"--frontend", "gateway.v0", "--opt", "source=" + env.frontendImage,
-		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
-		"--opt", "filename=Geolayerfile",
-		"--opt", "build-arg:GEOLAYER_INDEX_URL=" + env.indexURL,
-		"--output", "type=local,dest=" + out}
-	for _, o := range opts {
-		args = append(args, "--opt", o)
-	}
-	cmd := exec.Command("buildctl", args...)
+	cmd := exec.Command("buildctl", buildctlArgs(addr, dir, out, "rawjson", opts...)...)
 	cmd.Dir = dir
 	// buildctl writes its progress to stderr.
 	progress, perr := cmd.StderrPipe()

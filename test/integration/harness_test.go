@@ -118,7 +118,14 @@ type vertex struct {
 // options (key=value); ones starting with "--" are buildctl flags.
 func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed []string, all map[string]vertex) {
 	t.Helper()
-	args := []string{"--addr", addr, "build", "--progress=rawjson",
+	return parseProgress(run(t, dir, false, "buildctl", buildctlArgs(addr, dir, out, "rawjson", opts...)...))
+}
+
+// buildctlArgs is a buildctl build of dir's Geolayerfile with the gateway
+// frontend into out, with the given progress mode. opts are frontend
+// options (key=value); ones starting with "--" are buildctl flags.
+func buildctlArgs(addr, dir, out, progress string, opts ...string) []string {
+	args := []string{"--addr", addr, "build", "--progress=" + progress,
 		"--frontend", "gateway.v0", "--opt", "source=" + env.frontendImage,
 		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
 		"--opt", "filename=Geolayerfile",
@@ -131,7 +138,7 @@ func buildctlRaw(t *testing.T, addr, dir, out string, opts ...string) (executed 
 		}
 		args = append(args, "--opt", o)
 	}
-	return parseProgress(run(t, dir, false, "buildctl", args...))
+	return args
 }
 
 // parseProgress reads rawjson progress (buildctl's or buildx's: one

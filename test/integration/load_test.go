@@ -15,16 +15,7 @@ import (
 // buildctlPlain builds like buildctlRaw but returns its error instead of
 // failing the test, so it can run in goroutines.
 func buildctlPlain(addr, dir, out string, opts ...string) error {
-	args := []string{"--addr", addr, "build", "--progress=plain",
-		"--frontend", "gateway.v0", "--opt", "source=" + env.frontendImage,
-		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
-		"--opt", "filename=Geolayerfile",
-		"--opt", "build-arg:GEOLAYER_INDEX_URL=" + env.indexURL,
-		"--output", "type=local,dest=" + out}
-	for _, o := range opts {
-		args = append(args, "--opt", o)
-	}
-	cmd := exec.Command("buildctl", args...)
+	cmd := exec.Command("buildctl", buildctlArgs(addr, dir, out, "plain", opts...)...)
 	cmd.Dir = dir
 	var b bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &b, &b
