@@ -218,19 +218,28 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		case "image":
 			st = gen.ImageState(layer)
 		}
+		// Every download runs under the time limit while the result solves.
+		sctx, stopWatches := downloadWatches(ctx, c, bc.CacheImports, plat, layer, pl.downloadTimeout, reqs)
+		defer stopWatches() //nolint:errcheck // the error is read where the solves fail
 		var rep *report.Report
 		if target == "image" {
 			// The image's config needs the report before the result; the
 			// result depends on the step that read it, so that an exported
 			// cache holds it.
 			rs := reportOnly(layer.Archive)
-			if rep, err = readReport(ctx, c, bc, rs); err != nil {
+			if rep, err = readReport(sctx, c, bc, rs); err != nil {
+				if terr := stopWatches(); terr != nil {
+					return nil, terr
+				}
 				return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs, statusProbe(ctx, &gatewayPages{c: c, bc: bc}))
 			}
 			gen.Require(layer, rs, "report.json")
 			img = imageConfig(base, plat, pl.runtime.Env, mergeEnv(safeDataEnv(rep, pl), pl.env))
 		}
-		res, err := solveResult(ctx, c, bc, gen.Gated(layer, st), plat, img)
+		res, err := solveResult(sctx, c, bc, gen.Gated(layer, st), plat, img)
+		if terr := stopWatches(); terr != nil {
+			return nil, terr
+		}
 		if err != nil {
 			return nil, explainFetchError(err, wheels, fetchVertices(ctx, gen, t, wheels), reqs, statusProbe(ctx, &gatewayPages{c: c, bc: bc}))
 		}

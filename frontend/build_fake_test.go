@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -35,6 +36,10 @@ type fakeDaemon struct {
 	// failDownloads answers these download URLs with an HTTP status, the
 	// way BuildKit's http source reports one.
 	failDownloads map[string]int
+	// stallDownloads never answer: a solve that needs one waits until
+	// its context ends, as BuildKit's http source does for a server that
+	// accepts the connection and stops sending.
+	stallDownloads map[string]bool
 	// report is the report.json every result holds ({"packages":[]} if "").
 	report string
 
@@ -79,7 +84,7 @@ func (f *fakeDaemon) ResolveImageConfig(_ context.Context, ref string, opt sourc
 	return ref, digest.FromString(ref + "|" + p.Architecture), dt, nil
 }
 
-func (f *fakeDaemon) Solve(_ context.Context, req client.SolveRequest) (*client.Result, error) {
+func (f *fakeDaemon) Solve(ctx context.Context, req client.SolveRequest) (*client.Result, error) {
 	if req.Definition == nil {
 		return nil, fmt.Errorf("unexpected solve %+v", req)
 	}
@@ -105,6 +110,10 @@ func (f *fakeDaemon) Solve(_ context.Context, req client.SolveRequest) (*client.
 		case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "https://"):
 			u := op.GetSource().Identifier
 			if strings.HasPrefix(u, "https://files.example/") {
+				if f.stallDownloads[u] {
+					<-ctx.Done()
+					return nil, ctx.Err()
+				}
 				if status, ok := f.failDownloads[u]; ok {
 					// As BuildKit reports it: the status in the text,
 					// the failing vertex attached, no URL.
@@ -320,6 +329,43 @@ func TestBuildDownloadOutcomes(t *testing.T) {
 		if strings.Contains(err.Error(), "sha256") {
 			t.Errorf("HTTP %d: error %q blames the hash", status, err)
 		}
+	}
+}
+
+// A download that never completes stops the build after
+// GEOLAYER_DOWNLOAD_TIMEOUT with its package and URL, for the zip and the
+// image target (whose report is solved before the result).
+func TestBuildDownloadTimeout(t *testing.T) {
+	arm := "https://files.example/glf_cext-1.0.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+	for _, target := range []string{"zip", "image"} {
+		f := &fakeDaemon{
+			opts: map[string]string{"platform": "linux/amd64,linux/arm64", "filename": "Geolayerfile", "target": target,
+				"build-arg:GEOLAYER_DOWNLOAD_TIMEOUT": "1"},
+			files: map[string]string{"Geolayerfile": "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\n" +
+				"INDEX https://index.example/simple/\nREQUIRE glf-cext==1.0.0\n"},
+			pages: map[string]string{"https://index.example/simple/glf-cext/": fakePage("glf-cext",
+				"glf_cext-1.0.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+				"glf_cext-1.0.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl")},
+			stallDownloads: map[string]bool{arm: true},
+		}
+		start := time.Now()
+		_, err := Build(context.Background(), f)
+		if err == nil {
+			t.Fatalf("%s: the build succeeded", target)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("%s: the build took %s to stop", target, d)
+		}
+		for _, w := range []string{"glf-cext 1.0.0: downloading " + arm, "did not complete within 1s", "GEOLAYER_DOWNLOAD_TIMEOUT"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", target, err, w)
+			}
+		}
+	}
+	f := &fakeDaemon{opts: map[string]string{"filename": "Geolayerfile", "build-arg:GEOLAYER_DOWNLOAD_TIMEOUT": "soon"},
+		files: map[string]string{"Geolayerfile": "TARGET aws-lambda python3.13\nREQUIRE glf-cext==1.0.0\n"}}
+	if _, err := Build(context.Background(), f); err == nil || !strings.Contains(err.Error(), `GEOLAYER_DOWNLOAD_TIMEOUT="soon"`) {
+		t.Errorf("a bad GEOLAYER_DOWNLOAD_TIMEOUT: %v", err)
 	}
 }
 

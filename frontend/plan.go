@@ -56,7 +56,10 @@ type plan struct {
 	// httpTimeout and pageLimit bound each index page fetch (build args
 	// GEOLAYER_HTTP_TIMEOUT, GEOLAYER_INDEX_PAGE_LIMIT).
 	httpTimeout time.Duration
-	pageLimit   int64
+	// downloadTimeout bounds each wheel and sdist download (build arg
+	// GEOLAYER_DOWNLOAD_TIMEOUT; downloads.go).
+	downloadTimeout time.Duration
+	pageLimit       int64
 	// lockAttestationsUnverified accepts pylock entries that list
 	// attestation-identities on their hashes alone (build arg
 	// GEOLAYER_PYLOCK_ATTESTATIONS=unverified).

@@ -46,6 +46,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if pl.httpTimeout, pl.pageLimit, err = httpSettings(buildArgs); err != nil {
 		return nil, err
 	}
+	if pl.downloadTimeout, err = downloadTimeout(buildArgs); err != nil {
+		return nil, err
+	}
 	switch v := buildArgs[argLockAttestations]; v {
 	case "":
 	case "unverified":

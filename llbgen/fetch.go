@@ -27,3 +27,16 @@ func (g *Gen) fetch(t *Target, w Wheel) llb.State {
 	}
 	return llb.HTTP(w.URL, located(g, opts, w.Location)...)
 }
+
+// downloaded is an empty state that reads w's download (the wheel, or the
+// sdist BUILD compiles) without taking any file from it: solving it on its
+// own waits for that download, or finds it in a cache, and nothing else,
+// so the frontend can bound the download's time (BuildKit's HTTP source
+// has a connect timeout only). It is part of the layer's gate, so an
+// exported cache holds it and a daemon importing that cache answers it
+// without fetching the file.
+func (g *Gen) downloaded(t *Target, w Wheel) llb.State {
+	return llb.Scratch().File(
+		llb.Copy(g.FetchState(t, w), "/.geolayer-nothing-*", "/", &llb.CopyInfo{AllowWildcard: true, AllowEmptyWildcard: true}),
+		located(g, []llb.ConstraintsOpt{t.name("downloaded %s %s", w.Name, w.Version)}, w.Location)...)
+}

@@ -228,6 +228,10 @@ type Package struct {
 	Tree     llb.State // the package's files (installed, then slimmed), relative to the layer root
 	Meta     llb.State // /<name>.json: what install and the slimming steps did
 	Fragment llb.State // /<name>.frag + /<name>.frag.idx
+	// Downloaded is empty and reads the package's download (fetched wheel
+	// or sdist): the frontend solves it on its own under a time limit;
+	// zero for the vendored libraries, which download nothing.
+	Downloaded llb.State
 }
 
 // Layer is one platform's whole graph.
@@ -247,10 +251,11 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 	sorted := append([]Wheel(nil), wheels...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	l := &Layer{Target: t}
-	var trees, metas, frags, built []llb.State
+	var trees, metas, frags, built, downloads []llb.State
 	var stage *llb.State
 	for _, w := range sorted {
-		p := &Package{Wheel: w}
+		p := &Package{Wheel: w, Downloaded: g.downloaded(t, w)}
+		downloads = append(downloads, p.Downloaded)
 		if w.Sdist != nil {
 			if stage == nil {
 				st := g.buildStage(t)
@@ -282,6 +287,9 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		trees = append(trees, vp.Tree)
 		metas = append(metas, vp.Meta)
 		frags = append(frags, vp.Fragment)
+	}
+	if len(downloads) > 0 {
+		l.Gate = append(l.Gate, g.merge(downloads, t.name("downloads complete")))
 	}
 	l.Tree = g.merge(trees, t.name("compose layer tree"))
 	if t.CollectLicenses {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -445,6 +446,21 @@ func indexCases(t *testing.T, ix, pub *hostileIndex) []hostileCase {
 	add(hostileCase{name: "truncated wheel download", file: req("hi-truncwheel"),
 		want:  []string{"fetch hi-truncwheel 1.0.0", "unexpected EOF"},
 		final: []string{"hi-truncwheel 1.0.0: downloading", "hi_truncwheel-1.0.0", "closed the connection before the whole file arrived"}})
+	fn, u = served("hi-stallwheel")
+	ix.handle("/files/"+fn, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(good)))
+		_, _ = w.Write(good[:len(good)/3]) // part of the file, then nothing
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Minute):
+		}
+	})
+	ix.page("hi-stallwheel", linkPage(u+"#sha256="+goodSHA, fn))
+	add(hostileCase{name: "wheel download that stalls", file: req("hi-stallwheel"),
+		args:  []string{"--build-arg", "GEOLAYER_DOWNLOAD_TIMEOUT=5"},
+		want:  []string{">>> REQUIRE hi-stallwheel==1.0.0"},
+		final: []string{"hi-stallwheel 1.0.0: downloading " + u, "did not complete within 5s", "GEOLAYER_DOWNLOAD_TIMEOUT"}})
 	big := bytes.Repeat([]byte("<!-- padding padding padding padding padding padding padding -->\n"), 50<<20/64)
 	ix.bytesAt("/simple/hi-50mb/", "text/html", big)
 	add(hostileCase{name: "50 MB page over the page limit", file: req("hi-50mb"),
