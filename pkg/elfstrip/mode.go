@@ -91,7 +91,10 @@ func (m Mode) wantsDrop(s *sectHdr) bool {
 		return false
 	}
 	if isDebugName(s.nameStr) {
-		return true
+		// The name says debugging, but debug/elf and the ELF checks find
+		// the dynamic tables by type: a section of such a type stays,
+		// whatever it is called.
+		return !dynamicType(s.typ)
 	}
 	if m != Unneeded {
 		return false
@@ -101,4 +104,15 @@ func (m Mode) wantsDrop(s *sectHdr) bool {
 		return true
 	}
 	return s.nameStr == ".gnu_debugdata"
+}
+
+// dynamicType reports whether a section of type t is one the dynamic
+// information is read from by type (symbols, libraries, versions, hashes).
+func dynamicType(t uint32) bool {
+	switch elf.SectionType(t) {
+	case elf.SHT_DYNSYM, elf.SHT_DYNAMIC, elf.SHT_HASH, elf.SHT_GNU_HASH,
+		elf.SHT_GNU_VERSYM, elf.SHT_GNU_VERNEED, elf.SHT_GNU_VERDEF:
+		return true
+	}
+	return false
 }
