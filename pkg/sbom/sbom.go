@@ -119,7 +119,10 @@ func Build(rep *report.Report, layer Layer, opts Options) (*spdx.Document, error
 	osPkgs := map[string]string{} // purl -> SPDX id
 	files := map[string]bool{}
 	for _, p := range pkgs {
-		if p.Wheel != "" {
+		// Every package with a file of its own is described, its name
+		// or not: only the vendored libraries' entry has none (an SBOM
+		// never leaves a package out).
+		if p.Wheel != "" || p.SHA256 != "" || p.Built != nil {
 			id, err := b.wheelPackage(doc, p, images)
 			if err != nil {
 				return nil, err

@@ -157,6 +157,7 @@ func resolve(base *url.URL, href string) (abs, fragment string, err error) {
 	u := base.ResolveReference(ref)
 	fragment = u.Fragment
 	u.Fragment, u.RawFragment = "", ""
+	u.RawQuery = escapeQuery(u.RawQuery)
 	abs = u.String()
 	// A reference can parse alone and not once resolved: url.Parse checks
 	// ports more strictly with an http(s) scheme ("//0::").
@@ -164,6 +165,37 @@ func resolve(base *url.URL, href string) (abs, fragment string, err error) {
 		return "", "", err
 	}
 	return abs, fragment, nil
+}
+
+// escapeQuery percent-encodes what a query may not hold as it is (the
+// WHATWG URL standard's query percent-encode set: controls, space, '"',
+// '<', '>', and every byte outside ASCII), as a browser and pip's
+// requests send it: url.Parse keeps a query verbatim, so "?x= #frag"
+// would otherwise resolve to a URL ending in a space that resolving again
+// trims away.
+func escapeQuery(q string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c > ' ' && c < 0x7f && c != '"' && c != '<' && c != '>' {
+			if b.Len() > 0 {
+				b.WriteByte(c)
+			}
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(q) + 8)
+			b.WriteString(q[:i])
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	if b.Len() == 0 {
+		return q
+	}
+	return b.String()
 }
 
 // hashAlgorithms are the names accepted in "#<alg>=<hex>" fragments and

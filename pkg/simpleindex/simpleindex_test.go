@@ -280,3 +280,21 @@ func TestParseHTMLKeepsMalformedHash(t *testing.T) {
 		t.Errorf("files %+v", p.Files)
 	}
 }
+
+func TestResolveEscapesQuery(t *testing.T) {
+	base, _ := url.Parse("https://index.example/simple/foo/")
+	for href, want := range map[string]string{
+		"foo-1.0.tar.gz?x= #egg=foo":          "https://index.example/simple/foo/foo-1.0.tar.gz?x=%20",
+		"/f/foo-1.0.tar.gz?q=\"<é>\"":         "https://index.example/f/foo-1.0.tar.gz?q=%22%3C%C3%A9%3E%22",
+		"https://files.example/x.whl?a=1&b=2": "https://files.example/x.whl?a=1&b=2",
+		"x.whl?%20ok":                         "https://index.example/simple/foo/x.whl?%20ok",
+	} {
+		got, _, err := resolve(base, href)
+		if err != nil || got != want {
+			t.Errorf("resolve(%q) = %q, %v; want %q", href, got, err, want)
+		}
+		if again, _, err := resolve(base, got); err != nil || again != got {
+			t.Errorf("resolve(%q) again = %q, %v", got, again, err)
+		}
+	}
+}
