@@ -37,16 +37,6 @@ func randomLayer(n int, seed uint64) []FileSize {
 	return files
 }
 
-func manyDirs(n int) []FileSize {
-	var files []FileSize
-	for i := range n {
-		for j := range 2 {
-			files = append(files, FileSize{Path: fmt.Sprintf("top%d/dir%04d/f%d", i%7, i, j), Size: int64(1000 + i + j), Package: "p"})
-		}
-	}
-	return files
-}
-
 // The page.
 
 func renderHTML(t *testing.T, r *Report, files []FileSize) string {
