@@ -31,8 +31,9 @@ frontend-image:
 ## need the dev world (its rootfs tarballs, its registry) are built with
 ## -tags devworld and fail, never skip, without it. `make test` brings the
 ## world up, then runs the unit tests (with the devworld ones) and the
-## integration tests. In both runs a skipped test is a failure unless
-## .ci/expected-skips lists it (hack/cmd/skipcheck reads go test -json).
+## integration tests. In every go test run here (unit, race, conformance,
+## integration) a skipped test is a failure unless .ci/expected-skips lists
+## it (hack/cmd/skipcheck reads go test -json).
 SKIPCHECK := $(DEV_HOME)/bin/skipcheck
 EXPECTED_SKIPS := .ci/expected-skips
 test: dev-up
@@ -46,9 +47,9 @@ test: dev-up
 test-unit: lint test-conformance test-tools
 	$(GO) vet ./...
 	$(GO) vet -tags devworld ./...
-	$(GO) test -race -count=1 ./frontend/...
 	@test -f $(DEV_HOME)/env || { echo "make test-unit runs the devworld tests against the dev world, and $(DEV_HOME)/env is missing: run make dev-up first (make test does both)" >&2; exit 1; }
 	$(GO) build -o $(SKIPCHECK) ./hack/cmd/skipcheck
+	$(GO) test -race -count=1 -json ./frontend/... 2>&1 | $(SKIPCHECK) -expected $(EXPECTED_SKIPS) -log $(DEV_HOME)/logs/race.log ; st=($${PIPESTATUS[@]}) ; [ "$${st[0]}" = 0 ] && [ "$${st[1]}" = 0 ]
 	. $(DEV_HOME)/env && $(GO) test -tags devworld -json ./... 2>&1 | $(SKIPCHECK) -expected $(EXPECTED_SKIPS) -log $(DEV_HOME)/logs/unit.log ; st=($${PIPESTATUS[@]}) ; [ "$${st[0]}" = 0 ] && [ "$${st[1]}" = 0 ]
 
 ## Host tools the tests use beyond Go (command:Debian package), installed
@@ -63,7 +64,8 @@ test-tools:
 ## installed here if missing); see docs/conformance.md.
 test-conformance:
 	test/conformance/need-packaging.sh
-	$(GO) test -tags conformance -count=1 -run TestConformance ./test/conformance/
+	mkdir -p $(dir $(SKIPCHECK)) && $(GO) build -o $(SKIPCHECK) ./hack/cmd/skipcheck
+	$(GO) test -tags conformance -count=1 -run TestConformance -json ./test/conformance/ 2>&1 | $(SKIPCHECK) -expected $(EXPECTED_SKIPS) ; st=($${PIPESTATUS[@]}) ; [ "$${st[0]}" = 0 ] && [ "$${st[1]}" = 0 ]
 
 ## The full -v output goes to $(DEV_HOME)/logs/integration.log, the
 ## test lines and skipcheck's summary to the terminal.

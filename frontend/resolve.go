@@ -11,6 +11,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/pep440"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
 	"github.com/geolayer/geolayer/pkg/wheel"
@@ -231,7 +232,7 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 					return llbgen.Wheel{}, errors.Errorf("%s==%s: the index page %s lists %s: %v", r.Name, r.version, redactURL(pageURL), f.Filename, err)
 				}
 				if f.RequiresPython != "" {
-					if ok, err := simpleindex.SatisfiesRequiresPython(f.RequiresPython, pl.runtime.PythonVersion); err == nil && !ok {
+					if ok, err := pep440.SatisfiesRequiresPython(f.RequiresPython, pl.runtime.PythonVersion); err == nil && !ok {
 						others = append(others, f.Filename+" (requires-python "+f.RequiresPython+")")
 						continue
 					}
@@ -320,7 +321,7 @@ func sameVersion(a, b string) bool {
 	if a == b {
 		return true
 	}
-	n, err := simpleindex.CompareVersions(a, b)
+	n, err := pep440.CompareVersions(a, b)
 	return err == nil && n == 0
 }
 
@@ -536,7 +537,7 @@ func applyConstraints(pl *plan, r *requirement, env map[string]string) ([]string
 			}
 		}
 		if c.Specifier != "" && r.version != "" {
-			set, err := simpleindex.ParseSpecifierSet(c.Specifier)
+			set, err := pep440.ParseSpecifierSet(c.Specifier)
 			if err != nil {
 				return nil, errors.Wrapf(err, "%s", c.source)
 			}

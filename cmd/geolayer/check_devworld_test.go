@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geolayer/geolayer/cmd/geolayer/internal/unpack"
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 )
 
@@ -227,7 +228,7 @@ func bookwormRoot(t *testing.T) string {
 		if rootfsErr = os.Mkdir(dir, 0o755); rootfsErr != nil {
 			return
 		}
-		skipped, err := extractRootfs(context.Background(), f, dir, maxImageBytes)
+		skipped, err := unpack.Rootfs(context.Background(), f, dir, maxImageBytes)
 		if err == nil && len(skipped) > 0 {
 			err = fmt.Errorf("entries not unpacked: %v", skipped)
 		}

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/geolayer/geolayer/cmd/geolayer/internal/unpack"
 )
 
 // lambda311 is the profile the tests check against.
@@ -119,7 +119,7 @@ func TestCheckHostileZip(t *testing.T) {
 			link("python/here", "./../python/."),
 		)
 		dest := t.TempDir()
-		if err := extractLayerZip(context.Background(), z, dest, 1<<20); err != nil {
+		if err := unpack.LayerZip(context.Background(), z, dest, 1<<20); err != nil {
 			t.Fatal(err)
 		}
 		for p, want := range map[string]fs.FileMode{"bin": fs.ModeDir | 0o750, "bin/tool": 0o751} {
@@ -139,96 +139,11 @@ func TestCheckHostileZip(t *testing.T) {
 	t.Run("too-large", func(t *testing.T) {
 		z := filepath.Join(t.TempDir(), "layer.zip")
 		writeZip(t, z, zipEntry{"a.py", strings.Repeat("a", 600), 0o644}, zipEntry{"b.py", strings.Repeat("b", 600), 0o644})
-		err := extractLayerZip(context.Background(), z, t.TempDir(), 1000)
+		err := unpack.LayerZip(context.Background(), z, t.TempDir(), 1000)
 		if err == nil || !strings.Contains(err.Error(), "more than 1000 bytes") {
 			t.Errorf("want the size cap to refuse the zip, got %v", err)
 		}
 	})
-}
-
-// TestExtractRootfsConfined feeds the image extractor a hostile file
-// system: nothing lands outside the directory, device nodes are left out,
-// hard links and modes are kept.
-func TestExtractRootfsConfined(t *testing.T) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(h *tar.Header, body string) {
-		h.Size = int64(len(body))
-		if h.Typeflag != tar.TypeReg {
-			h.Size = 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := io.WriteString(tw, body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	parent := t.TempDir()
-	outside := filepath.Join(parent, "outside")
-	add(&tar.Header{Name: "usr/lib/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
-	add(&tar.Header{Name: "usr/lib/libc.so.6", Typeflag: tar.TypeReg, Mode: 0o755}, "libc")
-	add(&tar.Header{Name: "usr/lib/libc-hard.so", Typeflag: tar.TypeLink, Linkname: "usr/lib/libc.so.6"}, "")
-	add(&tar.Header{Name: "lib", Typeflag: tar.TypeSymlink, Linkname: "usr/lib"}, "")
-	add(&tar.Header{Name: "lib64", Typeflag: tar.TypeSymlink, Linkname: "/usr/lib"}, "") // absolute: kept as is
-	add(&tar.Header{Name: "dev/null", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3, Mode: 0o666}, "")
-	add(&tar.Header{Name: "../outside", Typeflag: tar.TypeReg, Mode: 0o644}, "escape")
-	add(&tar.Header{Name: "abs", Typeflag: tar.TypeSymlink, Linkname: parent}, "")
-	add(&tar.Header{Name: "abs/outside", Typeflag: tar.TypeReg, Mode: 0o644}, "escape")
-	add(&tar.Header{Name: "up", Typeflag: tar.TypeSymlink, Linkname: "../.."}, "")
-	add(&tar.Header{Name: "up/outside", Typeflag: tar.TypeReg, Mode: 0o644}, "escape")
-	add(&tar.Header{Name: "lib64/through-abs-link", Typeflag: tar.TypeReg, Mode: 0o644}, "escape")
-	add(&tar.Header{Name: "usr/lib/hard-missing", Typeflag: tar.TypeLink, Linkname: "nothing/here"}, "")
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	dest := filepath.Join(parent, "root")
-	if err := os.Mkdir(dest, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	skipped, err := extractRootfs(context.Background(), &buf, dest, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(outside); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("a file was written outside the root: %v", err)
-	}
-	if ents, _ := os.ReadDir(parent); len(ents) != 1 {
-		t.Errorf("the parent holds more than the root: %v", ents)
-	}
-	want := "../outside abs/outside up/outside lib64/through-abs-link usr/lib/hard-missing"
-	if got := strings.Join(skipped, " "); got != want {
-		t.Errorf("skipped %q, want %q", got, want)
-	}
-	if _, err := os.Lstat(filepath.Join(dest, "dev", "null")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("device node: %v", err)
-	}
-	a, err1 := os.Stat(filepath.Join(dest, "usr/lib/libc.so.6"))
-	b, err2 := os.Stat(filepath.Join(dest, "usr/lib/libc-hard.so"))
-	if err1 != nil || err2 != nil || !os.SameFile(a, b) || a.Mode().Perm() != 0o755 {
-		t.Errorf("hard link or mode lost: %v %v %v", a, err1, err2)
-	}
-	if target, err := os.Readlink(filepath.Join(dest, "lib64")); err != nil || target != "/usr/lib" {
-		t.Errorf("lib64 -> %q, %v", target, err)
-	}
-
-	// The cap.
-	var big bytes.Buffer
-	tw = tar.NewWriter(&big)
-	if err := tw.WriteHeader(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2048}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write(make([]byte, 2048)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := extractRootfs(context.Background(), &big, t.TempDir(), 1024); err == nil || !strings.Contains(err.Error(), "larger than 1024 bytes") {
-		t.Errorf("want the size cap, got %v", err)
-	}
 }
 
 // TestCheckUsage: command line errors exit 2 with the cause and a one-line
@@ -272,13 +187,11 @@ func TestCheckUsage(t *testing.T) {
 	}
 }
 
-func TestLoopbackRegistry(t *testing.T) {
-	for reg, want := range map[string]bool{
-		"127.0.0.1:5000": true, "localhost:5000": true, "localhost": true, "[::1]:5000": true, "127.1.2.3": true,
-		"public.ecr.aws": false, "localhost.example.com": false, "10.0.0.1:5000": false, "index.docker.io": false,
-	} {
-		if got := loopbackRegistry(reg); got != want {
-			t.Errorf("loopbackRegistry(%q) = %v", reg, got)
-		}
+// A runtime image reference that does not parse is a usage error (exit 2
+// with the hint), found before anything is pulled.
+func TestCheckBadImageReference(t *testing.T) {
+	code, _, stderr := runCLI(t, t.TempDir(), "--profile", lambda311, "--runtime-image", "Bad Ref!!")
+	if code != checkUsageErr || !strings.Contains(stderr, `image reference "Bad Ref!!"`) || !strings.Contains(stderr, "geolayer check --help") {
+		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

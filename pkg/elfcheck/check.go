@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/geolayer/geolayer/pkg/elfhdr"
 )
 
 // Config describes the layer and the platform it is checked against.
@@ -79,7 +81,7 @@ var platformName = map[elf.Machine]string{
 
 // object is a parsed ELF file, cached by host path.
 type object struct {
-	hdr *header
+	hdr *elfhdr.Header
 	dyn *dynInfo
 	err error // unreadable or malformed; hdr may still be set
 }
@@ -227,14 +229,14 @@ func (c *checker) parse(h string) *object {
 	}
 	p := newPageReader(f, fi.Size())
 	hdr, err := readHeader(p)
-	if errors.Is(err, errNotELF) {
+	if errors.Is(err, elfhdr.ErrNotELF) {
 		return nil
 	}
 	if err != nil {
 		return &object{err: err}
 	}
 	o := &object{hdr: hdr}
-	if hdr.loadable() && c.matches(hdr) {
+	if loadable(hdr) && c.matches(hdr) {
 		o.dyn, o.err = readDynamic(p, hdr)
 	}
 	return o
@@ -242,15 +244,15 @@ func (c *checker) parse(h string) *object {
 
 // matches reports whether the loader would accept an object with this
 // header on the target machine.
-func (c *checker) matches(h *header) bool {
-	if h.machine != c.cfg.Machine {
+func (c *checker) matches(h *elfhdr.Header) bool {
+	if h.Machine != c.cfg.Machine {
 		return false
 	}
-	if c.class != 0 && h.class != c.class {
+	if c.class != 0 && h.Class != c.class {
 		return false
 	}
 	// Both supported targets are little-endian.
-	if (c.cfg.Machine == elf.EM_X86_64 || c.cfg.Machine == elf.EM_AARCH64) && h.data != elf.ELFDATA2LSB {
+	if (c.cfg.Machine == elf.EM_X86_64 || c.cfg.Machine == elf.EM_AARCH64) && h.Data != elf.ELFDATA2LSB {
 		return false
 	}
 	return true
@@ -331,7 +333,7 @@ func (c *checker) walk() ([]layerFile, []string, error) {
 // it), and reports links that lead nowhere.
 func (c *checker) indexLayer(files []layerFile, links []string) {
 	ok := func(o *object) bool {
-		return o != nil && o.err == nil && o.hdr != nil && o.hdr.typ == elf.ET_DYN && c.matches(o.hdr)
+		return o != nil && o.err == nil && o.hdr != nil && o.hdr.Type == elf.ET_DYN && c.matches(o.hdr)
 	}
 	addName := func(name, rel string) {
 		if !slices.Contains(c.layerNames[name], rel) {
@@ -376,14 +378,14 @@ func (c *checker) checkFile(f layerFile) {
 		c.add(f.rel, problem{sev: Error, kind: kind, detail: o.err.Error(), fix: fix})
 		return
 	}
-	if !o.hdr.loadable() {
+	if !loadable(o.hdr) {
 		return // object files, core dumps: never loaded
 	}
 	file := File{Path: f.rel}
 	defer func() { c.res.Files = append(c.res.Files, file) }()
 	if !c.matches(o.hdr) {
 		c.add(f.rel, problem{sev: Error, kind: KindWrongArchitecture,
-			detail: fmt.Sprintf("%s %s %s object; the target is %s", describeMachine(o.hdr.machine), o.hdr.class, o.hdr.data, describeMachine(c.cfg.Machine)),
+			detail: fmt.Sprintf("%s %s %s object; the target is %s", describeMachine(o.hdr.Machine), o.hdr.Class, o.hdr.Data, describeMachine(c.cfg.Machine)),
 			fix:    fmt.Sprintf("install the %s build of this package (wheel platform tag ..._%s) or BUILD it for the target", platformName[c.cfg.Machine], platformName[c.cfg.Machine])})
 		return
 	}

@@ -3,14 +3,12 @@ package elfcheck
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-)
 
-// errNotELF is returned by readHeader for input without the ELF magic.
-var errNotELF = errors.New("not an ELF file")
+	"github.com/geolayer/geolayer/pkg/elfhdr"
+)
 
 // Limits on what one file may make the parser read. Real objects are far
 // below them (libstdc++: 30 program headers, ~40 dynamic entries, a few
@@ -26,21 +24,9 @@ const (
 	maxStringTotal = 16 << 20
 )
 
-// header is the part of the ELF header the loader looks at before it maps
-// an object.
-type header struct {
-	class   elf.Class
-	data    elf.Data
-	typ     elf.Type
-	machine elf.Machine
-	bo      binary.ByteOrder
-
-	phoff, phentsize, phnum uint64
-}
-
 // loadable reports whether the object is something ld.so maps: a shared
 // object (including PIE executables) or an executable.
-func (h *header) loadable() bool { return h.typ == elf.ET_DYN || h.typ == elf.ET_EXEC }
+func loadable(h *elfhdr.Header) bool { return h.Type == elf.ET_DYN || h.Type == elf.ET_EXEC }
 
 // dynInfo is what the dynamic loader reads from an object's dynamic
 // segment.
@@ -154,116 +140,65 @@ func (p *pageReader) cstring(off, limit uint64) (string, error) {
 	}
 }
 
-// readHeader parses the ELF identification and header. It returns
-// errNotELF when the magic is missing.
-func readHeader(p *pageReader) (*header, error) {
-	var id [elf.EI_NIDENT]byte
+// readHeader reads and decodes the ELF identification and header. It
+// returns elfhdr.ErrNotELF when the magic is missing.
+func readHeader(p *pageReader) (*elfhdr.Header, error) {
+	var b [elfhdr.Size64]byte
 	if p.size < 4 {
-		return nil, errNotELF
+		return nil, elfhdr.ErrNotELF
 	}
-	if err := p.readAt(id[:4], 0); err != nil {
+	if err := p.readAt(b[:4], 0); err != nil {
 		return nil, err
 	}
-	if string(id[:4]) != elf.ELFMAG {
-		return nil, errNotELF
+	if !elfhdr.HasMagic(b[:4]) {
+		return nil, elfhdr.ErrNotELF
 	}
-	if err := p.readAt(id[:], 0); err != nil {
+	if err := p.readAt(b[:elfhdr.IdentSize], 0); err != nil {
 		return nil, fmt.Errorf("truncated ELF identification: %w", err)
 	}
-	h := &header{class: elf.Class(id[elf.EI_CLASS]), data: elf.Data(id[elf.EI_DATA])}
-	switch h.data {
-	case elf.ELFDATA2LSB:
-		h.bo = binary.LittleEndian
-	case elf.ELFDATA2MSB:
-		h.bo = binary.BigEndian
-	default:
-		return nil, fmt.Errorf("unknown ELF data encoding %d", id[elf.EI_DATA])
+	id, err := elfhdr.ParseIdent(b[:elfhdr.IdentSize])
+	if err != nil {
+		return nil, err
 	}
-	var b [64]byte
-	switch h.class {
-	case elf.ELFCLASS64:
-		if err := p.readAt(b[:64], 0); err != nil {
-			return nil, fmt.Errorf("truncated ELF header: %w", err)
-		}
-		h.phoff = h.bo.Uint64(b[32:])
-		h.phentsize = uint64(h.bo.Uint16(b[54:]))
-		h.phnum = uint64(h.bo.Uint16(b[56:]))
-	case elf.ELFCLASS32:
-		if err := p.readAt(b[:52], 0); err != nil {
-			return nil, fmt.Errorf("truncated ELF header: %w", err)
-		}
-		h.phoff = uint64(h.bo.Uint32(b[28:]))
-		h.phentsize = uint64(h.bo.Uint16(b[42:]))
-		h.phnum = uint64(h.bo.Uint16(b[44:]))
-	default:
-		return nil, fmt.Errorf("unknown ELF class %d", id[elf.EI_CLASS])
+	if err := p.readAt(b[:id.HeaderSize()], 0); err != nil {
+		return nil, fmt.Errorf("truncated ELF header: %w", err)
 	}
-	h.typ = elf.Type(h.bo.Uint16(b[16:]))
-	h.machine = elf.Machine(h.bo.Uint16(b[18:]))
-	return h, nil
+	return elfhdr.Decode(b[:id.HeaderSize()])
 }
 
-type prog struct {
-	typ                elf.ProgType
-	off, vaddr, filesz uint64
-}
-
-func readProgs(p *pageReader, h *header) ([]prog, error) {
-	if h.phnum == 0 {
+func readProgs(p *pageReader, h *elfhdr.Header) ([]elfhdr.Prog, error) {
+	if h.Phnum == 0 {
 		return nil, nil
 	}
-	if h.phnum == 0xffff { // PN_XNUM: count in section 0; never seen in loadable objects
+	if h.Phnum == 0xffff { // PN_XNUM: count in section 0; never seen in loadable objects
 		return nil, errors.New("PN_XNUM program header count is not supported")
 	}
-	want := uint64(56)
-	if h.class == elf.ELFCLASS32 {
-		want = 32
+	if h.Phentsize < h.ProgSize() {
+		return nil, fmt.Errorf("program header entry size %d is smaller than %d", h.Phentsize, h.ProgSize())
 	}
-	if h.phentsize < want {
-		return nil, fmt.Errorf("program header entry size %d is smaller than %d", h.phentsize, want)
+	if h.Phnum > maxProgs {
+		return nil, fmt.Errorf("%d program headers", h.Phnum)
 	}
-	if h.phnum > maxProgs {
-		return nil, fmt.Errorf("%d program headers", h.phnum)
+	if uint64(h.Phnum)*h.Phentsize > uint64(p.size) {
+		return nil, fmt.Errorf("%d program headers of %d bytes do not fit in the file", h.Phnum, h.Phentsize)
 	}
-	if h.phnum*h.phentsize > uint64(p.size) {
-		return nil, fmt.Errorf("%d program headers of %d bytes do not fit in the file", h.phnum, h.phentsize)
-	}
-	raw := make([]byte, h.phnum*h.phentsize)
-	if err := p.readAt(raw, h.phoff); err != nil {
+	raw := make([]byte, uint64(h.Phnum)*h.Phentsize)
+	if err := p.readAt(raw, h.Phoff); err != nil {
 		return nil, fmt.Errorf("program headers: %w", err)
 	}
-	progs := make([]prog, h.phnum)
-	for i := range progs {
-		e := raw[uint64(i)*h.phentsize:]
-		if h.class == elf.ELFCLASS64 {
-			progs[i] = prog{
-				typ:    elf.ProgType(h.bo.Uint32(e[0:])),
-				off:    h.bo.Uint64(e[8:]),
-				vaddr:  h.bo.Uint64(e[16:]),
-				filesz: h.bo.Uint64(e[32:]),
-			}
-		} else {
-			progs[i] = prog{
-				typ:    elf.ProgType(h.bo.Uint32(e[0:])),
-				off:    uint64(h.bo.Uint32(e[4:])),
-				vaddr:  uint64(h.bo.Uint32(e[8:])),
-				filesz: uint64(h.bo.Uint32(e[16:])),
-			}
-		}
-	}
-	return progs, nil
+	return h.DecodeProgs(raw, h.Phnum, h.Phentsize)
 }
 
 // fileOffset maps a link-time virtual address to a file offset through the
 // PT_LOAD segments, as the loader sees it once the file is mapped.
-func fileOffset(progs []prog, vaddr uint64) (uint64, uint64, bool) {
+func fileOffset(progs []elfhdr.Prog, vaddr uint64) (uint64, uint64, bool) {
 	for _, ph := range progs {
-		if ph.typ != elf.PT_LOAD {
+		if ph.Type != elf.PT_LOAD {
 			continue
 		}
-		if vaddr >= ph.vaddr && vaddr-ph.vaddr < ph.filesz {
-			d := vaddr - ph.vaddr
-			return ph.off + d, ph.filesz - d, true
+		if vaddr >= ph.Vaddr && vaddr-ph.Vaddr < ph.Filesz {
+			d := vaddr - ph.Vaddr
+			return ph.Off + d, ph.Filesz - d, true
 		}
 	}
 	return 0, 0, false
@@ -273,14 +208,14 @@ func fileOffset(progs []prog, vaddr uint64) (uint64, uint64, bool) {
 // follows PT_DYNAMIC and the addresses in it (as ld.so does), not the
 // section headers, which the loader ignores and tools may have damaged.
 // A file without PT_DYNAMIC (a static executable) yields an empty dynInfo.
-func readDynamic(p *pageReader, h *header) (*dynInfo, error) {
+func readDynamic(p *pageReader, h *elfhdr.Header) (*dynInfo, error) {
 	progs, err := readProgs(p, h)
 	if err != nil {
 		return nil, err
 	}
-	var dyn *prog
+	var dyn *elfhdr.Prog
 	for i := range progs {
-		if progs[i].typ == elf.PT_DYNAMIC {
+		if progs[i].Type == elf.PT_DYNAMIC {
 			dyn = &progs[i]
 			break
 		}
@@ -290,15 +225,15 @@ func readDynamic(p *pageReader, h *header) (*dynInfo, error) {
 		return d, nil
 	}
 	entSize := uint64(16)
-	if h.class == elf.ELFCLASS32 {
+	if h.Class == elf.ELFCLASS32 {
 		entSize = 8
 	}
-	n := dyn.filesz / entSize
+	n := dyn.Filesz / entSize
 	if n > maxDynEntries || n*entSize > uint64(p.size) {
 		return nil, fmt.Errorf("dynamic segment of %d entries does not fit", n)
 	}
 	raw := make([]byte, n*entSize)
-	if err := p.readAt(raw, dyn.off); err != nil {
+	if err := p.readAt(raw, dyn.Off); err != nil {
 		return nil, fmt.Errorf("dynamic segment: %w", err)
 	}
 	var (
@@ -313,10 +248,10 @@ func readDynamic(p *pageReader, h *header) (*dynInfo, error) {
 		e := raw[i*entSize:]
 		var tag elf.DynTag
 		var val uint64
-		if h.class == elf.ELFCLASS64 {
-			tag, val = elf.DynTag(h.bo.Uint64(e)), h.bo.Uint64(e[8:])
+		if h.Class == elf.ELFCLASS64 {
+			tag, val = elf.DynTag(h.ByteOrder.Uint64(e)), h.ByteOrder.Uint64(e[8:])
 		} else {
-			tag, val = elf.DynTag(int32(h.bo.Uint32(e))), uint64(h.bo.Uint32(e[4:]))
+			tag, val = elf.DynTag(int32(h.ByteOrder.Uint32(e))), uint64(h.ByteOrder.Uint32(e[4:]))
 		}
 		if tag == elf.DT_NULL {
 			break
@@ -405,7 +340,7 @@ func readDynamic(p *pageReader, h *header) (*dynInfo, error) {
 //
 //	vn_version u16, vn_cnt u16, vn_file u32, vn_aux u32, vn_next u32
 //	vna_hash u32, vna_flags u16, vna_other u16, vna_name u32, vna_next u32
-func readVerneed(p *pageReader, h *header, progs []prog, addr, num uint64, str func(uint64) (string, error)) ([]verNeed, error) {
+func readVerneed(p *pageReader, h *elfhdr.Header, progs []elfhdr.Prog, addr, num uint64, str func(uint64) (string, error)) ([]verNeed, error) {
 	off, avail, ok := fileOffset(progs, addr)
 	if !ok {
 		return nil, fmt.Errorf("address %#x is not in a PT_LOAD segment", addr)
@@ -421,15 +356,15 @@ func readVerneed(p *pageReader, h *header, progs []prog, addr, num uint64, str f
 		if err := p.readAt(b[:], off); err != nil {
 			return nil, err
 		}
-		if v := h.bo.Uint16(b[0:]); v != 1 {
+		if v := h.ByteOrder.Uint16(b[0:]); v != 1 {
 			return nil, fmt.Errorf("vn_version %d at %#x", v, off)
 		}
-		cnt := uint64(h.bo.Uint16(b[2:]))
-		file, err := str(uint64(h.bo.Uint32(b[4:])))
+		cnt := uint64(h.ByteOrder.Uint16(b[2:]))
+		file, err := str(uint64(h.ByteOrder.Uint32(b[4:])))
 		if err != nil {
 			return nil, err
 		}
-		aux, next := uint64(h.bo.Uint32(b[8:])), uint64(h.bo.Uint32(b[12:]))
+		aux, next := uint64(h.ByteOrder.Uint32(b[8:])), uint64(h.ByteOrder.Uint32(b[12:]))
 		vn := verNeed{file: file}
 		a := off + aux
 		for j := uint64(0); j < cnt; j++ {
@@ -443,13 +378,13 @@ func readVerneed(p *pageReader, h *header, progs []prog, addr, num uint64, str f
 			if err := p.readAt(x[:], a); err != nil {
 				return nil, err
 			}
-			name, err := str(uint64(h.bo.Uint32(x[8:])))
+			name, err := str(uint64(h.ByteOrder.Uint32(x[8:])))
 			if err != nil {
 				return nil, err
 			}
-			flags := elf.DynamicVersionFlag(h.bo.Uint16(x[4:]))
+			flags := elf.DynamicVersionFlag(h.ByteOrder.Uint16(x[4:]))
 			vn.versions = append(vn.versions, verAux{name: name, weak: flags&elf.VER_FLG_WEAK != 0})
-			an := uint64(h.bo.Uint32(x[12:]))
+			an := uint64(h.ByteOrder.Uint32(x[12:]))
 			if an == 0 {
 				break
 			}
@@ -472,7 +407,7 @@ func readVerneed(p *pageReader, h *header, progs []prog, addr, num uint64, str f
 //
 //	vd_version u16, vd_flags u16, vd_ndx u16, vd_cnt u16, vd_hash u32, vd_aux u32, vd_next u32
 //	vda_name u32, vda_next u32
-func readVerdef(p *pageReader, h *header, progs []prog, addr, num uint64, str func(uint64) (string, error)) ([]string, error) {
+func readVerdef(p *pageReader, h *elfhdr.Header, progs []elfhdr.Prog, addr, num uint64, str func(uint64) (string, error)) ([]string, error) {
 	off, avail, ok := fileOffset(progs, addr)
 	if !ok {
 		return nil, fmt.Errorf("address %#x is not in a PT_LOAD segment", addr)
@@ -490,11 +425,11 @@ func readVerdef(p *pageReader, h *header, progs []prog, addr, num uint64, str fu
 		if err := p.readAt(b[:], off); err != nil {
 			return nil, err
 		}
-		if v := h.bo.Uint16(b[0:]); v != 1 {
+		if v := h.ByteOrder.Uint16(b[0:]); v != 1 {
 			return nil, fmt.Errorf("vd_version %d at %#x", v, off)
 		}
-		cnt := h.bo.Uint16(b[6:])
-		aux, next := uint64(h.bo.Uint32(b[12:])), uint64(h.bo.Uint32(b[16:]))
+		cnt := h.ByteOrder.Uint16(b[6:])
+		aux, next := uint64(h.ByteOrder.Uint32(b[12:])), uint64(h.ByteOrder.Uint32(b[16:]))
 		if cnt > 0 {
 			a := off + aux
 			if a < off || a+8 > end {
@@ -504,7 +439,7 @@ func readVerdef(p *pageReader, h *header, progs []prog, addr, num uint64, str fu
 			if err := p.readAt(x[:], a); err != nil {
 				return nil, err
 			}
-			name, err := str(uint64(h.bo.Uint32(x[0:])))
+			name, err := str(uint64(h.ByteOrder.Uint32(x[0:])))
 			if err != nil {
 				return nil, err
 			}

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/geolayer/geolayer/pkg/elfhdr"
 )
 
 // parseFile runs this package's parser on a host file.
-func parseFile(t *testing.T, p string) (*header, *dynInfo, error) {
+func parseFile(t *testing.T, p string) (*elfhdr.Header, *dynInfo, error) {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
@@ -46,7 +48,7 @@ func crossCheck(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.Close() }()
-	if h.machine != f.Machine || h.class != f.Class || h.typ != f.Type || h.data != f.Data {
+	if h.Machine != f.Machine || h.Class != f.Class || h.Type != f.Type || h.Data != f.Data {
 		t.Fatalf("%s: header %+v, debug/elf %+v", p, h, f.FileHeader)
 	}
 	libs, err := f.ImportedLibraries()
@@ -126,7 +128,7 @@ func TestParseFixtures(t *testing.T) {
 		t.Fatal("DF_1_NODEFLIB not seen")
 	}
 	h, _, err := parseFile(t, fx.obj)
-	if err != nil || h.typ != elf.ET_REL || h.loadable() {
+	if err != nil || h.Type != elf.ET_REL || loadable(h) {
 		t.Fatalf("object file: %+v %v", h, err)
 	}
 }

@@ -1,7 +1,6 @@
 package elfcheck
 
 import (
-	"debug/elf"
 	"path"
 	"slices"
 	"strings"
@@ -199,8 +198,8 @@ func (c *checker) try(r *resolved, sd searchDir, name, requester string) bool {
 			r.skipped = append(r.skipped, cleanRun(cand))
 		}
 		return false
-	case !o.hdr.loadable():
-		r.bad = "only ET_DYN and ET_EXEC can be loaded, this is " + elf.Type(o.hdr.typ).String()
+	case !loadable(o.hdr):
+		r.bad = "only ET_DYN and ET_EXEC can be loaded, this is " + o.hdr.Type.String()
 		return found()
 	}
 	if !n.inLayer {

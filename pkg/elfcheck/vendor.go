@@ -102,7 +102,7 @@ func Vendor(cfg VendorConfig) (*VendorResult, error) {
 	var queue []item
 	for _, f := range files {
 		o := f.obj
-		if o == nil || o.hdr == nil || o.err != nil || o.dyn == nil || !o.hdr.loadable() || !rc.matches(o.hdr) {
+		if o == nil || o.hdr == nil || o.err != nil || o.dyn == nil || !loadable(o.hdr) || !rc.matches(o.hdr) {
 			continue
 		}
 		queue = append(queue, item{o.dyn, path.Dir(rc.runPath(f.rel)), f.rel, true})

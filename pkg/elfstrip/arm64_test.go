@@ -178,17 +178,17 @@ func misalignedCopy(t *testing.T, in, out string) string {
 		t.Fatal(err)
 	}
 	f, err := parseELF(bytes.NewReader(b), int64(len(b)))
-	if err != nil || !f.is64 {
+	if err != nil || !f.Is64() {
 		t.Fatalf("parse %s: %v", in, err)
 	}
 	last := -1
 	for i, p := range f.progs {
-		if elf.ProgType(p.typ) == elf.PT_LOAD {
+		if p.Type == elf.PT_LOAD {
 			last = i
 		}
 	}
-	at := f.phoff + uint64(last)*f.phentsize + 8
-	f.bo.PutUint64(b[at:], f.progs[last].off+8)
+	at := f.Phoff + uint64(last)*f.Phentsize + 8
+	f.ByteOrder.PutUint64(b[at:], f.progs[last].Off+8)
 	if err := os.WriteFile(out, b, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -80,8 +80,9 @@
 // # Verification
 //
 // Before anything is written (Strip) or renamed (StripFile) the output is
-// re-parsed with debug/elf and with this package's own parser and layout
-// rules and compared with the input: ELF header, program headers, the
+// re-parsed with debug/elf and with this package's own parser (pkg/elfhdr
+// for the ELF and program headers) and layout rules and compared with the
+// input: ELF header, program headers, the
 // loaded image byte for byte, every section header, the contents of every
 // moved section, DynamicSymbols, ImportedLibraries, DynamicVersionNeeds,
 // DynamicVersions and DT_SONAME/DT_RPATH/DT_RUNPATH. A mismatch is an

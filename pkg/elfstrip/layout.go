@@ -34,10 +34,10 @@ type span struct {
 // loadedEnd is the end of the verbatim prefix: the ELF header, the program
 // header table and every byte any program header covers.
 func (f *elfFile) loadedEnd() uint64 {
-	end := f.ehsize
-	end = max(end, f.phoff+uint64(f.phnum)*f.phentsize)
+	end := f.Ehsize
+	end = max(end, f.Phoff+uint64(f.Phnum)*f.Phentsize)
 	for _, p := range f.progs {
-		end = max(end, p.off+p.filesz)
+		end = max(end, p.Off+p.Filesz)
 	}
 	return end
 }
@@ -45,24 +45,24 @@ func (f *elfFile) loadedEnd() uint64 {
 // checkLayout applies the whole-file rules and returns the loaded end.
 func checkLayout(r io.ReaderAt, f *elfFile) (uint64, error) {
 	for i, p := range f.progs {
-		if !within(p.off, p.filesz, f.size) {
-			return 0, skipf("program header %d (%v) reaches beyond the end of the file", i, elf.ProgType(p.typ))
+		if !within(p.Off, p.Filesz, f.size) {
+			return 0, skipf("program header %d (%v) reaches beyond the end of the file", i, p.Type)
 		}
-		if elf.ProgType(p.typ) != elf.PT_LOAD || p.palign <= 1 {
+		if p.Type != elf.PT_LOAD || p.Align <= 1 {
 			continue
 		}
-		if p.palign&(p.palign-1) != 0 {
-			return 0, skipf("PT_LOAD %d: p_align %#x is not a power of two", i, p.palign)
+		if p.Align&(p.Align-1) != 0 {
+			return 0, skipf("PT_LOAD %d: p_align %#x is not a power of two", i, p.Align)
 		}
-		if (p.vaddr-p.off)&(p.palign-1) != 0 {
-			return 0, skipf("PT_LOAD %d: (p_vaddr %#x - p_offset %#x) %% p_align %#x != 0", i, p.vaddr, p.off, p.palign)
+		if (p.Vaddr-p.Off)&(p.Align-1) != 0 {
+			return 0, skipf("PT_LOAD %d: (p_vaddr %#x - p_offset %#x) %% p_align %#x != 0", i, p.Vaddr, p.Off, p.Align)
 		}
 	}
 	loadEnd := f.loadedEnd()
-	shdrs := span{f.shoff, f.shoff + uint64(f.shnum)*f.shentsize, "section header table", f.shdrAlign()}
+	shdrs := span{f.Shoff, f.Shoff + uint64(f.Shnum)*f.Shentsize, "section header table", f.shdrAlign()}
 	for i, p := range f.progs {
-		if p.filesz > 0 && shdrs.off < p.off+p.filesz && p.off < shdrs.end {
-			return 0, skipf("section header table lies inside segment %d (%v)", i, elf.ProgType(p.typ))
+		if p.Filesz > 0 && shdrs.off < p.Off+p.Filesz && p.Off < shdrs.end {
+			return 0, skipf("section header table lies inside segment %d (%v)", i, p.Type)
 		}
 	}
 	if shdrs.off < loadEnd && shdrs.end > loadEnd {
@@ -93,8 +93,8 @@ func checkLayout(r io.ReaderAt, f *elfFile) (uint64, error) {
 		spans = append(spans, span{s.off, s.end(), "section " + f.sectLabel(i), max(1, s.addralign)})
 	}
 	spans = append(spans,
-		span{0, f.ehsize, "ELF header", 1},
-		span{f.phoff, f.phoff + uint64(f.phnum)*f.phentsize, "program header table", 1},
+		span{0, f.Ehsize, "ELF header", 1},
+		span{f.Phoff, f.Phoff + uint64(f.Phnum)*f.Phentsize, "program header table", 1},
 		shdrs)
 	slices.SortStableFunc(spans, func(a, b span) int {
 		if a.off != b.off {

@@ -43,7 +43,7 @@ func chooseDrops(f *elfFile, mode Mode) ([]bool, bool) {
 	drop := make([]bool, n)
 	var queue []int
 	for i := 1; i < n; i++ {
-		if i != f.shstrndx && mode.wantsDrop(&f.sects[i]) {
+		if i != f.Shstrndx && mode.wantsDrop(&f.sects[i]) {
 			drop[i] = true
 			queue = append(queue, i)
 		}
@@ -90,7 +90,7 @@ func chooseDrops(f *elfFile, mode Mode) ([]bool, bool) {
 // has gone.
 func (f *elfFile) cascades(i int, drop []bool, allUsersGone bool) bool {
 	s := &f.sects[i]
-	if drop[i] || i == f.shstrndx || s.alloc() {
+	if drop[i] || i == f.Shstrndx || s.alloc() {
 		return false
 	}
 	gone := func(x uint32) bool { return x != 0 && int(x) < len(drop) && drop[x] }
@@ -115,9 +115,9 @@ func checkDrops(f *elfFile, drop []bool, loadEnd uint64, dynSyms []elf.Symbol) e
 				continue
 			}
 			for k, p := range f.progs {
-				if p.filesz > 0 && s.off < p.off+p.filesz && p.off < s.end() {
+				if p.Filesz > 0 && s.off < p.Off+p.Filesz && p.Off < s.end() {
 					return skipf("section %s to drop lies inside segment %d (%v, file %#x-%#x)",
-						f.sectLabel(i), k, elf.ProgType(p.typ), p.off, p.off+p.filesz)
+						f.sectLabel(i), k, p.Type, p.Off, p.Off+p.Filesz)
 				}
 			}
 			if s.off < loadEnd {
@@ -229,7 +229,7 @@ func layoutPlan(f *elfFile, drop []bool, loadEnd uint64, pinned int) (*plan, err
 	}
 	p.shoff = alignUp(pos, f.shdrAlign())
 	p.size = p.shoff + uint64(len(p.sects))*f.shdrSize()
-	p.header = f.patchedHeader(p.shoff, len(p.sects), p.newIdx[f.shstrndx])
+	p.header = f.patchedHeader(p.shoff, len(p.sects), p.newIdx[f.Shstrndx])
 	return p, nil
 }
 

@@ -1,37 +1,29 @@
 package elfstrip
 
-// Raw ELF header, program header and section header decoding and encoding.
-// debug/elf is used to cross-check and verify, but the stripper needs the
-// exact on-disk field values (debug/elf reports uncompressed sizes for
-// SHF_COMPRESSED sections, hides e_shoff, ...), so it reads them itself.
+// Raw ELF decoding and encoding: the header and program headers with
+// pkg/elfhdr, the section headers here. debug/elf is used to cross-check
+// and verify, but the stripper needs the exact on-disk field values
+// (debug/elf reports uncompressed sizes for SHF_COMPRESSED sections, hides
+// e_shoff, ...), so it reads them itself.
 
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/geolayer/geolayer/pkg/elfhdr"
 )
 
-// Standard header sizes per class.
+// Standard section header sizes per class.
 const (
-	ehdrSize32 = 52
-	ehdrSize64 = 64
-	phdrSize32 = 32
-	phdrSize64 = 56
 	shdrSize32 = 40
 	shdrSize64 = 64
 
 	// maxShstrtab caps how much of .shstrtab is read into memory.
 	maxShstrtab = 16 << 20
 )
-
-// progHdr is one program header, widened to 64 bits.
-type progHdr struct {
-	typ, flags                               uint32
-	off, vaddr, paddr, filesz, memsz, palign uint64
-}
 
 // sectHdr is one section header, widened to 64 bits, plus its name.
 type sectHdr struct {
@@ -52,39 +44,21 @@ func (s *sectHdr) alloc() bool { return s.flags&uint64(elf.SHF_ALLOC) != 0 }
 
 func (s *sectHdr) end() uint64 { return s.off + s.size }
 
-// byteOrder is what both binary.LittleEndian and binary.BigEndian provide.
-type byteOrder interface {
-	binary.ByteOrder
-	binary.AppendByteOrder
-}
-
-// elfFile is the raw view of an input file.
+// elfFile is the raw view of an input file: the header and program
+// headers as pkg/elfhdr decodes them, the section headers as decoded here.
 type elfFile struct {
 	size int64
-	is64 bool
-	bo   byteOrder
-	hdr  []byte // the standard-size ELF header, as read
+	elfhdr.Header
+	hdr []byte // the standard-size ELF header, as read
 
-	typ       elf.Type
-	phoff     uint64
-	shoff     uint64
-	ehsize    uint64
-	phentsize uint64
-	shentsize uint64
-	phnum     int
-	shnum     int
-	shstrndx  int
-
-	progs []progHdr
+	progs []elfhdr.Prog
 	sects []sectHdr
 }
 
-func (f *elfFile) ehdrSize() uint64 { return pick(f.is64, ehdrSize64, ehdrSize32) }
-func (f *elfFile) phdrSize() uint64 { return pick(f.is64, phdrSize64, phdrSize32) }
-func (f *elfFile) shdrSize() uint64 { return pick(f.is64, shdrSize64, shdrSize32) }
+func (f *elfFile) shdrSize() uint64 { return pick(f.Is64(), shdrSize64, shdrSize32) }
 
 // shdrAlign is the alignment used for the section header table.
-func (f *elfFile) shdrAlign() uint64 { return pick(f.is64, 8, 4) }
+func (f *elfFile) shdrAlign() uint64 { return pick(f.Is64(), 8, 4) }
 
 func pick(is64 bool, a, b uint64) uint64 {
 	if is64 {
@@ -120,7 +94,7 @@ func checkMagic(r io.ReaderAt, size int64) error {
 	if err := readFull(r, m[:], 0); err != nil {
 		return err
 	}
-	if string(m[:]) != elf.ELFMAG {
+	if !elfhdr.HasMagic(m[:]) {
 		return ErrNotELF
 	}
 	return nil
@@ -133,40 +107,32 @@ func parseELF(r io.ReaderAt, size int64) (*elfFile, error) {
 	if err := checkMagic(r, size); err != nil {
 		return nil, err
 	}
-	if size < elf.EI_NIDENT {
+	if size < elfhdr.IdentSize {
 		return nil, skipf("truncated ELF identification")
 	}
-	var ident [elf.EI_NIDENT]byte
+	var ident [elfhdr.IdentSize]byte
 	if err := readFull(r, ident[:], 0); err != nil {
 		return nil, err
 	}
-	f := &elfFile{size: size}
-	switch elf.Class(ident[elf.EI_CLASS]) {
-	case elf.ELFCLASS32:
-	case elf.ELFCLASS64:
-		f.is64 = true
-	default:
-		return nil, skipf("unknown ELF class %d", ident[elf.EI_CLASS])
+	id, err := elfhdr.ParseIdent(ident[:])
+	if err != nil { // an unknown class or data encoding
+		return nil, skipf("%v", err)
 	}
-	switch elf.Data(ident[elf.EI_DATA]) {
-	case elf.ELFDATA2LSB:
-		f.bo = binary.LittleEndian
-	case elf.ELFDATA2MSB:
-		f.bo = binary.BigEndian
-	default:
-		return nil, skipf("unknown ELF data encoding %d", ident[elf.EI_DATA])
+	if id.Version != elf.EV_CURRENT {
+		return nil, skipf("unknown ELF version %d", id.Version)
 	}
-	if elf.Version(ident[elf.EI_VERSION]) != elf.EV_CURRENT {
-		return nil, skipf("unknown ELF version %d", ident[elf.EI_VERSION])
-	}
-	if uint64(size) < f.ehdrSize() {
+	if uint64(size) < id.HeaderSize() {
 		return nil, skipf("truncated ELF header")
 	}
-	f.hdr = make([]byte, f.ehdrSize())
+	f := &elfFile{size: size, hdr: make([]byte, id.HeaderSize())}
 	if err := readFull(r, f.hdr, 0); err != nil {
 		return nil, err
 	}
-	f.decodeHeader()
+	h, err := elfhdr.Decode(f.hdr)
+	if err != nil { // not reached: the identification and size were checked
+		return nil, skipf("%v", err)
+	}
+	f.Header = *h
 	if err := f.checkHeader(); err != nil {
 		return nil, err
 	}
@@ -179,142 +145,90 @@ func parseELF(r io.ReaderAt, size int64) (*elfFile, error) {
 	return f, nil
 }
 
-func (f *elfFile) decodeHeader() {
-	h, bo := f.hdr, f.bo
-	f.typ = elf.Type(bo.Uint16(h[16:]))
-	if f.is64 {
-		f.phoff = bo.Uint64(h[32:])
-		f.shoff = bo.Uint64(h[40:])
-		f.ehsize = uint64(bo.Uint16(h[52:]))
-		f.phentsize = uint64(bo.Uint16(h[54:]))
-		f.phnum = int(bo.Uint16(h[56:]))
-		f.shentsize = uint64(bo.Uint16(h[58:]))
-		f.shnum = int(bo.Uint16(h[60:]))
-		f.shstrndx = int(bo.Uint16(h[62:]))
-		return
-	}
-	f.phoff = uint64(bo.Uint32(h[28:]))
-	f.shoff = uint64(bo.Uint32(h[32:]))
-	f.ehsize = uint64(bo.Uint16(h[40:]))
-	f.phentsize = uint64(bo.Uint16(h[42:]))
-	f.phnum = int(bo.Uint16(h[44:]))
-	f.shentsize = uint64(bo.Uint16(h[46:]))
-	f.shnum = int(bo.Uint16(h[48:]))
-	f.shstrndx = int(bo.Uint16(h[50:]))
-}
-
-// headerFieldRanges returns the byte ranges of e_shoff, e_shnum and
-// e_shstrndx inside the ELF header: the only header bytes Strip rewrites.
-func (f *elfFile) headerFieldRanges() [][2]int {
-	if f.is64 {
-		return [][2]int{{40, 48}, {60, 62}, {62, 64}}
-	}
-	return [][2]int{{32, 36}, {48, 50}, {50, 52}}
-}
-
 // patchedHeader returns a copy of the ELF header with new section header
 // table coordinates.
 func (f *elfFile) patchedHeader(shoff uint64, shnum, shstrndx int) []byte {
 	h := bytes.Clone(f.hdr)
-	if f.is64 {
-		f.bo.PutUint64(h[40:], shoff)
-		f.bo.PutUint16(h[60:], uint16(shnum))
-		f.bo.PutUint16(h[62:], uint16(shstrndx))
-	} else {
-		f.bo.PutUint32(h[32:], uint32(shoff))
-		f.bo.PutUint16(h[48:], uint16(shnum))
-		f.bo.PutUint16(h[50:], uint16(shstrndx))
-	}
+	f.PutSectionTable(h, shoff, shnum, shstrndx)
 	return h
 }
 
 func (f *elfFile) checkHeader() error {
-	switch f.typ {
+	switch f.Type {
 	case elf.ET_DYN, elf.ET_EXEC:
 	case elf.ET_REL:
 		return skipf("relocatable object (ET_REL): only ET_DYN and ET_EXEC are stripped")
 	case elf.ET_CORE:
 		return skipf("core file (ET_CORE): only ET_DYN and ET_EXEC are stripped")
 	default:
-		return skipf("ELF type %v: only ET_DYN and ET_EXEC are stripped", f.typ)
+		return skipf("ELF type %v: only ET_DYN and ET_EXEC are stripped", f.Type)
 	}
-	if f.ehsize < f.ehdrSize() {
-		return skipf("e_ehsize %d is smaller than the standard %d", f.ehsize, f.ehdrSize())
+	if f.Ehsize < f.HeaderSize() {
+		return skipf("e_ehsize %d is smaller than the standard %d", f.Ehsize, f.HeaderSize())
 	}
-	if f.phnum > 0 && f.phentsize != f.phdrSize() {
-		return skipf("unusual e_phentsize %d", f.phentsize)
+	if f.Phnum > 0 && f.Phentsize != f.ProgSize() {
+		return skipf("unusual e_phentsize %d", f.Phentsize)
 	}
-	if f.phnum == 0 {
+	if f.Phnum == 0 {
 		return skipf("no program headers")
 	}
-	if f.phnum == 0xffff { // PN_XNUM: count lives in section 0's sh_info
+	if f.Phnum == 0xffff { // PN_XNUM: count lives in section 0's sh_info
 		return skipf("extended program header numbering (PN_XNUM) is not supported")
 	}
-	if f.shoff == 0 {
+	if f.Shoff == 0 {
 		return skipf("no section header table")
 	}
-	if f.shnum == 0 {
+	if f.Shnum == 0 {
 		return skipf("extended section numbering (e_shnum == 0) is not supported")
 	}
-	if f.shentsize != f.shdrSize() {
-		return skipf("unusual e_shentsize %d", f.shentsize)
+	if f.Shentsize != f.shdrSize() {
+		return skipf("unusual e_shentsize %d", f.Shentsize)
 	}
-	if f.shstrndx == int(elf.SHN_XINDEX) {
+	if f.Shstrndx == int(elf.SHN_XINDEX) {
 		return skipf("extended section numbering (e_shstrndx == SHN_XINDEX) is not supported")
 	}
-	if f.shstrndx == 0 || f.shstrndx >= f.shnum {
-		return skipf("e_shstrndx %d out of range", f.shstrndx)
+	if f.Shstrndx == 0 || f.Shstrndx >= f.Shnum {
+		return skipf("e_shstrndx %d out of range", f.Shstrndx)
 	}
 	return nil
 }
 
 func (f *elfFile) readProgs(r io.ReaderAt) error {
-	n := uint64(f.phnum) * f.phentsize
-	if !within(f.phoff, n, f.size) {
+	n := uint64(f.Phnum) * f.Phentsize
+	if !within(f.Phoff, n, f.size) {
 		return skipf("program header table lies outside the file")
 	}
 	buf := make([]byte, n)
-	if err := readFull(r, buf, int64(f.phoff)); err != nil {
+	if err := readFull(r, buf, int64(f.Phoff)); err != nil {
 		return err
 	}
-	bo := f.bo
-	f.progs = make([]progHdr, f.phnum)
-	for i := range f.progs {
-		b := buf[uint64(i)*f.phentsize:]
-		p := &f.progs[i]
-		p.typ = bo.Uint32(b)
-		if f.is64 {
-			p.flags = bo.Uint32(b[4:])
-			p.off, p.vaddr, p.paddr = bo.Uint64(b[8:]), bo.Uint64(b[16:]), bo.Uint64(b[24:])
-			p.filesz, p.memsz, p.palign = bo.Uint64(b[32:]), bo.Uint64(b[40:]), bo.Uint64(b[48:])
-		} else {
-			p.off, p.vaddr, p.paddr = uint64(bo.Uint32(b[4:])), uint64(bo.Uint32(b[8:])), uint64(bo.Uint32(b[12:]))
-			p.filesz, p.memsz = uint64(bo.Uint32(b[16:])), uint64(bo.Uint32(b[20:]))
-			p.flags, p.palign = bo.Uint32(b[24:]), uint64(bo.Uint32(b[28:]))
-		}
+	progs, err := f.DecodeProgs(buf, f.Phnum, f.Phentsize)
+	if err != nil { // not reached: e_phentsize was checked, buf sized from it
+		return skipf("%v", err)
 	}
+	f.progs = progs
 	return nil
 }
 
 func (f *elfFile) readSects(r io.ReaderAt) error {
-	n := uint64(f.shnum) * f.shentsize
-	if !within(f.shoff, n, f.size) {
+	n := uint64(f.Shnum) * f.Shentsize
+	if !within(f.Shoff, n, f.size) {
 		return skipf("section header table lies outside the file")
 	}
 	buf := make([]byte, n)
-	if err := readFull(r, buf, int64(f.shoff)); err != nil {
+	if err := readFull(r, buf, int64(f.Shoff)); err != nil {
 		return err
 	}
-	f.sects = make([]sectHdr, f.shnum)
+	f.sects = make([]sectHdr, f.Shnum)
 	for i := range f.sects {
-		f.sects[i] = f.decodeSect(buf[uint64(i)*f.shentsize:])
+		f.sects[i] = f.decodeSect(buf[uint64(i)*f.Shentsize:])
 	}
 	if f.sects[0] != (sectHdr{}) {
 		return skipf("section header 0 is not empty")
 	}
-	str := &f.sects[f.shstrndx]
+	str := &f.sects[f.Shstrndx]
 	if elf.SectionType(str.typ) != elf.SHT_STRTAB {
-		return skipf("section header string table (index %d) is not SHT_STRTAB", f.shstrndx)
+		return skipf("section header string table (index %d) is not SHT_STRTAB", f.Shstrndx)
 	}
 	if !within(str.off, str.size, f.size) {
 		return skipf("section header string table lies outside the file")
@@ -348,10 +262,10 @@ func (f *elfFile) readSects(r io.ReaderAt) error {
 }
 
 func (f *elfFile) decodeSect(b []byte) sectHdr {
-	bo := f.bo
+	bo := f.ByteOrder
 	var s sectHdr
 	s.name, s.typ = bo.Uint32(b), bo.Uint32(b[4:])
-	if f.is64 {
+	if f.Is64() {
 		s.flags, s.addr, s.off, s.size = bo.Uint64(b[8:]), bo.Uint64(b[16:]), bo.Uint64(b[24:]), bo.Uint64(b[32:])
 		s.link, s.info = bo.Uint32(b[40:]), bo.Uint32(b[44:])
 		s.addralign, s.entsize = bo.Uint64(b[48:]), bo.Uint64(b[56:])
@@ -366,8 +280,8 @@ func (f *elfFile) decodeSect(b []byte) sectHdr {
 
 // encodeSect appends the on-disk form of s.
 func (f *elfFile) encodeSect(dst []byte, s *sectHdr) []byte {
-	bo := f.bo
-	if f.is64 {
+	bo := f.ByteOrder
+	if f.Is64() {
 		dst = bo.AppendUint32(dst, s.name)
 		dst = bo.AppendUint32(dst, s.typ)
 		for _, v := range []uint64{s.flags, s.addr, s.off, s.size} {

@@ -9,6 +9,8 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"slices"
+
+	"github.com/geolayer/geolayer/pkg/elfhdr"
 )
 
 type synthOpts struct {
@@ -42,7 +44,7 @@ func (o synthOpts) machine() elf.Machine {
 }
 
 func synthELF(o synthOpts) []byte {
-	var bo byteOrder = binary.LittleEndian
+	var bo elfhdr.ByteOrder = binary.LittleEndian
 	if o.big {
 		bo = binary.BigEndian
 	}

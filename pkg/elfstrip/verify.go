@@ -107,9 +107,9 @@ func verify(src *source, p *plan, out io.ReaderAt, outSize int64) error {
 	if err != nil {
 		return verifyErr("output layout: %v", err)
 	}
-	if loadEnd != src.loadEnd || raw.shoff != p.shoff || len(raw.sects) != len(p.sects) {
+	if loadEnd != src.loadEnd || raw.Shoff != p.shoff || len(raw.sects) != len(p.sects) {
 		return verifyErr("output header: loaded end %#x, shoff %#x, %d sections; want %#x, %#x, %d",
-			loadEnd, raw.shoff, len(raw.sects), src.loadEnd, p.shoff, len(p.sects))
+			loadEnd, raw.Shoff, len(raw.sects), src.loadEnd, p.shoff, len(p.sects))
 	}
 	if err := verifySections(src, p, raw, out); err != nil {
 		return err
@@ -186,8 +186,8 @@ func verifySections(src *source, p *plan, raw *elfFile, out io.ReaderAt) error {
 			}
 		}
 	}
-	if raw.shstrndx != p.newIdx[src.raw.shstrndx] {
-		return verifyErr("e_shstrndx %d, want %d", raw.shstrndx, p.newIdx[src.raw.shstrndx])
+	if raw.Shstrndx != p.newIdx[src.raw.Shstrndx] {
+		return verifyErr("e_shstrndx %d, want %d", raw.Shstrndx, p.newIdx[src.raw.Shstrndx])
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func verifySections(src *source, p *plan, raw *elfFile, out io.ReaderAt) error {
 // apart from e_shoff, e_shnum and e_shstrndx.
 func verifyPrefix(src *source, raw *elfFile, out io.ReaderAt) error {
 	a, b := bytes.Clone(src.raw.hdr), bytes.Clone(raw.hdr)
-	for _, r := range src.raw.headerFieldRanges() {
+	for _, r := range src.raw.SectionTableFields() {
 		clear(a[r[0]:r[1]])
 		clear(b[r[0]:r[1]])
 	}

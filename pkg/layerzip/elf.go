@@ -3,14 +3,16 @@ package layerzip
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/geolayer/geolayer/pkg/elfhdr"
 )
 
-// elfHeadLen is how many leading bytes looksELFShared needs.
-const elfHeadLen = 18
+// elfHeadLen is how many leading bytes looksELFShared needs: the ELF
+// header of either class.
+const elfHeadLen = elfhdr.Size64
 
 // Bounds on what elfSoname reads, so that a large or malformed library
 // costs little memory: the .dynamic section of real libraries is well
@@ -21,21 +23,12 @@ const (
 )
 
 // looksELFShared reports whether head, the first bytes of a file, is an
-// ELF header of type ET_DYN (shared object or PIE executable).
+// ELF header of type ET_DYN (shared object or PIE executable). It is a
+// cheap filter before elfSoname, which parses the file with debug/elf and
+// refuses everything this refuses.
 func looksELFShared(head []byte) bool {
-	if len(head) < elfHeadLen || string(head[:4]) != elf.ELFMAG {
-		return false
-	}
-	var typ uint16
-	switch elf.Data(head[elf.EI_DATA]) {
-	case elf.ELFDATA2LSB:
-		typ = binary.LittleEndian.Uint16(head[16:])
-	case elf.ELFDATA2MSB:
-		typ = binary.BigEndian.Uint16(head[16:])
-	default:
-		return false
-	}
-	return elf.Type(typ) == elf.ET_DYN
+	h, err := elfhdr.Decode(head)
+	return err == nil && h.Type == elf.ET_DYN
 }
 
 // elfSoname parses the ELF file in ra (size bytes) with debug/elf. ok is

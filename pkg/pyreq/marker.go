@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/geolayer/geolayer/pkg/pep440"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
 )
 
@@ -210,14 +211,14 @@ func compareVersionMarker(lhs, op, rhs string) (ok, handled bool) {
 	case "in", "not in":
 		return false, false
 	}
-	sp, err := simpleindex.ParseSpecifier(op + rhs)
+	sp, err := pep440.ParseSpecifier(op + rhs)
 	if err != nil {
 		return false, false
 	}
 	if op == "===" {
 		return strings.EqualFold(lhs, sp.Version), true
 	}
-	v, err := simpleindex.ParseVersion(lhs)
+	v, err := pep440.ParseVersion(lhs)
 	if err != nil {
 		return false, false
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/geolayer/geolayer/pkg/pep440"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
 )
 
@@ -48,7 +49,7 @@ func (r Requirement) Pinned() (version string, ok bool) {
 	if r.Specifier == "" {
 		return "", false
 	}
-	set, err := simpleindex.ParseSpecifierSet(r.Specifier)
+	set, err := pep440.ParseSpecifierSet(r.Specifier)
 	if err != nil || len(set) != 1 {
 		return "", false
 	}
@@ -177,7 +178,7 @@ func ParseRequirement(s string) (Requirement, error) {
 			if err := checkArbitraryClauses(spec); err != nil {
 				return fail("%v", err)
 			}
-			set, err := simpleindex.ParseSpecifierSet(spec)
+			set, err := pep440.ParseSpecifierSet(spec)
 			if err != nil {
 				return fail("%v", err)
 			}

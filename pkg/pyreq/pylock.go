@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geolayer/geolayer/pkg/pep440"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
 	toml "github.com/pelletier/go-toml/v2"
 )
@@ -218,7 +219,7 @@ func (l *Lock) validate() error {
 		}
 	}
 	if l.RequiresPython != "" {
-		if _, err := simpleindex.ParseSpecifierSet(l.RequiresPython); err != nil {
+		if _, err := pep440.ParseSpecifierSet(l.RequiresPython); err != nil {
 			return fmt.Errorf("pylock: requires-python: %w", err)
 		}
 	}
@@ -253,7 +254,7 @@ func (p *LockPackage) validate() error {
 	}
 	p.Name = simpleindex.NormalizeName(p.Name)
 	if p.Version != "" {
-		if _, err := simpleindex.ParseVersion(p.Version); err != nil {
+		if _, err := pep440.ParseVersion(p.Version); err != nil {
 			return err
 		}
 	}
@@ -263,7 +264,7 @@ func (p *LockPackage) validate() error {
 		}
 	}
 	if p.RequiresPython != "" {
-		if _, err := simpleindex.ParseSpecifierSet(p.RequiresPython); err != nil {
+		if _, err := pep440.ParseSpecifierSet(p.RequiresPython); err != nil {
 			return fmt.Errorf("requires-python: %w", err)
 		}
 	}

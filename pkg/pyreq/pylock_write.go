@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/geolayer/geolayer/pkg/simpleindex"
+	"github.com/geolayer/geolayer/pkg/pep440"
 	toml "github.com/pelletier/go-toml/v2"
 )
 
@@ -42,7 +42,7 @@ func (l *Lock) SelectIndexes(env map[string]string) ([]int, error) {
 		return nil, fmt.Errorf("pylock: environment has no python_full_version")
 	}
 	if l.RequiresPython != "" {
-		ok, err := simpleindex.SatisfiesRequiresPython(l.RequiresPython, pyver)
+		ok, err := pep440.SatisfiesRequiresPython(l.RequiresPython, pyver)
 		if err != nil {
 			return nil, fmt.Errorf("pylock: %w", err)
 		}
@@ -78,7 +78,7 @@ func (l *Lock) SelectIndexes(env map[string]string) ([]int, error) {
 			continue
 		}
 		if p.RequiresPython != "" {
-			ok, err := simpleindex.SatisfiesRequiresPython(p.RequiresPython, pyver)
+			ok, err := pep440.SatisfiesRequiresPython(p.RequiresPython, pyver)
 			if err != nil {
 				return nil, fmt.Errorf("pylock: package %s: %w", p.Name, err)
 			}
@@ -139,7 +139,7 @@ func comparePackages(a, b LockPackage) int {
 		return c
 	}
 	if a.Version != b.Version {
-		if n, err := simpleindex.CompareVersions(a.Version, b.Version); err == nil && n != 0 {
+		if n, err := pep440.CompareVersions(a.Version, b.Version); err == nil && n != 0 {
 			return n
 		}
 	}

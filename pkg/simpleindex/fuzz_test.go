@@ -1,9 +1,8 @@
 package simpleindex
 
-// Fuzzers for what indexes and users write: specifier sets (Requires-Python,
-// requirement specifiers), project pages (PEP 503 HTML, PEP 691 JSON) and
-// the links on them (FuzzParseVersion is in version_test.go). `make fuzz`
-// runs them all; one alone:
+// Fuzzers for what indexes write: project pages (PEP 503 HTML, PEP 691
+// JSON) and the links on them (versions and specifier sets are fuzzed in
+// pkg/pep440). `make fuzz` runs them all; one alone:
 //
 //	go test ./pkg/simpleindex/ -run '^$' -fuzz '^FuzzParsePage$' -fuzztime 60s
 
@@ -16,104 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 )
-
-// FuzzParseSpecifierSet: a set that parses round-trips through String();
-// Contains agrees with ContainsString, with the re-parsed set and with its
-// clauses one by one; "==" and "!=" of the same version are complements,
-// ">=V" excludes "<V" and "<=V" excludes ">V", and "~=V" is ">=V" with
-// "==prefix.*".
-func FuzzParseSpecifierSet(f *testing.F) {
-	for _, s := range [][2]string{
-		{">=3.9", "3.13"}, {">= 3.9", "3.10"}, {">=3.8, <4", "4.0"}, {"<4", "4.0rc1"},
-		{"<4.0rc2", "4.0rc1"}, {">3.8", "3.8.post1"}, {">3.8.post1", "3.8.post2"},
-		{">3.8", "3.8+local"}, {"<=3.12", "3.12.5"}, {"!=3.0.*,!=3.1.*,!=3.2.*,>=2.7", "3.2.5"},
-		{"==3.13.0.*", "3.13"}, {"~=3.10", "4.0"}, {"~=3.10.2", "3.10.5"}, {"~=1!2.0rc1", "1!2.5"},
-		{"==1.0+local", "1.0+LOCAL"}, {"!=1.0+abc.1", "1.0"}, {"===1.0", "1.0"}, {"===foobar", "1.0"},
-		{">=3.8,", "3.9"}, {"", "1.0"}, {">=", "1"}, {"~=1", "1"}, {">=1.0+x", "1"}, {"==1.0a1.*", "1"},
-		{"<2!1.0.dev3", "2!1.0a1"}, {">=v1.0-1", "1.0.post1"},
-	} {
-		f.Add(s[0], s[1])
-	}
-	f.Fuzz(func(t *testing.T, spec, version string) {
-		set, err := ParseSpecifierSet(spec)
-		if err != nil {
-			return
-		}
-		canon := set.String()
-		set2, err := ParseSpecifierSet(canon)
-		if err != nil || set2.String() != canon || len(set2) != len(set) {
-			t.Fatalf("%q -> %q -> %q, %v", spec, canon, set2, err)
-		}
-		v, err := ParseVersion(version)
-		if err != nil {
-			if _, err := set.ContainsString(version); err == nil {
-				t.Fatalf("ContainsString(%q) accepts an invalid version", version)
-			}
-			return
-		}
-		got := set.Contains(v)
-		if set2.Contains(v) != got {
-			t.Fatalf("%q and its String() %q disagree on %q", spec, canon, version)
-		}
-		all, arbitrary := true, false
-		for _, sp := range set {
-			all = all && sp.Contains(v)
-			arbitrary = arbitrary || sp.Op == "==="
-		}
-		if all != got {
-			t.Fatalf("%q contains %q = %v, but its clauses give %v", spec, version, got, all)
-		}
-		if !arbitrary {
-			if cs, err := set.ContainsString(version); err != nil || cs != got {
-				t.Fatalf("%q: Contains(%q) = %v, ContainsString = %v, %v", spec, version, got, cs, err)
-			}
-		}
-		clause := func(s string) Specifier {
-			sp, err := ParseSpecifier(s)
-			if err != nil {
-				t.Fatalf("%q parses, %q does not: %v", spec, s, err)
-			}
-			return sp
-		}
-		for _, sp := range set {
-			text := strings.TrimPrefix(sp.String(), sp.Op)
-			in := sp.Contains(v)
-			switch sp.Op {
-			case "==", "!=":
-				other := map[string]string{"==": "!=", "!=": "=="}[sp.Op]
-				if clause(other+text).Contains(v) == in {
-					t.Fatalf("%s and %s%s agree on %q (%v)", sp, other, text, version, in)
-				}
-			case ">=", "<":
-				other := map[string]string{">=": "<", "<": ">="}[sp.Op]
-				if in && clause(other+text).Contains(v) {
-					t.Fatalf("both %s and %s%s contain %q", sp, other, text, version)
-				}
-			case "<=", ">":
-				other := map[string]string{"<=": ">", ">": "<="}[sp.Op]
-				if in && clause(other+text).Contains(v) {
-					t.Fatalf("both %s and %s%s contain %q", sp, other, text, version)
-				}
-			case "~=":
-				prefix := Version{Epoch: sp.v.Epoch, Release: sp.v.Release[:len(sp.v.Release)-1]}
-				eq := mustSpecifierSet(t, ">="+text+",=="+prefix.String()+".*")
-				if eq.Contains(v) != in {
-					t.Fatalf("%s contains %q = %v, %s = %v", sp, version, in, eq, !in)
-				}
-			}
-		}
-	})
-}
-
-// mustSpecifierSet parses s or fails the test.
-func mustSpecifierSet(t *testing.T, s string) SpecifierSet {
-	t.Helper()
-	set, err := ParseSpecifierSet(s)
-	if err != nil {
-		t.Fatalf("%q: %v", s, err)
-	}
-	return set
-}
 
 // fuzzContentTypes are the Content-Type headers FuzzParsePage picks from.
 var fuzzContentTypes = []string{

@@ -1,8 +1,8 @@
 // Package simpleindex parses project pages of the Python "simple repository
 // API": PEP 503 HTML and PEP 691 JSON
-// (https://packaging.python.org/en/latest/specifications/simple-repository-api/),
-// and implements the PEP 440 version and specifier rules needed to filter
-// files by Requires-Python.
+// (https://packaging.python.org/en/latest/specifications/simple-repository-api/).
+// The versions and Requires-Python specifiers on those pages are read with
+// pkg/pep440.
 package simpleindex
 
 import (

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/geolayer/geolayer/pkg/pep440"
 )
 
 // Filename is a parsed wheel filename
@@ -32,19 +34,6 @@ type FilenameError struct {
 func (e *FilenameError) Error() string {
 	return fmt.Sprintf("invalid wheel filename %q: %s", e.Filename, e.Reason)
 }
-
-// pep440Re matches any valid (not necessarily normalized) PEP 440 version,
-// minus '-', which cannot appear in a wheel filename's version component.
-// It is matched against the ASCII-lowercased version: (?i) would also take
-// "ſ" for "s" and the Kelvin sign for "k", which packaging refuses since
-// 26.1 (ASCII only).
-var pep440Re = regexp.MustCompile(`^v?` +
-	`(?:[0-9]+!)?` + // epoch
-	`[0-9]+(?:\.[0-9]+)*` + // release
-	`(?:[._]?(?:a|b|c|rc|alpha|beta|pre|preview)[._]?[0-9]*)?` + // pre
-	`(?:[._]?(?:post|rev|r)[._]?[0-9]*)?` + // post (the "-N" form needs '-')
-	`(?:[._]?dev[._]?[0-9]*)?` + // dev
-	`(?:\+[a-z0-9]+(?:[._][a-z0-9]+)*)?$`) // local
 
 var buildTagRe = regexp.MustCompile(`^([0-9]+)(.*)$`)
 
@@ -89,7 +78,8 @@ func ParseFilename(name string) (Filename, error) {
 			return fail("distribution name %q contains %q (allowed: letters, digits, '_', '.')", rawName, r)
 		}
 	}
-	if !pep440Re.MatchString(asciiLower(version)) {
+	// version has no white space (refused above) and no '-' (split on).
+	if !pep440.Valid(version) {
 		return fail("version %q is not a valid PEP 440 version", version)
 	}
 	f := Filename{Name: NormalizeName(rawName), Version: version}
@@ -149,17 +139,6 @@ func expandTags(py, abi, plat string) ([]Tag, error) {
 		}
 	}
 	return out, nil
-}
-
-// asciiLower lowercases ASCII letters only.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // NormalizeName returns the PEP 503 normalized form of a project name: runs

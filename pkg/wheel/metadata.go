@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -58,11 +57,11 @@ func parseWheelFile(data string) (wheelInfo, error) {
 		return wheelInfo{}, fmt.Errorf("WHEEL has no Wheel-Version")
 	}
 	majS, minS, ok := strings.Cut(v, ".")
-	if !ok || !isDigits(majS) || !isDigits(minS) || len(majS) > 4 || len(minS) > 4 {
+	major, okMajor := decimal(majS)
+	minor, okMinor := decimal(minS)
+	if !ok || !okMajor || !okMinor || len(majS) > 4 || len(minS) > 4 {
 		return wheelInfo{}, fmt.Errorf("WHEEL has malformed Wheel-Version %q", v)
 	}
-	major, _ := strconv.Atoi(majS)
-	minor, _ := strconv.Atoi(minS)
 	if major > 1 {
 		return wheelInfo{}, fmt.Errorf("unsupported Wheel-Version %s: this installer supports 1.x", v)
 	}

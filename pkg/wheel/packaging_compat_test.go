@@ -22,8 +22,8 @@ func TestParseFilenameLikePackaging(t *testing.T) {
 		// Names are letters and digits in Python's sense: numerals too.
 		{"x²-1.0-py3-none-any.whl", "x²", "1.0", "", []string{"py3-none-any"}},
 		{"Ⅻ_pkg-1.0-py3-none-any.whl", "ⅻ-pkg", "1.0", "", []string{"py3-none-any"}},
-		// A separator after a phase word (the version is checked by its own
-		// pattern here, simpleindex.ParseVersion normalizes it).
+		// A separator after a phase word (the version is checked with
+		// pep440.Valid and kept as written; pep440.ParseVersion normalizes it).
 		{"foo-1.0.post_-py3-none-any.whl", "foo", "1.0.post_", "", []string{"py3-none-any"}},
 	}
 	for _, tt := range tests {

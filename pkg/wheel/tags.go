@@ -89,27 +89,22 @@ func parseMajorMinor(what, s string) (int, int, error) {
 	if !ok {
 		return 0, 0, fmt.Errorf("invalid %s %q: want MAJOR.MINOR", what, s)
 	}
-	if !isDigits(majS) || !isDigits(minS) || len(majS) > 3 || len(minS) > 3 {
-		return 0, 0, fmt.Errorf("invalid %s %q: want MAJOR.MINOR", what, s)
-	}
-	a, err1 := strconv.Atoi(majS)
-	b, err2 := strconv.Atoi(minS)
-	if err1 != nil || err2 != nil {
+	a, okA := decimal(majS)
+	b, okB := decimal(minS)
+	if !okA || !okB || len(majS) > 3 || len(minS) > 3 {
 		return 0, 0, fmt.Errorf("invalid %s %q: want MAJOR.MINOR", what, s)
 	}
 	return a, b, nil
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
+// decimal parses s, a non-empty run of ASCII digits that fits in an int;
+// unlike strconv.Atoi it takes no sign.
+func decimal(s string) (int, bool) {
+	if s == "" || s[0] == '+' || s[0] == '-' {
+		return 0, false
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // manylinuxPlatforms returns the manylinux platform tags a glibc 2.minor
@@ -208,12 +203,9 @@ func manylinuxGlibc(platform string) (major, minor int, arch string, ok bool) {
 	if len(parts) != 3 || parts[2] == "" {
 		return 0, 0, "", false
 	}
-	if !isDigits(parts[0]) || !isDigits(parts[1]) {
-		return 0, 0, "", false
-	}
-	a, err1 := strconv.Atoi(parts[0])
-	b, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
+	a, okA := decimal(parts[0])
+	b, okB := decimal(parts[1])
+	if !okA || !okB {
 		return 0, 0, "", false
 	}
 	return a, b, parts[2], true

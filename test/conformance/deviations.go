@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/geolayer/geolayer/pkg/pep440"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/simpleindex"
 )
@@ -86,7 +87,7 @@ var Rules = []Rule{
 				if i >= len(g) || g[i] == r[i] {
 					continue
 				}
-				pv, err := simpleindex.ParseVersion(v)
+				pv, err := pep440.ParseVersion(v)
 				if err != nil {
 					return false
 				}
@@ -306,7 +307,7 @@ func hasUnnormalizedCompatible(spec string) bool {
 			continue
 		}
 		text := strings.TrimSpace(part[2:])
-		v, err := simpleindex.ParseVersion(text)
+		v, err := pep440.ParseVersion(text)
 		if err == nil && v.String() != text {
 			return true
 		}
@@ -394,8 +395,8 @@ func specAtom(a *Atom, env map[string]string) string {
 		lhs, rhs = simpleindex.NormalizeName(lhs), simpleindex.NormalizeName(rhs)
 	}
 	if (contains(versionVars, key) || contains(vsVars, key)) && a.Op != "in" && a.Op != "not in" {
-		v, verr := simpleindex.ParseVersion(lhs)
-		sp, serr := simpleindex.ParseSpecifier(a.Op + rhs)
+		v, verr := pep440.ParseVersion(lhs)
+		sp, serr := pep440.ParseSpecifier(a.Op + rhs)
 		if serr == nil && sp.Op == "===" {
 			return boolLetter(strings.EqualFold(lhs, sp.Version)) // arbitrary equality
 		}
@@ -487,8 +488,8 @@ func py23Atom(a *Atom, env map[string]string) (letter, rule string) {
 		}
 	}
 	isString := !contains(versionVars, key) && !contains(vsVars, key)
-	if sp, err := simpleindex.ParseSpecifier(a.Op + rhs); err == nil && a.Op != "in" && a.Op != "not in" {
-		v, err := simpleindex.ParseVersion(lhs)
+	if sp, err := pep440.ParseSpecifier(a.Op + rhs); err == nil && a.Op != "in" && a.Op != "not in" {
+		v, err := pep440.ParseVersion(lhs)
 		if isString {
 			setRule("marker-string-field-as-version")
 		}

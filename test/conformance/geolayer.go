@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/geolayer/geolayer/pkg/pep440"
 	"github.com/geolayer/geolayer/pkg/pyreq"
-	"github.com/geolayer/geolayer/pkg/simpleindex"
 	"github.com/geolayer/geolayer/pkg/wheel"
 )
 
@@ -55,7 +55,7 @@ func Geolayer(c Case, envs []map[string]string) Answer {
 	a := Answer{ID: c.ID}
 	switch c.Kind {
 	case "version":
-		v, err := simpleindex.ParseVersion(c.Input)
+		v, err := pep440.ParseVersion(c.Input)
 		if err != nil {
 			return a
 		}
@@ -63,13 +63,13 @@ func Geolayer(c Case, envs []map[string]string) Answer {
 		a.Str, a.Public, a.Base = v.String(), v.Public().String(), v.Base().String()
 		a.Pre, a.Post, a.Dev = v.IsPrerelease(), v.IsPostrelease(), v.Dev
 	case "compare":
-		n, err := simpleindex.CompareVersions(c.Input, c.Other)
+		n, err := pep440.CompareVersions(c.Input, c.Other)
 		if err != nil {
 			return a
 		}
 		a.Valid, a.Cmp = true, &n
 	case "specifier":
-		set, err := simpleindex.ParseSpecifierSet(c.Input)
+		set, err := pep440.ParseSpecifierSet(c.Input)
 		if err != nil {
 			return a
 		}
@@ -107,7 +107,7 @@ func Geolayer(c Case, envs []map[string]string) Answer {
 		}
 		sort.Strings(a.Extras)
 		if r.Specifier != "" {
-			set, err := simpleindex.ParseSpecifierSet(r.Specifier)
+			set, err := pep440.ParseSpecifierSet(r.Specifier)
 			if err != nil {
 				a.Spec = []string{"unparsable: " + err.Error()}
 			} else {
@@ -128,7 +128,7 @@ func Geolayer(c Case, envs []map[string]string) Answer {
 			return a
 		}
 		a.Valid, a.Name = true, f.Name
-		v, err := simpleindex.ParseVersion(f.Version)
+		v, err := pep440.ParseVersion(f.Version)
 		if err != nil {
 			a.Version = "unparsable: " + f.Version
 		} else {
@@ -175,7 +175,7 @@ func letter(ok bool, err error) string {
 // specList lists a specifier set's clauses as written, sorted, without the
 // clauses packaging's SpecifierSet (a set) drops as equal to an earlier
 // one: same operator and same canonicalize_version() of the version.
-func specList(set simpleindex.SpecifierSet) []string {
+func specList(set pep440.SpecifierSet) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, sp := range set {
@@ -194,11 +194,11 @@ func specList(set simpleindex.SpecifierSet) []string {
 // clause's version text: the normalized version with trailing ".0"s
 // stripped (kept for ~=), or the text itself when it is not a version
 // (wildcards, arbitrary === strings).
-func canonicalSpecVersion(sp simpleindex.Specifier) string {
+func canonicalSpecVersion(sp pep440.Specifier) string {
 	if sp.Wildcard {
 		return sp.Version + ".*"
 	}
-	v, err := simpleindex.ParseVersion(sp.Version)
+	v, err := pep440.ParseVersion(sp.Version)
 	if err != nil {
 		return sp.Version
 	}

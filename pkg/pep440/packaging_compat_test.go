@@ -1,4 +1,4 @@
-package simpleindex
+package pep440
 
 import "testing"
 

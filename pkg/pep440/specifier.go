@@ -1,4 +1,4 @@
-package simpleindex
+package pep440
 
 // PEP 440 version specifiers ("Version specifiers" section of
 // https://packaging.python.org/en/latest/specifications/version-specifiers/).

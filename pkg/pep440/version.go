@@ -1,7 +1,7 @@
-package simpleindex
+package pep440
 
-// PEP 440 version parsing and ordering.
-// Spec: https://packaging.python.org/en/latest/specifications/version-specifiers/
+// Version parsing and ordering
+// (https://packaging.python.org/en/latest/specifications/version-specifiers/).
 
 import (
 	"cmp"
