@@ -217,7 +217,6 @@ func splitPath(s string) []string {
 	return out
 }
 
-
 // dedupReport converts the assembly's deduplication result for report.json.
 func dedupReport(res *layerzip.AssembleResult, on bool) *report.Dedup {
 	if res == nil || (!on && len(res.NearDuplicates) == 0) {

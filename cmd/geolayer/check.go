@@ -20,6 +20,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/frontend/profile"
 	"github.com/geolayer/geolayer/helper"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -144,7 +145,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 type checkConfig struct {
 	rt       *profile.Runtime
 	platform ocispecs.Platform
-	opts     helper.CheckOptions
+	opts     helperapi.CheckOptions
 }
 
 // checkTarget resolves --profile, --platform and the overrides the way
@@ -187,7 +188,7 @@ func checkTarget(prof, plat, glibc, layout, runtimeImage, runtimeRoot string) (*
 		return nil, fmt.Errorf("%s %s does not run on %s (platforms: %s)", rt.Profile, rt.Name, platforms.Format(p), strings.Join(rt.Platforms, ", "))
 	}
 	ldPath := rt.LibraryPath()
-	return &checkConfig{rt: rt, platform: p, opts: helper.CheckOptions{
+	return &checkConfig{rt: rt, platform: p, opts: helperapi.CheckOptions{
 		Machine:      machine,
 		MountPoint:   rt.MountPoint,
 		LibraryPath:  ldPath,
@@ -195,7 +196,7 @@ func checkTarget(prof, plat, glibc, layout, runtimeImage, runtimeRoot string) (*
 		Absent:       rt.Absent,
 		GlibcCeiling: rt.Glibc,
 		SitePackages: rt.Layout.SitePackages,
-		Mode:         "error",
+		Mode:         helperapi.CheckError,
 	}}, nil
 }
 
