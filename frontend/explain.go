@@ -24,7 +24,7 @@ const maxCauseBytes = 8 << 10
 
 // explainStep turns a failed helper step into an error that states its
 // cause. BuildKit reports a failed process by its command line only
-// (`process "/geolayer helper install --wheel ..." did not complete
+// (`process "/geolayer helper install --api=1 --wheel=..." did not complete
 // successfully: exit code: 1`); the helper's explanation is in the step's
 // log, which buildx may cut. So, when a helper step of def exits with an
 // error, the frontend runs that same step once more with a scratch mount

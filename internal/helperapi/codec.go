@@ -219,9 +219,10 @@ func Usage(name string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "usage: geolayer helper %s --%s=%d [--flag=value ...]\n", name, versionFlag, Version)
-	for _, f := range fields(reflect.TypeOf(mk()).Elem()) {
+	t := reflect.TypeOf(mk()).Elem()
+	for _, f := range fields(t) {
 		flag := "--" + f.name
-		switch ft := reflect.TypeOf(mk()).Elem().Field(f.index).Type; {
+		switch ft := t.Field(f.index).Type; {
 		case f.json:
 			flag += "=JSON"
 		case ft == stringMap:

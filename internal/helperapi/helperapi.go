@@ -127,7 +127,7 @@ func Parse(args []string) (Command, error) {
 	}
 	mk, ok := commands[args[0]]
 	if !ok {
-		return nil, fmt.Errorf("unknown helper command %q (want one of %s)", args[0], strings.Join(Names(), ", "))
+		return nil, fmt.Errorf("unknown helper command %q (want one of %s)", bounded(args[0]), strings.Join(Names(), ", "))
 	}
 	c := mk()
 	if err := decode(args[0], args[1:], c); err != nil {
