@@ -118,7 +118,7 @@ lint:
 ## saved, is Go's coordinator race (golang/go#75804, fixed in Go 1.27), not
 ## a crasher: it is reported and the loop goes on.
 FUZZTIME ?= 30s
-FUZZDIRS ?= pkg frontend internal
+FUZZDIRS ?= pkg frontend
 FUZZMINIMIZETIME ?= 100x
 FUZZTMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 FUZZFLAGS ?=
