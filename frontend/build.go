@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/parser"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/geolayer/geolayer/pkg/report"
@@ -180,7 +181,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 			return nil, err
 		}
 		var base *dockerspec.DockerOCIImage
-		if len(pl.tests) > 0 || target == "image" || pl.checkMode != string(instructions.CheckOff) || len(pl.builds) > 0 || pl.buildAuto {
+		if len(pl.tests) > 0 || target == "image" || pl.checkMode != helperapi.CheckOff || len(pl.builds) > 0 || pl.buildAuto {
 			if t.Runtime, err = checkedImage(ctx, ir, pl, runtimeRole(pl.runtime), plat, len(tests) > 0); err != nil {
 				return nil, err
 			}

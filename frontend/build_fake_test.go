@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -196,10 +197,12 @@ func assemblyArch(t *testing.T, def *pb.Definition) string {
 			t.Fatal(err)
 		}
 		// The layer's assembly names the platform it is for.
-		if args := op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "assemble") {
-			if i := slices.Index(args, "--platform"); i > 0 && i+1 < len(args) {
-				return strings.TrimPrefix(args[i+1], "linux/")
+		if args := op.GetExec().GetMeta().GetArgs(); len(args) > 2 && args[0] == helperapi.Binary && args[2] == "assemble" {
+			a, err := helperapi.ParseAssemble(args[2:])
+			if err != nil {
+				t.Fatal(err)
 			}
+			return strings.TrimPrefix(a.Platform, "linux/")
 		}
 	}
 	return ""

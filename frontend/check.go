@@ -1,28 +1,31 @@
 package frontend
 
 import (
-	"encoding/json"
-
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/profile"
-	"github.com/geolayer/geolayer/helper"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// checkMode is CHECK's value, "error" by default.
-func checkMode(spec *instructions.Spec) string {
-	if spec.Check != nil {
-		return string(spec.Check.Mode)
+// checkMode is CHECK's value, error by default.
+func checkMode(spec *instructions.Spec) (helperapi.CheckMode, error) {
+	if spec.Check == nil {
+		return helperapi.CheckError, nil
 	}
-	return string(instructions.CheckError)
+	m, err := helperapi.ParseCheckMode(string(spec.Check.Mode))
+	if err != nil {
+		return 0, located(err, spec.Check.Location())
+	}
+	return m, nil
 }
 
 // checkConfig is the static check's view of the runtime for one platform:
 // the loader path the platform sets, its system directories, the glibc
-// ceiling and what the public image has that the platform lacks.
-func (pl *plan) checkConfig(p ocispecs.Platform) string {
+// ceiling and what the public image has that the platform lacks (llbgen
+// adds CHECK's mode).
+func (pl *plan) checkConfig(p ocispecs.Platform) helperapi.CheckOptions {
 	rt := pl.runtime
-	b, _ := json.Marshal(helper.CheckOptions{
+	return helperapi.CheckOptions{
 		Machine:      profile.ELFMachine(p.Architecture),
 		MountPoint:   rt.MountPoint,
 		LibraryPath:  rt.LibraryPath(),
@@ -30,7 +33,5 @@ func (pl *plan) checkConfig(p ocispecs.Platform) string {
 		Absent:       rt.Absent,
 		GlibcCeiling: rt.Glibc,
 		SitePackages: rt.Layout.SitePackages,
-		Mode:         pl.checkMode,
-	})
-	return string(b)
+	}
 }

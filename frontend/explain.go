@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
@@ -17,19 +17,14 @@ import (
 	"github.com/pkg/errors"
 )
 
-// CauseFileEnv names the file a helper step writes its refusal to when it
-// fails (helper.Main). Set only in the explanation run below.
-const CauseFileEnv = "GEOLAYER_CAUSE_FILE"
-
-const (
-	causeDir      = "/.geolayer-cause"
-	causeFile     = "cause"
-	maxCauseBytes = 8 << 10
-)
+// maxCauseBytes bounds the cause a helper step writes. The cause file's
+// variable, folder and name (helperapi.CauseFileEnv, CauseDir, CauseFile)
+// are the helper's contract.
+const maxCauseBytes = 8 << 10
 
 // explainStep turns a failed helper step into an error that states its
 // cause. BuildKit reports a failed process by its command line only
-// (`process "/geolayer helper install --wheel ..." did not complete
+// (`process "/geolayer helper install --api=1 --wheel=..." did not complete
 // successfully: exit code: 1`); the helper's explanation is in the step's
 // log, which buildx may cut. So, when a helper step of def exits with an
 // error, the frontend runs that same step once more with a scratch mount
@@ -74,7 +69,7 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 	if serr != nil || ref == nil {
 		return err
 	}
-	dt, serr := ref.ReadFile(ctx, client.ReadRequest{Filename: causeFile, Range: &client.FileRange{Length: maxCauseBytes}})
+	dt, serr := ref.ReadFile(ctx, client.ReadRequest{Filename: helperapi.CauseFile, Range: &client.FileRange{Length: maxCauseBytes}})
 	cause := strings.TrimSpace(string(dt))
 	if serr != nil || cause == "" {
 		return err
@@ -140,7 +135,7 @@ func causeDefinition(def *pb.Definition, failed digest.Digest) (*pb.Definition, 
 		return nil, false
 	}
 	args := exec.Meta.Args
-	if len(args) < 2 || args[0] != llbgen.HelperPath || args[1] != "helper" {
+	if len(args) < 2 || args[0] != helperapi.Binary || args[1] != "helper" {
 		return nil, false
 	}
 	output := int64(0)
@@ -149,12 +144,12 @@ func causeDefinition(def *pb.Definition, failed digest.Digest) (*pb.Definition, 
 			output = m.Output + 1
 		}
 	}
-	exec.Meta.Env = append(exec.Meta.Env, CauseFileEnv+"="+causeDir+"/"+causeFile)
+	exec.Meta.Env = append(exec.Meta.Env, helperapi.CauseFileEnv+"="+helperapi.CauseDir+"/"+helperapi.CauseFile)
 	exec.Meta.ValidExitCodes = make([]int32, 256)
 	for i := range exec.Meta.ValidExitCodes {
 		exec.Meta.ValidExitCodes[i] = int32(i)
 	}
-	exec.Mounts = append(exec.Mounts, &pb.Mount{Input: int64(pb.Empty), Dest: causeDir, Output: output})
+	exec.Mounts = append(exec.Mounts, &pb.Mount{Input: int64(pb.Empty), Dest: helperapi.CauseDir, Output: output})
 	dt, err := op.MarshalVT()
 	if err != nil {
 		return nil, false

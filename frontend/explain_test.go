@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -41,7 +41,7 @@ func (f *causeDaemon) Solve(_ context.Context, req client.SolveRequest) (*client
 		}
 	}
 	res := client.NewResult()
-	res.SetRef(&fakeDaemonRef{files: map[string]string{causeFile: f.cause}})
+	res.SetRef(&fakeDaemonRef{files: map[string]string{helperapi.CauseFile: f.cause}})
 	return res, nil
 }
 
@@ -50,7 +50,7 @@ func TestExplainStepReadsTheHelpersCause(t *testing.T) {
 	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
 	loc := []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}
 	run := llb.Image("example.com/helper").Run(
-		llb.Args([]string{llbgen.HelperPath, "helper", "install", "--wheel", "/in/x.whl"}),
+		llb.Args(helperapi.Argv(helperapi.Binary, helperapi.Install{Wheel: "/in/x.whl", Root: "/out", SitePackages: ".", Meta: "/meta/x.json"})),
 		llb.WithCustomName("[linux/amd64] install glf-evil 1.0.0"),
 		sm.Location(loc),
 	)
@@ -80,8 +80,8 @@ func TestExplainStepReadsTheHelpersCause(t *testing.T) {
 	if f.seen == nil {
 		t.Fatal("the rerun's result is not the failed step")
 	}
-	if !slices.Contains(f.seen.Meta.Env, CauseFileEnv+"="+causeDir+"/"+causeFile) || len(f.seen.Meta.ValidExitCodes) != 256 ||
-		!slices.ContainsFunc(f.seen.Mounts, func(m *pb.Mount) bool { return m.Dest == causeDir }) {
+	if !slices.Contains(f.seen.Meta.Env, helperapi.CauseFileEnv+"="+helperapi.CauseDir+"/"+helperapi.CauseFile) || len(f.seen.Meta.ValidExitCodes) != 256 ||
+		!slices.ContainsFunc(f.seen.Mounts, func(m *pb.Mount) bool { return m.Dest == helperapi.CauseDir }) {
 		t.Errorf("the rerun lacks the cause variable, mount or exit codes: %+v", f.seen)
 	}
 

@@ -12,7 +12,9 @@ import (
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/frontend/profile"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/llbgen"
+	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/solver/pb"
@@ -48,8 +50,8 @@ type plan struct {
 	tests     []llbgen.Test
 	env       map[string]string
 	epoch     int64
-	stripMode string
-	prune     string         // pkg/prune options as JSON, "" for none
+	stripMode helperapi.StripMode
+	prune     *prune.Options // nil for none
 	budget    profile.Limits // BUDGET, defaulting to the profile's limits
 	budgetLoc []parser.Range
 	noCache   bool // --no-cache: every step re-runs
@@ -64,7 +66,7 @@ type plan struct {
 	// attestation-identities on their hashes alone (build arg
 	// GEOLAYER_PYLOCK_ATTESTATIONS=unverified).
 	lockAttestationsUnverified bool
-	checkMode                  string // CHECK: error, warn, off
+	checkMode                  helperapi.CheckMode
 	bytecode                   *llbgen.Bytecode
 	licenses                   bool            // PRUNE --collect-licenses
 	builds                     map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation

@@ -1,18 +1,30 @@
 package frontend
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/geolayer/geolayer/frontend/instructions"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/prune"
 )
 
+// stripMode is STRIP's mode, unneeded by default.
+func stripMode(spec *instructions.Spec) (helperapi.StripMode, error) {
+	if spec.Strip == nil {
+		return helperapi.StripUnneeded, nil
+	}
+	m, err := helperapi.ParseStripMode(string(spec.Strip.Mode))
+	if err != nil {
+		return 0, located(err, spec.Strip.Location())
+	}
+	return m, nil
+}
+
 // pruneOptions turns PRUNE and KEEP (in file order) into pkg/prune options,
 // validated here so a bad pattern fails at its line before anything runs.
-// It returns "" when nothing would be pruned (PRUNE --no-defaults alone).
-func pruneOptions(spec *instructions.Spec, bytecode bool) (string, error) {
+// It returns nil when nothing would be pruned (PRUNE --no-defaults alone).
+func pruneOptions(spec *instructions.Spec, bytecode bool) (*prune.Options, error) {
 	opts := prune.Options{Bytecode: bytecode}
 	where := map[string]instructions.Value{}
 	for _, c := range spec.Commands {
@@ -41,16 +53,15 @@ func pruneOptions(spec *instructions.Spec, bytecode bool) (string, error) {
 		var pe *prune.PatternError
 		if errors.As(err, &pe) {
 			if v, ok := where[pe.Pattern+"\x00"+pe.Source]; ok {
-				return "", located(err, v.Location)
+				return nil, located(err, v.Location)
 			}
 		}
-		return "", err
+		return nil, err
 	}
 	if opts.NoDefaults && len(opts.Presets) == 0 && !hasPrune(opts.Rules) {
-		return "", nil
+		return nil, nil
 	}
-	b, err := json.Marshal(opts)
-	return string(b), err
+	return &opts, nil
 }
 
 func hasPrune(rules []prune.Rule) bool {

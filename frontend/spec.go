@@ -124,9 +124,8 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 			pl.env[kv.Key] = kv.Value
 		}
 	}
-	pl.stripMode = string(instructions.StripUnneeded)
-	if spec.Strip != nil {
-		pl.stripMode = string(spec.Strip.Mode)
+	if pl.stripMode, err = stripMode(spec); err != nil {
+		return nil, err
 	}
 	pl.budget = rt.Limits
 	pl.budgetLoc = tc.Location()
@@ -145,7 +144,10 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		}
 		pl.bytecode = &llbgen.Bytecode{Optimize: b.Optimize, Sourceless: b.Sourceless}
 	}
-	pl.checkMode, pl.checkLoc = checkMode(spec), tc.Location()
+	if pl.checkMode, err = checkMode(spec); err != nil {
+		return nil, err
+	}
+	pl.checkLoc = tc.Location()
 	if spec.Check != nil {
 		pl.checkLoc = spec.Check.Location()
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 	"github.com/geolayer/geolayer/pkg/layerzip"
 	"github.com/geolayer/geolayer/pkg/publish"
@@ -21,63 +22,23 @@ import (
 
 const fragSuffix = ".frag"
 
-func runFragment(args []string, stdout io.Writer) error {
-	fs := newFlags("fragment")
-	root := fs.String("root", "", "package tree (paths relative to the layer root)")
-	name := fs.String("name", "", "package name: the fragment is <out>/<name>.frag")
-	out := fs.String("out", "", "output folder")
-	epoch := fs.Int64("epoch", 0, "SOURCE_DATE_EPOCH for entry times (0: 1980-01-01)")
-	level := fs.Int("level", 0, "deflate level 1-9 (0: default)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "root", "name", "out"); err != nil {
-		return err
-	}
-	entries, err := layerzip.WalkDir(*root, "")
+func runFragment(o *helperapi.Fragment, stdout io.Writer) error {
+	entries, err := layerzip.WalkDir(o.Root, "")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-	_, err = layerzip.WriteFragmentFile(filepath.Join(*out, *name+fragSuffix), entries, layerzip.Options{
-		Epoch: time.Unix(*epoch, 0).UTC(),
-		Level: *level,
+	_, err = layerzip.WriteFragmentFile(filepath.Join(o.Out, o.Package+fragSuffix), entries, layerzip.Options{
+		Epoch: time.Unix(o.Epoch, 0).UTC(),
+		Level: o.Level,
 	})
 	return err
 }
 
-func runAssemble(args []string, stdout io.Writer) error {
-	fs := newFlags("assemble")
-	fragDir := fs.String("fragments", "", "folder of *.frag fragments")
-	metaDir := fs.String("meta", "", "folder of per-package report JSON")
-	out := fs.String("out", "", "output folder for layer.zip and report.json")
-	platform := fs.String("platform", "", "target platform")
-	profile := fs.String("profile", "", "target profile")
-	runtime := fs.String("runtime", "", "target runtime")
-	limitUnzipped := fs.Int64("limit-unzipped", 0, "platform limit, unzipped bytes")
-	limitZipped := fs.Int64("limit-zipped", 0, "platform limit, zipped bytes")
-	directUpload := fs.Int64("direct-upload", 0, "the platform's zipped size for a direct upload (a warning, not a limit)")
-	runtimeImage := fs.String("runtime-image", "", "the runtime image (digest-pinned) tests ran in")
-	htmlPath := fs.String("html", "", "where to write report.html (optional)")
-	checkPath := fs.String("check", "", "check.json of the static check, for the report")
-	dedup := fs.Bool("dedup", false, "store files identical across packages once (the copies become relative symlinks)")
-	epoch := fs.Int64("epoch", 0, "SOURCE_DATE_EPOCH: the SBOM's creation time (0: 1980-01-01, as the archive's entries)")
-	platUnzipped := fs.Int64("platform-limit-unzipped", 0, "the platform's own unzipped limit (publish.json; the BUDGET is --limit-unzipped)")
-	platZipped := fs.Int64("platform-limit-zipped", 0, "the platform's own zipped limit (publish.json)")
-	mountPoint := fs.String("mount-point", "", "where the platform puts the archive's root (publish.json)")
-	libDir := fs.String("lib-dir", "", "the layer's library folder, relative to its root (publish.json)")
-	libraryPath := fs.String("library-path", "", "the platform's LD_LIBRARY_PATH (publish.json)")
-	var env envFlag
-	fs.Var(&env, "env", "KEY=VALUE: the Geolayerfile's ENV (publish.json; repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "fragments", "meta", "out"); err != nil {
-		return err
-	}
-	paths, err := filepath.Glob(filepath.Join(*fragDir, "*"+fragSuffix))
+func runAssemble(o *helperapi.Assemble, stdout io.Writer) error {
+	paths, err := filepath.Glob(filepath.Join(o.Fragments, "*"+fragSuffix))
 	if err != nil {
 		return err
 	}
@@ -95,15 +56,15 @@ func runAssemble(args []string, stdout io.Writer) error {
 		}
 	}
 	layerzip.SortFragments(frags)
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-	zpath := filepath.Join(*out, "layer.zip")
+	zpath := filepath.Join(o.Out, helperapi.LayerZip)
 	zf, err := os.Create(zpath)
 	if err != nil {
 		return err
 	}
-	aopts := layerzip.AssembleOptions{Dedup: *dedup}
+	aopts := layerzip.AssembleOptions{Dedup: o.Dedup}
 	res, err := layerzip.AssembleWith(zf, frags, aopts)
 	if err != nil {
 		_ = zf.Close()
@@ -120,13 +81,13 @@ func runAssemble(args []string, stdout io.Writer) error {
 
 	rep := &report.Report{
 		Schema:       report.SchemaV2,
-		Platform:     *platform,
-		Profile:      *profile,
-		Runtime:      *runtime,
-		Limits:       report.Limits{Unzipped: *limitUnzipped, Zipped: *limitZipped, DirectUpload: *directUpload},
-		RuntimeImage: *runtimeImage,
+		Platform:     o.Platform,
+		Profile:      o.Profile,
+		Runtime:      o.Runtime,
+		Limits:       report.Limits{Unzipped: o.LimitUnzipped, Zipped: o.LimitZipped, DirectUpload: o.DirectUpload},
+		RuntimeImage: o.RuntimeImage,
 	}
-	pkgs, err := readPackages(*metaDir)
+	pkgs, err := readPackages(o.Meta)
 	if err != nil {
 		return err
 	}
@@ -136,7 +97,7 @@ func runAssemble(args []string, stdout io.Writer) error {
 	}
 	rep.Sort()
 	rep.Totals.Zipped = st.Size()
-	rep.Dedup = dedupReport(res, *dedup)
+	rep.Dedup = dedupReport(res, o.Dedup)
 	// Totals, shares, what removing each package saves, notes: what the
 	// platform unpacks (a deduplicated copy is its link text).
 	acct := accountLayer(frags, res)
@@ -144,15 +105,15 @@ func runAssemble(args []string, stdout io.Writer) error {
 		return err
 	}
 	rep.Environment = envAdvice(rep.Packages)
-	if *checkPath != "" {
-		if rep.Check, err = readCheck(*checkPath); err != nil {
+	if o.Check != "" {
+		if rep.Check, err = readCheck(o.Check); err != nil {
 			return err
 		}
 	}
 	if err := checkBudget(rep, frags, acct.linked); err != nil {
 		return err
 	}
-	rf, err := os.Create(filepath.Join(*out, "report.json"))
+	rf, err := os.Create(filepath.Join(o.Out, helperapi.ReportJSON))
 	if err != nil {
 		return err
 	}
@@ -163,26 +124,26 @@ func runAssemble(args []string, stdout io.Writer) error {
 	if err := rf.Close(); err != nil {
 		return err
 	}
-	if *htmlPath != "" {
-		if err := writeHTML(*htmlPath, rep, acct.treemapFiles()); err != nil {
+	if o.HTML != "" {
+		if err := writeHTML(o.HTML, rep, acct.treemapFiles()); err != nil {
 			return err
 		}
 	}
-	sum, err := writeSBOM(*out, zpath, rep, time.Unix(*epoch, 0))
+	sum, err := writeSBOM(o.Out, zpath, rep, time.Unix(o.Epoch, 0))
 	if err != nil {
 		return err
 	}
-	pub, err := publish.Build(rep, "layer.zip", sum, publish.Facts{
-		MountPoint:  *mountPoint,
-		LibDir:      *libDir,
-		LibraryPath: splitPath(*libraryPath),
-		Limits:      report.Limits{Unzipped: *platUnzipped, Zipped: *platZipped, DirectUpload: *directUpload},
-		Env:         env.m,
+	pub, err := publish.Build(rep, helperapi.LayerZip, sum, publish.Facts{
+		MountPoint:  o.MountPoint,
+		LibDir:      o.LibDir,
+		LibraryPath: splitPath(o.LibraryPath),
+		Limits:      report.Limits{Unzipped: o.PlatformLimitUnzipped, Zipped: o.PlatformLimitZipped, DirectUpload: o.DirectUpload},
+		Env:         o.Env,
 	})
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(*out, publish.FileName), pub); err != nil {
+	if err := writeJSON(filepath.Join(o.Out, publish.FileName), pub); err != nil {
 		return err
 	}
 	if err := report.WriteText(stdout, rep); err != nil {
@@ -254,23 +215,6 @@ func splitPath(s string) []string {
 		}
 	}
 	return out
-}
-
-// envFlag collects repeated KEY=VALUE flags.
-type envFlag struct{ m map[string]string }
-
-func (e *envFlag) String() string { return "" }
-
-func (e *envFlag) Set(v string) error {
-	k, val, ok := strings.Cut(v, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want KEY=VALUE, got %q", v)
-	}
-	if e.m == nil {
-		e.m = map[string]string{}
-	}
-	e.m[k] = val
-	return nil
 }
 
 // dedupReport converts the assembly's deduplication result for report.json.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/report"
 )
 
@@ -107,7 +108,7 @@ func (l *reportLayer) write(t *testing.T, dir string, pkgs ...string) {
 				t.Fatal(err)
 			}
 		}
-		if err := runFragment([]string{"--root", root, "--name", name, "--out", filepath.Join(dir, "frags")}, &bytes.Buffer{}); err != nil {
+		if err := runFragment(&helperapi.Fragment{Root: root, Package: name, Out: filepath.Join(dir, "frags")}, &bytes.Buffer{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.MkdirAll(filepath.Join(dir, "meta"), 0o755); err != nil {
@@ -128,17 +129,15 @@ func (l *reportLayer) write(t *testing.T, dir string, pkgs ...string) {
 
 // assembleReport assembles the layer of pkgs and returns its report, the
 // build log and report.html.
-func (l *reportLayer) assemble(t *testing.T, dedup bool, extra []string, pkgs ...string) (*report.Report, string, string, error) {
+func (l *reportLayer) assemble(t *testing.T, dedup bool, limitUnzipped int64, pkgs ...string) (*report.Report, string, string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	l.write(t, dir, pkgs...)
-	args := []string{"--fragments", filepath.Join(dir, "frags"), "--meta", filepath.Join(dir, "meta"), "--out", filepath.Join(dir, "out"),
-		"--platform", "linux/amd64", "--profile", "aws-lambda", "--runtime", "python3.12", "--html", filepath.Join(dir, "out", "report.html")}
-	if dedup {
-		args = append(args, "--dedup")
-	}
+	o := &helperapi.Assemble{Fragments: filepath.Join(dir, "frags"), Meta: filepath.Join(dir, "meta"), Out: filepath.Join(dir, "out"),
+		Platform: "linux/amd64", Profile: "aws-lambda", Runtime: "python3.12", HTML: filepath.Join(dir, "out", "report.html"),
+		Dedup: dedup, LimitUnzipped: limitUnzipped}
 	var log bytes.Buffer
-	if err := runAssemble(append(args, extra...), &log); err != nil {
+	if err := runAssemble(o, &log); err != nil {
 		return nil, "", "", err
 	}
 	rep, err := report.Read(filepath.Join(dir, "out", "report.json"))
@@ -205,7 +204,7 @@ func findPackage(rep *report.Report, name string) *report.Package {
 func TestAssembleReportSharesAddUp(t *testing.T) {
 	l := newReportLayer()
 	all := []string{"alpha", "beta", "gamma"}
-	rep, log, page, err := l.assemble(t, true, nil, all...)
+	rep, log, page, err := l.assemble(t, true, 0, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +255,7 @@ func TestAssembleReportSharesAddUp(t *testing.T) {
 				rest = append(rest, n)
 			}
 		}
-		without, _, _, err := l.assemble(t, true, nil, rest...)
+		without, _, _, err := l.assemble(t, true, 0, rest...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +278,7 @@ func TestAssembleReportSharesAddUp(t *testing.T) {
 		t.Errorf("removing gamma saves %d, want exclusive + link = %d", gamma.Layer.RemovalSaves.Unzipped, want)
 	}
 	// Removing both holders of libgdal saves it whole.
-	both, _, _, err := l.assemble(t, true, nil, "gamma")
+	both, _, _, err := l.assemble(t, true, 0, "gamma")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +326,7 @@ func TestAssembleReportSharesAddUp(t *testing.T) {
 // the packages' sizes, and removing one saves all of it.
 func TestAssembleReportWithoutDedup(t *testing.T) {
 	l := newReportLayer()
-	rep, _, _, err := l.assemble(t, false, nil, "alpha", "beta", "gamma")
+	rep, _, _, err := l.assemble(t, false, 0, "alpha", "beta", "gamma")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +349,7 @@ func TestAssembleReportWithoutDedup(t *testing.T) {
 // the shared groups with what removing all their holders saves.
 func TestAssembleReportOverBudget(t *testing.T) {
 	l := newReportLayer()
-	_, _, _, err := l.assemble(t, true, []string{"--limit-unzipped", "100000"}, "alpha", "beta", "gamma")
+	_, _, _, err := l.assemble(t, true, 100000, "alpha", "beta", "gamma")
 	if err == nil {
 		t.Fatal("over budget, no error")
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/publish"
 	"github.com/geolayer/geolayer/pkg/report"
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -34,10 +35,10 @@ func TestAssembleWritesSBOMAndPublish(t *testing.T) {
 	l.write(t, dir, "alpha", "beta", "gamma")
 	out := filepath.Join(dir, "out")
 	var log bytes.Buffer
-	err := runAssemble([]string{"--fragments", filepath.Join(dir, "frags"), "--meta", filepath.Join(dir, "meta"), "--out", out,
-		"--platform", "linux/amd64", "--profile", "aws-lambda", "--runtime", "python3.12", "--dedup",
-		"--epoch", "1700000000", "--platform-limit-unzipped", "262144000", "--direct-upload", "52428800",
-		"--mount-point", "/opt", "--lib-dir", "lib", "--library-path", "/var/lang/lib:/opt/lib", "--env", "A=1"}, &log)
+	err := runAssemble(&helperapi.Assemble{Fragments: filepath.Join(dir, "frags"), Meta: filepath.Join(dir, "meta"), Out: out,
+		Platform: "linux/amd64", Profile: "aws-lambda", Runtime: "python3.12", Dedup: true,
+		Epoch: 1700000000, PlatformLimitUnzipped: 262144000, DirectUpload: 52428800,
+		MountPoint: "/opt", LibDir: "lib", LibraryPath: "/var/lang/lib:/opt/lib", Env: map[string]string{"A": "1"}}, &log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/geolayer/geolayer/pkg/report"
 )
@@ -21,24 +22,15 @@ import (
 // file times and the layer stays deterministic, with the run-time path as
 // the file name in tracebacks. --sourceless writes legacy foo.pyc next to
 // each module and removes the .py.
-func runBytecode(args []string, stdout io.Writer) error {
-	fl := newFlags("bytecode")
-	in := fl.String("in", "", "package tree (relative to the layer root)")
-	out := fl.String("out", "", "output tree")
-	site := fl.String("site-packages", "", "site-packages folder relative to the layer root")
-	mount := fl.String("mount-point", "/opt", "where the layer is mounted at run time")
-	python := fl.String("python", "python3", "the target's CPython")
-	optimize := fl.Int("optimize", 0, "0, 1 or 2 (python -O levels)")
-	sourceless := fl.Bool("sourceless", false, "legacy .pyc next to each module, .py removed")
-	metaIn := fl.String("meta-in", "", "the package's report JSON")
-	metaOut := fl.String("meta-out", "", "where to write the updated report JSON")
-	if err := fl.Parse(args); err != nil {
-		return err
+func runBytecode(o *helperapi.Bytecode, stdout io.Writer) error {
+	mount, python := o.MountPoint, o.Python
+	if mount == "" {
+		mount = "/opt"
 	}
-	if err := required(fl, "in", "out", "site-packages", "meta-in", "meta-out"); err != nil {
-		return err
+	if python == "" {
+		python = "python3"
 	}
-	pkg, err := report.ReadPackage(*metaIn)
+	pkg, err := report.ReadPackage(o.MetaIn)
 	if err != nil {
 		return err
 	}
@@ -48,36 +40,36 @@ func runBytecode(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := prune.Copy(*in, *out, keepAll); err != nil {
+	if _, err := prune.Copy(o.In, o.Out, keepAll); err != nil {
 		return err
 	}
-	before, _ := treeSize(*out)
-	root := filepath.Join(*out, filepath.FromSlash(*site))
+	before, _ := treeSize(o.Out)
+	root := filepath.Join(o.Out, filepath.FromSlash(o.SitePackages))
 	if _, err := os.Stat(root); err == nil {
 		cargs := []string{"-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-			"-o", strconv.Itoa(*optimize), "-s", *out, "-p", *mount}
-		if *sourceless {
+			"-o", strconv.Itoa(o.Optimize), "-s", o.Out, "-p", mount}
+		if o.Sourceless {
 			cargs = append(cargs, "-b")
 		}
-		cmd := exec.Command(*python, append(cargs, root)...)
+		cmd := exec.Command(python, append(cargs, root)...)
 		cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0", "SOURCE_DATE_EPOCH=315532800")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			// A file the target's CPython cannot compile would fail at
 			// import (or, --sourceless, be missing): an error, not a note.
 			return fmt.Errorf("BYTECODE: %s %s: %s could not compile every module (%v): %s; remove files that never import (e.g. Python 2 leftovers) with PRUNE, or leave BYTECODE out",
-				pkg.Name, pkg.Version, *python, err, strings.TrimSpace(lastLines(string(b), 5)))
+				pkg.Name, pkg.Version, python, err, strings.TrimSpace(lastLines(string(b), 5)))
 		}
-		if *sourceless {
+		if o.Sourceless {
 			if err := removeCompiledSources(root); err != nil {
 				return err
 			}
 		}
 	}
-	after, files := treeSize(*out)
-	pkg.Bytecode = &report.Bytecode{Optimize: *optimize, Sourceless: *sourceless, AddedBytes: after - before}
+	after, files := treeSize(o.Out)
+	pkg.Bytecode = &report.Bytecode{Optimize: o.Optimize, Sourceless: o.Sourceless, AddedBytes: after - before}
 	pkg.Bytes += after - before
 	pkg.Files = files
-	return writePackage(*metaOut, pkg)
+	return writePackage(o.MetaOut, pkg)
 }
 
 // removeCompiledSources deletes every .py that has a .pyc beside it.

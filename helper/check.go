@@ -11,56 +11,24 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 )
-
-// CheckOptions are the platform facts the static check needs; the frontend
-// passes them as JSON (--config), the geolayer check command builds them
-// from the profile table.
-type CheckOptions struct {
-	Machine      string            `json:"machine"` // x86_64 or aarch64
-	MountPoint   string            `json:"mountPoint"`
-	LibraryPath  []string          `json:"libraryPath"`
-	SystemDirs   []string          `json:"systemDirs"`
-	Absent       map[string]string `json:"absent,omitempty"`
-	GlibcCeiling string            `json:"glibcCeiling,omitempty"`
-	SitePackages string            `json:"sitePackages"`
-	// Mode is "error" (errors fail) or "warn" (everything is reported).
-	Mode string `json:"mode"`
-}
-
-// CheckJSON is where the check step writes its result.
-const CheckJSON = "check.json"
 
 // runCheck checks every ELF file of the layer against the runtime image's
 // file system (mounted, never executed): DT_NEEDED resolution in the
 // platform's loader order, symbol versions, the glibc ceiling, shadowing
 // and architecture (pkg/elfcheck). It writes check.json; with mode error,
 // errors fail the step with the findings and their fixes.
-func runCheck(args []string, stdout io.Writer) error {
-	fs := newFlags("check")
-	layer := fs.String("layer", "", "the unpacked layer")
-	runtime := fs.String("runtime", "", "the runtime image's root file system (\"\": none)")
-	config := fs.String("config", "", "CheckOptions as JSON")
-	out := fs.String("out", "", "output folder for check.json")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "layer", "config", "out"); err != nil {
-		return err
-	}
-	var opts CheckOptions
-	if err := json.Unmarshal([]byte(*config), &opts); err != nil {
-		return fmt.Errorf("--config: %w", err)
-	}
-	res, err := CheckLayer(*layer, *runtime, opts)
+func runCheck(o *helperapi.Check, stdout io.Writer) error {
+	res, err := CheckLayer(o.Layer, o.Runtime, o.Config)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(*out, CheckJSON))
+	f, err := os.Create(filepath.Join(o.Out, helperapi.CheckJSON))
 	if err != nil {
 		return err
 	}
@@ -75,7 +43,7 @@ func runCheck(args []string, stdout io.Writer) error {
 	}
 	var b strings.Builder
 	_ = res.WriteText(&b)
-	if opts.Mode != "warn" && len(res.Errors()) > 0 {
+	if o.Config.Mode != helperapi.CheckWarn && len(res.Errors()) > 0 {
 		return fmt.Errorf("static check against the runtime failed (CHECK error; CHECK warn reports without failing):\n%s", b.String())
 	}
 	_, err = io.WriteString(stdout, b.String())
@@ -83,7 +51,7 @@ func runCheck(args []string, stdout io.Writer) error {
 }
 
 // CheckLayer runs the static check on an unpacked layer.
-func CheckLayer(layer, runtime string, opts CheckOptions) (*elfcheck.Result, error) {
+func CheckLayer(layer, runtime string, opts helperapi.CheckOptions) (*elfcheck.Result, error) {
 	cfg, err := checkConfig(layer, runtime, opts)
 	if err != nil {
 		return nil, err
@@ -92,7 +60,7 @@ func CheckLayer(layer, runtime string, opts CheckOptions) (*elfcheck.Result, err
 }
 
 // checkConfig is the elfcheck configuration for a layer on a runtime.
-func checkConfig(layer, runtime string, opts CheckOptions) (elfcheck.Config, error) {
+func checkConfig(layer, runtime string, opts helperapi.CheckOptions) (elfcheck.Config, error) {
 	var m elf.Machine
 	switch opts.Machine {
 	case "x86_64", "amd64":

@@ -1,16 +1,19 @@
 // Package helper holds the subcommands the geolayer binary runs inside
 // builds (`geolayer helper <cmd>`): install one wheel, compress one package
 // into a zip fragment, assemble fragments into layer.zip. Each runs on the
-// build host's own architecture, whatever the target.
+// build host's own architecture, whatever the target. Their command lines
+// are internal/helperapi's option structs: llbgen writes them, Main reads
+// them back, both through helperapi.
 package helper
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/geolayer/geolayer/internal/helperapi"
 )
 
 type command struct {
@@ -18,27 +21,52 @@ type command struct {
 	run         func(args []string, stdout io.Writer) error
 }
 
+// commands are the helper's commands; each reads its command line through
+// helperapi (the same structs llbgen writes it from) and runs on the
+// typed options.
 var commands = []command{
-	{"install", "install one wheel into a layer tree", runInstall},
-	{"bytecode", "copy a package tree and compile its Python sources with the target CPython", runBytecode},
-	{"licenses", "collect the packages' license files into THIRD_PARTY_LICENSES", runLicenses},
-	{"vendor", "copy the build stage's libraries the compiled packages need into the layer's library folder", runVendor},
-	{"check", "check the layer's ELF files against the runtime, statically", runCheck},
-	{"slim", "copy a package tree without pruned files, stripping ELF files safely", runSlim},
-	{"fragment", "compress a package tree into a zip fragment", runFragment},
-	{"assemble", "assemble fragments into layer.zip and report.json", runAssemble},
-	{"imports", "add TEST --profile-imports' import times to report.json and report.html", runImports},
+	{"install", "install one wheel into a layer tree", typed(helperapi.ParseInstall, runInstall)},
+	{"bytecode", "copy a package tree and compile its Python sources with the target CPython", typed(helperapi.ParseBytecode, runBytecode)},
+	{"licenses", "collect the packages' license files into THIRD_PARTY_LICENSES", typed(helperapi.ParseLicenses, runLicenses)},
+	{"vendor", "copy the build stage's libraries the compiled packages need into the layer's library folder", typed(helperapi.ParseVendor, runVendor)},
+	{"check", "check the layer's ELF files against the runtime, statically", typed(helperapi.ParseCheck, runCheck)},
+	{"slim", "copy a package tree without pruned files, stripping ELF files safely", typed(helperapi.ParseSlim, runSlim)},
+	{"fragment", "compress a package tree into a zip fragment", typed(helperapi.ParseFragment, runFragment)},
+	{"assemble", "assemble fragments into layer.zip and report.json", typed(helperapi.ParseAssemble, runAssemble)},
+	{"imports", "add TEST --profile-imports' import times to report.json and report.html", typed(helperapi.ParseImports, runImports)},
 }
 
-// Main runs a helper subcommand.
+// typed reads a command line (its command name first) with parse and runs
+// run on the options.
+func typed[T any](parse func([]string) (*T, error), run func(*T, io.Writer) error) func([]string, io.Writer) error {
+	return func(args []string, stdout io.Writer) error {
+		o, err := parse(args)
+		if err != nil {
+			return err
+		}
+		return run(o, stdout)
+	}
+}
+
+// Main runs a helper subcommand: args are its command line as
+// helperapi writes it (the command name first). `<command> --help` lists
+// the command's flags.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
 	}
+	if isHelp(args[0]) {
+		usage(stdout)
+		return 0
+	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			if err := c.run(args[1:], stdout); err != nil {
+			if len(args) == 2 && isHelp(args[1]) {
+				_, _ = fmt.Fprintf(stdout, "%s\n%s", c.usage, helperapi.Usage(c.name))
+				return 0
+			}
+			if err := c.run(args, stdout); err != nil {
 				_, _ = fmt.Fprintf(stderr, "geolayer helper %s: %v\n", c.name, err)
 				writeCause(err)
 				return 1
@@ -50,40 +78,23 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// causeFileEnv: when set (only by the frontend's rerun of a failed step,
-// frontend.explainStep), the error is also written to that file so the
-// frontend can report the cause as the build's error.
-const causeFileEnv = "GEOLAYER_CAUSE_FILE"
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
+// writeCause: when helperapi.CauseFileEnv is set (only by the frontend's
+// rerun of a failed step, frontend.explainStep), the error is also written
+// to that file so the frontend can report the cause as the build's error.
 func writeCause(err error) {
-	if f := os.Getenv(causeFileEnv); f != "" {
+	if f := os.Getenv(helperapi.CauseFileEnv); f != "" {
 		_ = os.WriteFile(f, []byte(err.Error()+"\n"), 0o644)
 	}
 }
 
 func usage(w io.Writer) {
-	_, _ = fmt.Fprintln(w, "usage: geolayer helper <command> [flags]")
+	_, _ = fmt.Fprintln(w, "usage: geolayer helper <command> [flags]  ('geolayer helper <command> --help' lists its flags)")
 	names := make([]string, 0, len(commands))
 	for _, c := range commands {
 		names = append(names, fmt.Sprintf("  %-10s %s", c.name, c.usage))
 	}
 	sort.Strings(names)
 	_, _ = fmt.Fprintln(w, strings.Join(names, "\n"))
-}
-
-func newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("geolayer helper "+name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	return fs
-}
-
-func required(fs *flag.FlagSet, names ...string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, n := range names {
-		if !set[n] {
-			return fmt.Errorf("--%s is required", n)
-		}
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/report"
 )
 
@@ -40,62 +41,47 @@ type ImportEvent struct {
 // runImports adds the import times the profiled TESTs measured to the
 // assembled report.json and report.html and prints their table; layer.zip
 // is not touched (the step writes report.json alone).
-func runImports(args []string, stdout io.Writer) error {
-	fs := newFlags("imports")
-	in := fs.String("report", "", "the assembled report.json")
-	htmlIn := fs.String("html-in", "", "the assembled report.html (optional)")
-	tree := fs.String("tree", "", "the unpacked layer")
-	site := fs.String("site-packages", "", "site-packages inside the layer")
-	results := fs.String("results", "", "folder with one sub-folder per profiled TEST, named by its number, holding imports.json")
-	emulated := fs.Bool("emulated", false, "the TESTs ran under emulation")
-	out := fs.String("out", "", "where to write report.json")
-	htmlOut := fs.String("html", "", "where to write report.html")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fs, "report", "results", "out"); err != nil {
-		return err
-	}
-	rep, err := report.Read(*in)
+func runImports(o *helperapi.Imports, stdout io.Writer) error {
+	rep, err := report.Read(o.Report)
 	if err != nil {
 		return err
 	}
 	mods := map[string]string{}
-	if *tree != "" {
-		if mods, err = modulePackages(filepath.Join(*tree, *site)); err != nil {
+	if o.Tree != "" {
+		if mods, err = modulePackages(filepath.Join(o.Tree, o.SitePackages)); err != nil {
 			return err
 		}
 	}
-	tests, err := readTestImports(*results)
+	tests, err := readTestImports(o.Results)
 	if err != nil {
 		return err
 	}
-	rep.Imports, err = buildImports(tests, mods, rep.Packages, *emulated)
+	rep.Imports, err = buildImports(tests, mods, rep.Packages, o.Emulated)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
 		return err
 	}
 	var jb bytes.Buffer
 	if err := report.Write(&jb, rep); err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, jb.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(o.Out, jb.Bytes(), 0o644); err != nil {
 		return err
 	}
-	if *htmlIn != "" && *htmlOut != "" {
-		page, err := os.ReadFile(*htmlIn)
+	if o.HTMLIn != "" && o.HTML != "" {
+		page, err := os.ReadFile(o.HTMLIn)
 		if err != nil {
 			return err
 		}
 		if page, err = report.AddImportsHTML(page, rep); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(*htmlOut), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(o.HTML), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(*htmlOut, page, 0o644); err != nil {
+		if err := os.WriteFile(o.HTML, page, 0o644); err != nil {
 			return err
 		}
 	}
@@ -114,7 +100,7 @@ func readTestImports(dir string) (map[int]*TestImports, error) {
 		if err != nil || !e.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "imports.json"))
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), helperapi.ImportsJSON))
 		if err != nil {
 			return nil, fmt.Errorf("TEST %d: %w", n, err)
 		}

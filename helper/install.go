@@ -10,52 +10,40 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/report"
 	"github.com/geolayer/geolayer/pkg/wheel"
 )
 
-func runInstall(args []string, stdout io.Writer) error {
-	fs := newFlags("install")
-	whl := fs.String("wheel", "", "wheel file")
-	root := fs.String("root", "", "layer root to install into")
-	site := fs.String("site-packages", "", "purelib/platlib folder, relative to the root")
-	scripts := fs.String("scripts", "bin", "scripts folder, relative to the root")
-	data := fs.String("data", "", "data folder, relative to the root")
-	headers := fs.String("headers", "", "headers folder, relative to the root")
-	interp := fs.String("interpreter", wheel.DefaultInterpreter, "shebang interpreter for scripts")
-	url := fs.String("url", "", "where the wheel came from (for the report)")
-	sha := fs.String("sha256", "", "the wheel's sha256 (for the report)")
-	epoch := fs.Int64("epoch", 0, "SOURCE_DATE_EPOCH for file times (0: 1980-01-01)")
-	meta := fs.String("meta", "", "write this package's report JSON here")
-	sdist := fs.String("sdist", "", "the sdist the wheel was compiled from (BUILD; --url and --sha256 are then the sdist's)")
-	buildImage := fs.String("build-image", "", "the build image (digest-pinned) the wheel was compiled in (with --sdist)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func runInstall(o *helperapi.Install, stdout io.Writer) error {
+	scripts, interp, headers := o.Scripts, o.Interpreter, o.Headers
+	if scripts == "" {
+		scripts = "bin"
 	}
-	if err := required(fs, "wheel", "root", "site-packages", "meta"); err != nil {
-		return err
+	if interp == "" {
+		interp = wheel.DefaultInterpreter
 	}
-	if *headers == "" {
-		*headers = filepath.Join(*data, "include")
+	if headers == "" {
+		headers = filepath.Join(o.Data, "include")
 	}
 	mtime := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
-	if t := time.Unix(*epoch, 0).UTC(); t.After(mtime) {
+	if t := time.Unix(o.Epoch, 0).UTC(); t.After(mtime) {
 		mtime = t
 	}
-	inst, err := wheel.Install(*whl, wheel.Scheme{
-		Root:    *root,
-		Purelib: *site, Platlib: *site,
-		Scripts: *scripts, Data: *data, Headers: *headers,
-	}, wheel.InstallOptions{Interpreter: *interp, Mtime: mtime})
+	inst, err := wheel.Install(o.Wheel, wheel.Scheme{
+		Root:    o.Root,
+		Purelib: o.SitePackages, Platlib: o.SitePackages,
+		Scripts: scripts, Data: o.Data, Headers: headers,
+	}, wheel.InstallOptions{Interpreter: interp, Mtime: mtime})
 	if err != nil {
 		return err
 	}
 	p := report.Package{
 		Name:     inst.Name,
 		Version:  inst.Version,
-		Wheel:    filepath.Base(*whl),
-		URL:      *url,
-		SHA256:   *sha,
+		Wheel:    filepath.Base(o.Wheel),
+		URL:      o.URL,
+		SHA256:   o.SHA256,
 		Files:    len(inst.Files),
 		Bytes:    inst.Bytes,
 		Warnings: inst.Warnings,
@@ -63,17 +51,17 @@ func runInstall(args []string, stdout io.Writer) error {
 		// PEP 639 License-Expression, SPDX syntax
 		LicenseExpression: inst.LicenseExpression,
 	}
-	if *sdist != "" {
-		sum, err := fileSHA256(*whl)
+	if o.Sdist != "" {
+		sum, err := fileSHA256(o.Wheel)
 		if err != nil {
 			return err
 		}
-		p.Built = &report.Built{Sdist: *sdist, BuildImage: *buildImage, WheelSHA256: sum}
+		p.Built = &report.Built{Sdist: o.Sdist, BuildImage: o.BuildImage, WheelSHA256: sum}
 	}
-	if err := os.MkdirAll(filepath.Dir(*meta), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(o.Meta), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(*meta)
+	f, err := os.Create(o.Meta)
 	if err != nil {
 		return err
 	}

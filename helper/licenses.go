@@ -8,35 +8,22 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/report"
 )
-
-// LicensesFile is the name of the collected license file at the layer root.
-const LicensesFile = "THIRD_PARTY_LICENSES"
 
 // runLicenses gathers the license files every package kept (listed in its
 // report by the slim step) into one THIRD_PARTY_LICENSES at the layer root,
 // package by package in name order; the originals stay where they are.
-func runLicenses(args []string, stdout io.Writer) error {
-	fl := newFlags("licenses")
-	tree := fl.String("tree", "", "the composed layer")
-	metaDir := fl.String("meta", "", "folder of per-package report JSON")
-	out := fl.String("out", "", "output tree")
-	metaOut := fl.String("meta-out", "", "report JSON for the collected file")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fl, "tree", "meta", "out", "meta-out"); err != nil {
-		return err
-	}
-	pkgs, err := readPackages(*metaDir)
+func runLicenses(o *helperapi.Licenses, stdout io.Writer) error {
+	pkgs, err := readPackages(o.Meta)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
 	b.WriteString("Third-party licenses of the packages in this layer, collected by geolayer.\n")
 	b.WriteString("Each package's own license files are also kept in its *.dist-info folder.\n")
-	declared := declaredLicenses(*tree)
+	declared := declaredLicenses(o.Tree)
 	var missing []string
 	for _, p := range pkgs {
 		if len(p.Licenses) == 0 {
@@ -48,7 +35,7 @@ func runLicenses(args []string, stdout io.Writer) error {
 			continue
 		}
 		for _, l := range p.Licenses {
-			body, err := os.ReadFile(filepath.Join(*tree, filepath.FromSlash(l)))
+			body, err := os.ReadFile(filepath.Join(o.Tree, filepath.FromSlash(l)))
 			if err != nil {
 				return err
 			}
@@ -60,17 +47,17 @@ func runLicenses(args []string, stdout io.Writer) error {
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "\n%s\nPackages without a license file in their wheel (see their METADATA License field): %v\n", rule, missing)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*out, LicensesFile), b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(o.Out, helperapi.LicensesFile), b.Bytes(), 0o644); err != nil {
 		return err
 	}
-	pkg := &report.Package{Name: "third-party-licenses", Files: 1, Bytes: int64(b.Len())}
+	pkg := &report.Package{Name: helperapi.LicensesName, Files: 1, Bytes: int64(b.Len())}
 	if len(missing) > 0 {
 		pkg.Warnings = append(pkg.Warnings, fmt.Sprintf("no license file in the wheels of: %v", missing))
 	}
-	return writePackage(*metaOut, pkg)
+	return writePackage(o.MetaOut, pkg)
 }
 
 // declaredLicenses reads License-Expression (PEP 639) or License from

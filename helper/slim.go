@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfstrip"
 	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/geolayer/geolayer/pkg/report"
@@ -21,49 +21,32 @@ import (
 // on the way (pkg/elfstrip), and carries the package's report forward with
 // what each step removed. One pass, one copy: its cache key is the
 // installed tree and the options only.
-func runSlim(args []string, stdout io.Writer) error {
-	fl := newFlags("slim")
-	in := fl.String("in", "", "installed package tree (relative to the layer root)")
-	out := fl.String("out", "", "output tree")
-	mode := fl.String("strip", "unneeded", "strip mode: debug, unneeded or none")
-	pruneJSON := fl.String("prune", "", "prune options as JSON (pkg/prune.Options); empty: no pruning")
-	site := fl.String("site-packages", "", "site-packages folder relative to the layer root")
-	metaIn := fl.String("meta-in", "", "the package's report JSON from install")
-	metaOut := fl.String("meta-out", "", "where to write the updated report JSON")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fl, "in", "out", "meta-in", "meta-out", "site-packages"); err != nil {
-		return err
-	}
-	m, err := elfstrip.ParseMode(*mode)
+func runSlim(o *helperapi.Slim, stdout io.Writer) error {
+	m, err := elfMode(o.Strip)
 	if err != nil {
 		return err
 	}
-	pkg, err := report.ReadPackage(*metaIn)
+	pkg, err := report.ReadPackage(o.MetaIn)
 	if err != nil {
 		return err
 	}
 	pkg.Installed = &report.Size{Files: pkg.Files, Bytes: pkg.Bytes}
 	// Paths below site-packages; "" when site-packages is the layer root
 	// (gcp and site-packages layouts), where "./" would match nothing.
-	sitePrefix := path.Clean(*site) + "/"
+	sitePrefix := path.Clean(o.SitePackages) + "/"
 	if sitePrefix == "./" {
 		sitePrefix = ""
 	}
 
 	var plan *prune.Result
-	if *pruneJSON != "" {
-		var opts prune.Options
-		if err := json.Unmarshal([]byte(*pruneJSON), &opts); err != nil {
-			return fmt.Errorf("--prune: %w", err)
-		}
+	if o.Prune != nil {
+		opts := *o.Prune
 		opts.Package = pkg.Name
 		matcher, err := prune.Compile(opts)
 		if err != nil {
 			return err
 		}
-		root := filepath.Join(*in, filepath.FromSlash(*site))
+		root := filepath.Join(o.In, filepath.FromSlash(o.SitePackages))
 		if _, err := os.Stat(root); err == nil {
 			if plan, err = prune.Plan(root, matcher); err != nil {
 				return err
@@ -77,18 +60,18 @@ func runSlim(args []string, stdout io.Writer) error {
 
 	st := &report.Strip{Mode: m.String()}
 	var dirs []string
-	err = filepath.WalkDir(*in, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(o.In, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(*in, p)
+		rel, _ := filepath.Rel(o.In, p)
 		if rel != "." && removed(rel) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		dst := filepath.Join(*out, rel)
+		dst := filepath.Join(o.Out, rel)
 		info, err := os.Lstat(p)
 		if err != nil {
 			return err
@@ -116,10 +99,10 @@ func runSlim(args []string, stdout io.Writer) error {
 	// set them (deterministic trees).
 	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
 	for _, d := range dirs {
-		dst := filepath.Join(*out, d)
+		dst := filepath.Join(o.Out, d)
 		if d != "." {
 			if ents, err := os.ReadDir(dst); err == nil && len(ents) == 0 {
-				if src, err := os.ReadDir(filepath.Join(*in, d)); err == nil && len(src) > 0 {
+				if src, err := os.ReadDir(filepath.Join(o.In, d)); err == nil && len(src) > 0 {
 					if err := os.Remove(dst); err != nil {
 						return err
 					}
@@ -127,7 +110,7 @@ func runSlim(args []string, stdout io.Writer) error {
 				}
 			}
 		}
-		if info, err := os.Stat(filepath.Join(*in, d)); err == nil {
+		if info, err := os.Stat(filepath.Join(o.In, d)); err == nil {
 			_ = os.Chtimes(dst, info.ModTime(), info.ModTime())
 		}
 	}
@@ -151,11 +134,11 @@ func runSlim(args []string, stdout io.Writer) error {
 		pkg.Bytes -= st.SavedBytes
 		pkg.Strip = st
 	}
-	pkg.Licenses, pkg.DataDirs = scanKept(*out)
-	if err := os.MkdirAll(filepath.Dir(*metaOut), 0o755); err != nil {
+	pkg.Licenses, pkg.DataDirs = scanKept(o.Out)
+	if err := os.MkdirAll(filepath.Dir(o.MetaOut), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(*metaOut)
+	f, err := os.Create(o.MetaOut)
 	if err != nil {
 		return err
 	}

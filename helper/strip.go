@@ -3,14 +3,29 @@ package helper
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"time"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfstrip"
 	"github.com/geolayer/geolayer/pkg/report"
 )
+
+// elfMode is the pkg/elfstrip mode of a --strip value.
+func elfMode(m helperapi.StripMode) (elfstrip.Mode, error) {
+	switch m {
+	case helperapi.StripNone:
+		return elfstrip.None, nil
+	case helperapi.StripDebug:
+		return elfstrip.Debug, nil
+	case helperapi.StripUnneeded:
+		return elfstrip.Unneeded, nil
+	}
+	return elfstrip.None, fmt.Errorf("--strip: unknown strip mode %v", m)
+}
 
 func stripCopy(src, dst, rel string, info fs.FileInfo, m elfstrip.Mode, st *report.Strip) error {
 	in, err := os.Open(src)

@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,15 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfcheck"
-	"github.com/geolayer/geolayer/pkg/elfstrip"
 	"github.com/geolayer/geolayer/pkg/report"
 	"github.com/geolayer/geolayer/pkg/sbom"
 )
-
-// NativeLibrariesName is the pseudo-package that carries the libraries
-// vendored from the build stage.
-const NativeLibrariesName = "native-libraries"
 
 // runVendor copies into the layer's library folder the build stage's
 // libraries that the compiled packages need and the runtime lacks: the
@@ -25,44 +20,25 @@ const NativeLibrariesName = "native-libraries"
 // its soname (a relative link to the real file name when they differ),
 // stripped like the packages. The report lists each library, who needs
 // it and its size.
-func runVendor(args []string, stdout io.Writer) error {
-	fl := newFlags("vendor")
-	layer := fl.String("layer", "", "the compiled packages, installed as in the layer")
-	build := fl.String("build", "", "the build stage's root file system")
-	runtime := fl.String("runtime", "", "the runtime image's root file system (\"\": none)")
-	config := fl.String("config", "", "CheckOptions as JSON")
-	libDir := fl.String("lib-dir", "", "the layer's library folder, relative to the layer root (\"\": the platform has none)")
-	mode := fl.String("strip", "unneeded", "strip mode: debug, unneeded or none")
-	out := fl.String("out", "", "output tree")
-	metaOut := fl.String("meta-out", "", "report JSON of the vendored libraries")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	if err := required(fl, "layer", "build", "config", "out", "meta-out"); err != nil {
-		return err
-	}
-	var opts CheckOptions
-	if err := json.Unmarshal([]byte(*config), &opts); err != nil {
-		return fmt.Errorf("--config: %w", err)
-	}
-	m, err := elfstrip.ParseMode(*mode)
+func runVendor(o *helperapi.Vendor, stdout io.Writer) error {
+	m, err := elfMode(o.Strip)
 	if err != nil {
 		return err
 	}
-	cfg, err := checkConfig(*layer, *runtime, opts)
+	cfg, err := checkConfig(o.Layer, o.Runtime, o.Config)
 	if err != nil {
 		return err
 	}
-	runLib := path.Join(opts.MountPoint, *libDir)
-	if *libDir == "" {
-		runLib = path.Join(opts.MountPoint, ".geolayer-no-lib-dir")
+	runLib := path.Join(o.Config.MountPoint, o.LibDir)
+	if o.LibDir == "" {
+		runLib = path.Join(o.Config.MountPoint, ".geolayer-no-lib-dir")
 	}
-	buildDirs := appendUnique(ldSoConfDirs(*build, "/etc/ld.so.conf", 0), defaultLoaderDirs(cfg.Machine)...)
-	res, err := elfcheck.Vendor(elfcheck.VendorConfig{Config: cfg, BuildRoot: *build, BuildDirs: buildDirs, LibDir: runLib})
+	buildDirs := appendUnique(ldSoConfDirs(o.Build, "/etc/ld.so.conf", 0), defaultLoaderDirs(cfg.Machine)...)
+	res, err := elfcheck.Vendor(elfcheck.VendorConfig{Config: cfg, BuildRoot: o.Build, BuildDirs: buildDirs, LibDir: runLib})
 	if err != nil {
 		return err
 	}
-	if len(res.Libs) > 0 && *libDir == "" {
+	if len(res.Libs) > 0 && o.LibDir == "" {
 		var names []string
 		for _, l := range res.Libs {
 			names = append(names, l.Soname)
@@ -70,25 +46,25 @@ func runVendor(args []string, stdout io.Writer) error {
 		return fmt.Errorf("the compiled packages need libraries from the build stage that the runtime lacks (%s), and this platform has no library folder on its loader path to ship them in; "+
 			"link them statically, or target a profile with a library folder (aws-lambda: lib/)", strings.Join(names, ", "))
 	}
-	pkg := &report.Package{Name: NativeLibrariesName, Vendored: []report.VendoredLib{}}
+	pkg := &report.Package{Name: helperapi.NativeLibrariesName, Vendored: []report.VendoredLib{}}
 	st := &report.Strip{Mode: m.String()}
-	dst := filepath.Join(*out, filepath.FromSlash(*libDir))
+	dst := filepath.Join(o.Out, filepath.FromSlash(o.LibDir))
 	if len(res.Libs) > 0 {
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return err
 		}
-	} else if err := os.MkdirAll(*out, 0o755); err != nil {
+	} else if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
 	copied := map[string]int64{} // file name -> bytes shipped
 	for _, l := range res.Libs {
-		rel := path.Join(*libDir, l.Soname)
+		rel := path.Join(o.LibDir, l.Soname)
 		if _, ok := copied[l.File]; !ok {
 			info, err := os.Stat(l.Host)
 			if err != nil {
 				return err
 			}
-			if err := stripCopy(l.Host, filepath.Join(dst, l.File), path.Join(*libDir, l.File), info, m, st); err != nil {
+			if err := stripCopy(l.Host, filepath.Join(dst, l.File), path.Join(o.LibDir, l.File), info, m, st); err != nil {
 				return fmt.Errorf("%s: %w", l.Source, err)
 			}
 			fi, err := os.Stat(filepath.Join(dst, l.File))
@@ -121,7 +97,7 @@ func runVendor(args []string, stdout io.Writer) error {
 	for _, v := range pkg.Vendored {
 		sources = append(sources, v.Source)
 	}
-	owners, err := sbom.DpkgOwners(*build, sources)
+	owners, err := sbom.DpkgOwners(o.Build, sources)
 	if err != nil {
 		return fmt.Errorf("reading the build stage's package database: %w", err)
 	}
@@ -139,5 +115,5 @@ func runVendor(args []string, stdout io.Writer) error {
 	if len(res.Libs) == 0 {
 		_, _ = fmt.Fprintln(stdout, "no library to vendor: the runtime has everything the compiled packages need")
 	}
-	return writePackage(*metaOut, pkg)
+	return writePackage(o.MetaOut, pkg)
 }

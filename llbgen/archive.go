@@ -1,21 +1,13 @@
 package llbgen
 
 import (
-	"sort"
-	"strconv"
-
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 )
 
 // fragment compresses one package's files into its own cached zip fragment.
 func (g *Gen) fragment(t *Target, p *Package) llb.State {
-	args := []string{"fragment",
-		"--root", "/tree",
-		"--name", p.Wheel.Name,
-		"--out", "/frag",
-		"--epoch", strconv.FormatInt(t.Epoch, 10),
-	}
-	run := g.helperExec(t, args,
+	run := g.helperExec(t, helperapi.Fragment{Root: "/tree", Package: p.Wheel.Name, Out: "/frag", Epoch: t.Epoch},
 		llb.AddMount("/tree", p.Tree, llb.Readonly),
 		t.name("compress %s %s", p.Wheel.Name, p.Wheel.Version),
 	)
@@ -25,32 +17,27 @@ func (g *Gen) fragment(t *Target, p *Package) llb.State {
 // assemble concatenates the fragments, writes the central directory and
 // report.json. It only copies compressed bytes, so it is I/O-bound.
 func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (archive, html llb.State) {
-	args := []string{"assemble",
-		"--fragments", "/frags",
-		"--meta", "/meta",
-		"--out", "/out",
-		"--platform", platformString(t.Platform),
-		"--profile", t.ProfileName,
-		"--runtime", t.RuntimeName,
-		"--limit-unzipped", strconv.FormatInt(t.LimitUnzipped, 10),
-		"--limit-zipped", strconv.FormatInt(t.LimitZipped, 10),
-		"--direct-upload", strconv.FormatInt(t.DirectUpload, 10),
-		"--runtime-image", t.runtimeImage(),
-	}
-	if t.Dedup {
-		args = append(args, "--dedup")
-	}
-	// sbom.spdx.json and publish.json
-	args = append(args,
-		"--epoch", strconv.FormatInt(t.Epoch, 10),
-		"--platform-limit-unzipped", strconv.FormatInt(t.PlatformLimitUnzipped, 10),
-		"--platform-limit-zipped", strconv.FormatInt(t.PlatformLimitZipped, 10),
-		"--mount-point", t.Layout.MountPoint,
-		"--lib-dir", t.Layout.Lib,
-		"--library-path", t.PlatformLibraryPath,
-	)
-	for _, k := range sortedKeys(t.UserEnv) {
-		args = append(args, "--env", k+"="+t.UserEnv[k])
+	cmd := helperapi.Assemble{
+		Fragments:     "/frags",
+		Meta:          "/meta",
+		Out:           "/out",
+		Platform:      platformString(t.Platform),
+		Profile:       t.ProfileName,
+		Runtime:       t.RuntimeName,
+		LimitUnzipped: t.LimitUnzipped,
+		LimitZipped:   t.LimitZipped,
+		DirectUpload:  t.DirectUpload,
+		RuntimeImage:  t.runtimeImage(),
+		Dedup:         t.Dedup,
+		// sbom.spdx.json and publish.json
+		Epoch:                 t.Epoch,
+		PlatformLimitUnzipped: t.PlatformLimitUnzipped,
+		PlatformLimitZipped:   t.PlatformLimitZipped,
+		MountPoint:            t.Layout.MountPoint,
+		LibDir:                t.Layout.Lib,
+		LibraryPath:           t.PlatformLibraryPath,
+		Env:                   t.UserEnv,
+		HTML:                  "/html/" + helperapi.ReportHTML,
 	}
 	opts := []llb.RunOption{
 		llb.AddMount("/frags", frags, llb.Readonly, wholeLayer),
@@ -58,22 +45,12 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (arc
 		t.name("assemble layer.zip"),
 	}
 	if check != nil {
-		args = append(args, "--check", "/check"+CheckJSON)
+		cmd.Check = "/check/" + helperapi.CheckJSON
 		opts = append(opts, llb.AddMount("/check", *check, llb.Readonly))
 	}
 	if g.SourceMap != nil && len(t.BudgetLocation) > 0 {
 		opts = append(opts, g.SourceMap.Location(t.BudgetLocation))
 	}
-	args = append(args, "--html", "/html/report.html")
-	run := g.helperExec(t, args, opts...)
+	run := g.helperExec(t, cmd, opts...)
 	return run.AddMount("/out", llb.Scratch()), run.AddMount("/html", llb.Scratch())
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,8 +1,7 @@
 package llbgen
 
 import (
-	"strconv"
-
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 )
@@ -13,6 +12,10 @@ type Bytecode struct {
 	Sourceless bool
 }
 
+// bytecodeHelper is where the bytecode step mounts the frontend image (the
+// helper binary is then at bytecodeHelper+helperapi.Binary).
+const bytecodeHelper = "/geolayer-helper"
+
 // bytecode compiles one package's Python sources with the target's CPython:
 // the profile's build image for the build host's own architecture (bytecode
 // depends on the CPython version, not on the machine), its interpreter
@@ -20,22 +23,20 @@ type Bytecode struct {
 // to copy the tree and update the package's report.
 func (g *Gen) bytecode(t *Target, p *Package) (tree, meta llb.State) {
 	w := p.Wheel
-	args := []string{"/geolayer-helper" + HelperPath, "helper", "bytecode",
-		"--in", "/in", "--out", "/out",
-		"--site-packages", t.Layout.SitePackages,
-		"--mount-point", t.Layout.MountPoint,
-		"--python", t.BuildHost.python(),
-		"--optimize", strconv.Itoa(t.Bytecode.Optimize),
-		"--meta-in", "/meta-in" + metaName(w),
-		"--meta-out", "/meta" + metaName(w),
-	}
-	if t.Bytecode.Sourceless {
-		args = append(args, "--sourceless")
+	cmd := helperapi.Bytecode{
+		In: "/in", Out: "/out",
+		SitePackages: t.Layout.SitePackages,
+		MountPoint:   t.Layout.MountPoint,
+		Python:       t.BuildHost.python(),
+		Optimize:     t.Bytecode.Optimize,
+		Sourceless:   t.Bytecode.Sourceless,
+		MetaIn:       "/meta-in" + metaName(w),
+		MetaOut:      "/meta" + metaName(w),
 	}
 	run := g.ConfiguredImage(t.BuildHost, t.BuildPlatform).Run(
-		llb.Args(args),
+		llb.Args(helperapi.Argv(bytecodeHelper+helperapi.Binary, cmd)),
 		llb.Network(pb.NetMode_NONE),
-		llb.AddMount("/geolayer-helper", g.Helper, llb.Readonly),
+		llb.AddMount(bytecodeHelper, g.Helper, llb.Readonly),
 		llb.AddMount("/in", p.Tree, llb.Readonly),
 		llb.AddMount("/meta-in", p.Meta, llb.Readonly),
 		llb.AddMount("/tmp", llb.Scratch()),

@@ -1,11 +1,17 @@
 package llbgen
 
 import (
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 )
 
-// CheckJSON is where the check step writes its findings.
-const CheckJSON = "/check.json"
+// checkConfig is the check options the check and vendor steps get: the
+// platform's facts and CHECK.
+func (t *Target) checkConfig() helperapi.CheckOptions {
+	c := t.CheckConfig
+	c.Mode = t.CheckMode
+	return c
+}
 
 // check runs the static ABI check (helper check, pkg/elfcheck) on the
 // unpacked layer against the runtime image's file system, mounted read-only
@@ -23,6 +29,6 @@ func (g *Gen) check(t *Target, tree llb.State) (out, gate llb.State) {
 	if g.SourceMap != nil && len(t.CheckLocation) > 0 {
 		opts = append(opts, g.SourceMap.Location(t.CheckLocation))
 	}
-	run := g.helperExec(t, []string{"check", "--layer", "/layer", "--runtime", "/runtime", "--config", t.CheckConfig, "--out", "/out"}, opts...)
+	run := g.helperExec(t, helperapi.Check{Layer: "/layer", Runtime: "/runtime", Config: t.checkConfig(), Out: "/out"}, opts...)
 	return run.AddMount("/out", llb.Scratch()), run.AddMount("/geolayer-check-ok", llb.Scratch())
 }

@@ -8,13 +8,12 @@ import (
 	"path"
 	"sort"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// HelperPath is where the helper binary sits in the frontend image.
-const HelperPath = "/geolayer"
 
 // Layout says where things go inside the layer archive (paths relative to
 // the archive root, which the platform mounts at MountPoint).
@@ -71,11 +70,11 @@ type Target struct {
 	// SiteDir is the one of them processed as a site directory (.pth).
 	SysPath   []string
 	SiteDir   string
-	Epoch     int64  // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
-	StripMode string // "unneeded", "debug" or "none"
-	// Prune is the PRUNE/KEEP options as JSON (pkg/prune.Options without
-	// Package), "" when nothing is pruned.
-	Prune string
+	Epoch     int64               // SOURCE_DATE_EPOCH for archive timestamps (0 = 1980-01-01)
+	StripMode helperapi.StripMode // STRIP (zero: strip nothing)
+	// Prune is PRUNE and KEEP (Package unset: the slim step sets it for
+	// each package), nil when nothing is pruned.
+	Prune *prune.Options
 	// Dedup stores files identical across packages once in layer.zip (the
 	// copies become relative symlinks): on where the platform keeps
 	// symlinks of a layer (Lambda).
@@ -87,11 +86,12 @@ type Target struct {
 	Runs []Run
 	// CollectLicenses adds THIRD_PARTY_LICENSES (PRUNE --collect-licenses).
 	CollectLicenses bool
-	// CheckMode is CHECK: "error", "warn" or "off"; CheckConfig is the
-	// helper's CheckOptions as JSON; CheckLocation is where CHECK (or
-	// TARGET) is, for failures.
-	CheckMode     string
-	CheckConfig   string
+	// CheckMode is CHECK (zero: off); CheckConfig is the platform's facts
+	// the static check and vendoring need (llbgen sets its Mode to
+	// CheckMode); CheckLocation is where CHECK (or TARGET) is, for
+	// failures.
+	CheckMode     helperapi.CheckMode
+	CheckConfig   helperapi.CheckOptions
 	CheckLocation []*pb.Range
 	// BudgetLocation is where the size budget comes from (BUDGET, or TARGET
 	// for the profile's limits): an over-budget failure points there.
@@ -119,7 +119,7 @@ type Target struct {
 }
 
 // Gen generates LLB. Helper is a state whose filesystem has the static
-// helper binary at HelperPath (the frontend image itself, through
+// helper binary at helperapi.Binary (the frontend image itself, through
 // CurrentFrontend, or an explicit helper image).
 type Gen struct {
 	Helper llb.State
@@ -170,13 +170,14 @@ func located[O any](g *Gen, opts []O, loc []*pb.Range) []O {
 }
 
 // helperExec runs the helper on the build host's own architecture: wheel-only
-// stacks need no emulation for any target.
-func (g *Gen) helperExec(t *Target, args []string, opts ...llb.RunOption) llb.ExecState {
+// stacks need no emulation for any target. Every helper command line is
+// written by internal/helperapi.
+func (g *Gen) helperExec(t *Target, cmd helperapi.Command, opts ...llb.RunOption) llb.ExecState {
 	ro := []llb.RunOption{
-		llb.Args(append([]string{HelperPath, "helper"}, args...)),
+		llb.Args(helperapi.Argv(helperapi.Binary, cmd)),
 		llb.Network(pb.NetMode_NONE),
 		llb.Platform(t.BuildPlatform),
-		llb.WithCustomName("geolayer helper " + args[0]),
+		llb.WithCustomName("geolayer helper " + cmd.Name()),
 		// The frontend image is one static binary: give it a disk-backed /tmp
 		// for spill files (a tmpfs would put large libraries in memory).
 		llb.AddMount("/tmp", llb.Scratch()),
@@ -299,7 +300,7 @@ func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
 		frags = append(frags, lp.Fragment)
 	}
 	var check *llb.State
-	if t.CheckMode != "" && t.CheckMode != "off" {
+	if t.CheckMode != helperapi.CheckOff {
 		c, gate := g.check(t, l.Tree)
 		check = &c
 		l.Check = &c

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
@@ -30,7 +31,7 @@ func testTarget(arch string) *Target {
 		Env:         map[string]string{"LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/opt/lib"},
 		SysPath:     []string{"/var/task", "/opt/python/lib/python3.13/site-packages", "/opt/python", "/var/lang/lib/python3.13/site-packages", "/var/runtime"},
 		SiteDir:     "/opt/python/lib/python3.13/site-packages",
-		ProfileName: "aws-lambda", RuntimeName: "python3.13", StripMode: "unneeded",
+		ProfileName: "aws-lambda", RuntimeName: "python3.13", StripMode: helperapi.StripUnneeded,
 	}
 }
 

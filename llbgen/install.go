@@ -1,8 +1,7 @@
 package llbgen
 
 import (
-	"strconv"
-
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 )
 
@@ -10,23 +9,23 @@ import (
 // on the build host's architecture.
 func (g *Gen) install(t *Target, p *Package) (tree, meta llb.State) {
 	w := p.Wheel
-	args := []string{"install",
-		"--wheel", "/in/" + w.Filename,
-		"--root", "/out",
-		"--site-packages", t.Layout.SitePackages,
-		"--scripts", t.Layout.Scripts,
-		"--data", t.Layout.Data,
-		"--headers", t.Layout.Headers,
-		"--interpreter", t.Interpreter,
-		"--url", w.URL,
-		"--sha256", w.SHA256,
-		"--epoch", strconv.FormatInt(t.Epoch, 10),
-		"--meta", "/meta" + metaName(w),
+	cmd := helperapi.Install{
+		Wheel:        "/in/" + w.Filename,
+		Root:         "/out",
+		SitePackages: t.Layout.SitePackages,
+		Scripts:      t.Layout.Scripts,
+		Data:         t.Layout.Data,
+		Headers:      t.Layout.Headers,
+		Interpreter:  t.Interpreter,
+		URL:          w.URL,
+		SHA256:       w.SHA256,
+		Epoch:        t.Epoch,
+		Meta:         "/meta" + metaName(w),
 	}
 	if w.Sdist != nil {
-		args = append(args, "--sdist", w.Sdist.Filename, "--build-image", t.Build.Ref)
+		cmd.Sdist, cmd.BuildImage = w.Sdist.Filename, t.Build.Ref
 	}
-	run := g.helperExec(t, args, located(g, []llb.RunOption{
+	run := g.helperExec(t, cmd, located(g, []llb.RunOption{
 		llb.AddMount("/in", p.File, llb.Readonly),
 		t.name("install %s %s", w.Name, w.Version),
 	}, w.Location)...)

@@ -1,22 +1,20 @@
 package llbgen
 
 import (
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 )
-
-// licensesName is the pseudo-package that carries THIRD_PARTY_LICENSES.
-const licensesName = "third-party-licenses"
 
 // licenses collects every package's license files into THIRD_PARTY_LICENSES
 // at the layer root (PRUNE --collect-licenses), as a package of its own: a
 // tree, a report and a fragment.
 func (g *Gen) licenses(t *Target, tree, metas llb.State) *Package {
-	run := g.helperExec(t, []string{"licenses", "--tree", "/tree", "--meta", "/meta-in", "--out", "/out", "--meta-out", "/meta/" + licensesName + ".json"},
+	run := g.helperExec(t, helperapi.Licenses{Tree: "/tree", Meta: "/meta-in", Out: "/out", MetaOut: "/meta/" + helperapi.LicensesName + ".json"},
 		llb.AddMount("/tree", tree, llb.Readonly, wholeLayer),
 		llb.AddMount("/meta-in", metas, llb.Readonly),
 		t.name("collect licenses into THIRD_PARTY_LICENSES"),
 	)
-	return g.pseudoPackage(t, licensesName, run)
+	return g.pseudoPackage(t, helperapi.LicensesName, run)
 }
 
 // pseudoPackage is a package a helper step makes rather than a wheel (the

@@ -3,14 +3,23 @@ package llbgen
 import (
 	"strings"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 )
 
+// stripMode is what the slim step strips from a package: nothing for a
+// …-any.whl (it has no ELF files).
+func (t *Target) stripMode(w Wheel) helperapi.StripMode {
+	if strings.HasSuffix(w.Filename, "-any.whl") {
+		return helperapi.StripNone
+	}
+	return t.StripMode
+}
+
 // slims reports whether a package gets a slim step: pruning is on, or it
-// carries native code and stripping is on (a …-any.whl has no ELF files).
+// carries native code and stripping is on.
 func (t *Target) slims(w Wheel) bool {
-	strip := t.StripMode != "" && t.StripMode != "none" && !strings.HasSuffix(w.Filename, "-any.whl")
-	return t.Prune != "" || strip
+	return t.Prune != nil || t.stripMode(w) != helperapi.StripNone
 }
 
 // slim copies one package's installed tree without what the PRUNE rules
@@ -20,27 +29,23 @@ func (t *Target) slims(w Wheel) bool {
 // this step, never a download.
 func (g *Gen) slim(t *Target, p *Package) (tree, meta llb.State) {
 	w := p.Wheel
-	mode := t.StripMode
-	if mode == "" || strings.HasSuffix(w.Filename, "-any.whl") {
-		mode = "none"
-	}
-	args := []string{"slim",
-		"--in", "/in",
-		"--out", "/out",
-		"--strip", mode,
-		"--site-packages", t.Layout.SitePackages,
-		"--meta-in", "/meta-in" + metaName(w),
-		"--meta-out", "/meta" + metaName(w),
+	cmd := helperapi.Slim{
+		In:           "/in",
+		Out:          "/out",
+		Strip:        t.stripMode(w),
+		Prune:        t.Prune,
+		SitePackages: t.Layout.SitePackages,
+		MetaIn:       "/meta-in" + metaName(w),
+		MetaOut:      "/meta" + metaName(w),
 	}
 	var what []string
-	if t.Prune != "" {
-		args = append(args, "--prune", t.Prune)
+	if cmd.Prune != nil {
 		what = append(what, "prune")
 	}
-	if mode != "none" {
-		what = append(what, "strip "+mode)
+	if cmd.Strip != helperapi.StripNone {
+		what = append(what, "strip "+cmd.Strip.String())
 	}
-	run := g.helperExec(t, args, located(g, []llb.RunOption{
+	run := g.helperExec(t, cmd, located(g, []llb.RunOption{
 		llb.AddMount("/in", p.Tree, llb.Readonly),
 		llb.AddMount("/meta-in", p.Meta, llb.Readonly),
 		t.name("slim %s %s (%s)", w.Name, w.Version, strings.Join(what, ", ")),

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 )
@@ -31,8 +32,13 @@ type Test struct {
 // GEOLAYER_TEST_TIMEOUT changes it).
 const DefaultTestTimeout = 10 * time.Minute
 
-// importsDir is where a profiled TEST writes imports.json.
-const importsDir = "/geolayer-imports"
+// importsDir is where a profiled TEST writes imports.json
+// (helperapi.ImportsJSON); checkMount is where a TEST finds the static
+// check's check.json (helperapi.CheckJSON), when CHECK is not off.
+const (
+	importsDir = "/geolayer-imports"
+	checkMount = "/geolayer-check"
+)
 
 // AddTests runs each TEST in the runtime image of the target platform with
 // its own CPython (by the path the frontend checked), the layer mounted
@@ -66,7 +72,7 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 			opts = append(opts, sm.Location(tc.Location))
 		}
 		if l.Check != nil {
-			opts = append(opts, llb.AddMount("/geolayer-check", *l.Check, llb.Readonly))
+			opts = append(opts, llb.AddMount(checkMount, *l.Check, llb.Readonly))
 		}
 		keys := make([]string, 0, len(t.Env))
 		for k := range t.Env {
@@ -100,17 +106,15 @@ func (t *Target) Emulated() bool {
 // step also joins the gate, so the table is printed whatever the target.
 func (g *Gen) addImports(l *Layer, profiled map[int]llb.State) {
 	t := l.Target
-	args := []string{"imports",
-		"--report", "/in/report.json",
-		"--html-in", "/htmlin/report.html",
-		"--tree", "/layer",
-		"--site-packages", t.Layout.SitePackages,
-		"--results", "/results",
-		"--out", "/out/report.json",
-		"--html", "/html/report.html",
-	}
-	if t.Emulated() {
-		args = append(args, "--emulated")
+	cmd := helperapi.Imports{
+		Report:       "/in/" + helperapi.ReportJSON,
+		HTMLIn:       "/htmlin/" + helperapi.ReportHTML,
+		Tree:         "/layer",
+		SitePackages: t.Layout.SitePackages,
+		Results:      "/results",
+		Emulated:     t.Emulated(),
+		Out:          "/out/" + helperapi.ReportJSON,
+		HTML:         "/html/" + helperapi.ReportHTML,
 	}
 	opts := []llb.RunOption{
 		llb.AddMount("/in", l.Archive, llb.Readonly, wholeLayer),
@@ -126,7 +130,7 @@ func (g *Gen) addImports(l *Layer, profiled map[int]llb.State) {
 	for _, n := range nums {
 		opts = append(opts, llb.AddMount(fmt.Sprintf("/results/%d", n), profiled[n], llb.Readonly))
 	}
-	run := g.helperExec(t, args, opts...)
+	run := g.helperExec(t, cmd, opts...)
 	out := run.AddMount("/out", llb.Scratch())
 	l.HTML = run.AddMount("/html", llb.Scratch())
 	l.Archive = g.merge([]llb.State{l.Archive, out}, t.name("report.json with import times"))
@@ -224,7 +228,7 @@ except ImportError as e:
     import json, traceback
     traceback.print_exc()
     try:
-        found = json.load(open('/geolayer-check/check.json')).get('findings') or []
+        found = json.load(open('` + checkMount + "/" + helperapi.CheckJSON + `')).get('findings') or []
     except OSError:
         sys.exit(1)
     key = str(e).split(':')[0].strip()
@@ -303,7 +307,7 @@ def _gl_run(code, g):
                     pass
             events.append({'module': m, 'files': files})
         import json
-        with open(_gl_out + '/imports.json', 'w') as f:
+        with open(_gl_out + '/` + helperapi.ImportsJSON + `', 'w') as f:
             json.dump({'python': sys.version.split()[0], 'machine': os.uname().machine, 'mount': _gl_mount.rstrip('/'),
                        'importtime': raw, 'events': events}, f, indent=1, sort_keys=True)
 `

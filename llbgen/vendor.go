@@ -1,12 +1,9 @@
 package llbgen
 
 import (
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/client/llb"
 )
-
-// nativeLibrariesName is the pseudo-package that carries the libraries
-// vendored from the build stage (helper.NativeLibrariesName).
-const nativeLibrariesName = "native-libraries"
 
 // vendor copies the build stage's libraries that the compiled packages
 // need and the runtime lacks into the layer's library folder, each once
@@ -15,18 +12,14 @@ const nativeLibrariesName = "native-libraries"
 // runtime image mounted read-only, never executed.
 func (g *Gen) vendor(t *Target, built, stage llb.State) *Package {
 	rt := g.rootfs(t.runtimeImage(), t.Platform)
-	mode := t.StripMode
-	if mode == "" {
-		mode = "none"
-	}
-	run := g.helperExec(t, []string{"vendor",
-		"--layer", "/layer", "--build", "/build", "--runtime", "/runtime",
-		"--config", t.CheckConfig, "--lib-dir", t.Layout.Lib, "--strip", mode,
-		"--out", "/out", "--meta-out", "/meta/" + nativeLibrariesName + ".json"},
+	run := g.helperExec(t, helperapi.Vendor{
+		Layer: "/layer", Build: "/build", Runtime: "/runtime",
+		Config: t.checkConfig(), LibDir: t.Layout.Lib, Strip: t.StripMode,
+		Out: "/out", MetaOut: "/meta/" + helperapi.NativeLibrariesName + ".json"},
 		llb.AddMount("/layer", built, llb.Readonly, wholeLayer),
 		llb.AddMount("/build", stage, llb.Readonly, wholeLayer),
 		llb.AddMount("/runtime", rt, llb.Readonly, pinnedImage),
 		t.name("vendor the libraries the compiled packages need from the build stage"),
 	)
-	return g.pseudoPackage(t, nativeLibrariesName, run)
+	return g.pseudoPackage(t, helperapi.NativeLibrariesName, run)
 }

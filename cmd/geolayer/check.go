@@ -20,6 +20,7 @@ import (
 	"github.com/geolayer/geolayer/cmd/geolayer/internal/unpack"
 	"github.com/geolayer/geolayer/frontend/profile"
 	"github.com/geolayer/geolayer/helper"
+	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/elfcheck"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -138,7 +139,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 type checkConfig struct {
 	rt       *profile.Runtime
 	platform ocispecs.Platform
-	opts     helper.CheckOptions
+	opts     helperapi.CheckOptions
 }
 
 // checkTarget resolves --profile, --platform and the overrides the way
@@ -181,7 +182,7 @@ func checkTarget(prof, plat, glibc, layout, runtimeImage, runtimeRoot string) (*
 		return nil, fmt.Errorf("%s %s does not run on %s (platforms: %s)", rt.Profile, rt.Name, platforms.Format(p), strings.Join(rt.Platforms, ", "))
 	}
 	ldPath := rt.LibraryPath()
-	return &checkConfig{rt: rt, platform: p, opts: helper.CheckOptions{
+	return &checkConfig{rt: rt, platform: p, opts: helperapi.CheckOptions{
 		Machine:      machine,
 		MountPoint:   rt.MountPoint,
 		LibraryPath:  ldPath,
@@ -189,7 +190,7 @@ func checkTarget(prof, plat, glibc, layout, runtimeImage, runtimeRoot string) (*
 		Absent:       rt.Absent,
 		GlibcCeiling: rt.Glibc,
 		SitePackages: rt.Layout.SitePackages,
-		Mode:         "error",
+		Mode:         helperapi.CheckError,
 	}}, nil
 }
 
