@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -135,7 +136,9 @@ func causeDefinition(def *pb.Definition, failed digest.Digest) (*pb.Definition, 
 		return nil, false
 	}
 	args := exec.Meta.Args
-	if len(args) < 2 || args[0] != helperapi.Binary || args[1] != "helper" {
+	// The helper is at helperapi.Binary in its own steps, and mounted
+	// under another directory where it runs in a platform image (BYTECODE).
+	if len(args) < 2 || path.Base(args[0]) != path.Base(helperapi.Binary) || args[1] != "helper" {
 		return nil, false
 	}
 	output := int64(0)

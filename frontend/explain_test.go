@@ -46,11 +46,19 @@ func (f *causeDaemon) Solve(_ context.Context, req client.SolveRequest) (*client
 }
 
 func TestExplainStepReadsTheHelpersCause(t *testing.T) {
+	// The helper's own steps, and BYTECODE's, which mounts it in the
+	// build image.
+	for _, bin := range []string{helperapi.Binary, "/geolayer-helper" + helperapi.Binary} {
+		explainHelperCause(t, bin)
+	}
+}
+
+func explainHelperCause(t *testing.T, bin string) {
 	src := []byte("TARGET aws-lambda python3.13\nREQUIRE glf-evil==1.0.0\n")
 	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
 	loc := []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}
 	run := llb.Image("example.com/helper").Run(
-		llb.Args(helperapi.Argv(helperapi.Binary, helperapi.Install{Wheel: "/in/x.whl", Root: "/out", SitePackages: ".", Meta: "/meta/x.json"})),
+		llb.Args(helperapi.Argv(bin, helperapi.Install{Wheel: "/in/x.whl", Root: "/out", SitePackages: ".", Meta: "/meta/x.json"})),
 		llb.WithCustomName("[linux/amd64] install glf-evil 1.0.0"),
 		sm.Location(loc),
 	)
