@@ -38,11 +38,11 @@ func outlineOf(spec *instructions.Spec, loadErr error, src *dockerui.Source) (*o
 	return o, nil
 }
 
-// targetList answers `--call targets`.
+// targetList answers `--call targets` from the route table.
 func targetList(src *dockerui.Source) (*targets.List, error) {
 	l := &targets.List{}
-	for i, t := range Targets {
-		l.Targets = append(l.Targets, targets.Target{Name: t.Name, Description: t.Description, Default: i == 0})
+	for i, r := range routes {
+		l.Targets = append(l.Targets, targets.Target{Name: r.name, Description: r.description, Default: i == 0})
 	}
 	if src != nil {
 		l.Sources = [][]byte{src.Data}
