@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 )
 
@@ -64,6 +65,42 @@ func TestTargetsSubrequestListsTheTable(t *testing.T) {
 	for i, tg := range l.Targets {
 		if tg.Name != routes[i].name || tg.Description != routes[i].description || tg.Default != (i == 0) {
 			t.Errorf("target %d: %+v, want %s (%s), default %v", i, tg, routes[i].name, routes[i].description, i == 0)
+		}
+	}
+}
+
+// `--call outline` describes the route --target names (the default
+// without one), from the table; an unknown target is the build's error.
+func TestOutlineDescribesTheRoute(t *testing.T) {
+	for _, target := range []string{"", "image", "lock", "bogus"} {
+		opts := map[string]string{"requestid": outline.SubrequestsOutlineDefinition.Name, "filename": "Geolayerfile"}
+		if target != "" {
+			opts["target"] = target
+		}
+		f := &fakeDaemon{
+			opts:  opts,
+			files: map[string]string{"Geolayerfile": "# Python minor version\nARG PYTHON=3.13\nTARGET aws-lambda python${PYTHON}\nREQUIRE glf-pure==1.0.0\n"},
+		}
+		res, err := Build(context.Background(), f)
+		if target == "bogus" {
+			if err == nil || !strings.Contains(err.Error(), `unknown target "bogus": this frontend builds zip, dir, image, report, lock`) {
+				t.Errorf("outline of an unknown target: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("target %q: %v", target, err)
+		}
+		var o outline.Outline
+		if err := json.Unmarshal(res.Metadata["result.json"], &o); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := lookupRoute(target)
+		if o.Name != want.name || o.Description != want.description {
+			t.Errorf("target %q: outline %q (%q), want %q (%q)", target, o.Name, o.Description, want.name, want.description)
+		}
+		if len(o.Args) != 1 || o.Args[0].Name != "PYTHON" || o.Args[0].Value != "3.13" || o.Args[0].Description != "Python minor version" {
+			t.Errorf("target %q: outline args %+v", target, o.Args)
 		}
 	}
 }
