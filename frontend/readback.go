@@ -22,14 +22,15 @@ import (
 const maxReportBytes = 64 << 20
 
 // layerReport solves the layer's report.json on its own and reads it, for
-// the image's config (safeDataEnv says why it needs the built layer). The
-// layer's result depends on the step that read it, so that an exported
-// cache holds it.
+// the image's config (safeDataEnv says why it needs the built layer); it
+// runs inside export, which explains a failed download. The layer's
+// result depends on the step that read it, so that an exported cache
+// holds it.
 func (p *platformBuild) layerReport(ctx context.Context) (*report.Report, error) {
 	rs := reportOnly(p.layer.Archive)
 	rep, err := readReport(ctx, p.c, p.bc, rs)
 	if err != nil {
-		return nil, p.explainDownload(ctx, err)
+		return nil, err
 	}
 	p.gen.Require(p.layer, rs, "report.json")
 	return rep, nil

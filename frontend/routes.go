@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/geolayer/geolayer/pkg/report"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -61,7 +62,7 @@ func zipRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, err
 	if err := p.layerSteps(ctx, false); err != nil {
 		return nil, err
 	}
-	res, err := p.export(ctx, p.layer.Archive, &dockerspec.DockerOCIImage{})
+	res, err := p.export(ctx, exports(p.layer.Archive))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func dirRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, err
 	if err := p.layerSteps(ctx, false); err != nil {
 		return nil, err
 	}
-	res, err := p.export(ctx, p.layer.Tree, &dockerspec.DockerOCIImage{})
+	res, err := p.export(ctx, exports(p.layer.Tree))
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func reportRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, 
 	if err := p.layerSteps(ctx, false); err != nil {
 		return nil, err
 	}
-	res, err := p.export(ctx, reportFiles(p.layer.Archive, p.layer.HTML, platforms.Format(p.plat)), &dockerspec.DockerOCIImage{})
+	res, err := p.export(ctx, exports(reportFiles(p.layer.Archive, p.layer.HTML, platforms.Format(p.plat))))
 	if err != nil {
 		return nil, err
 	}
@@ -112,12 +113,17 @@ func imageRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, e
 	if err != nil {
 		return nil, err
 	}
-	rep, err := p.layerReport(ctx)
-	if err != nil {
-		return nil, err
-	}
-	img := imageConfig(base, p.plat, p.pl.runtime.Env, mergeEnv(safeDataEnv(rep, p.pl), p.pl.base.UserEnv))
-	res, err := p.export(ctx, p.gen.ImageState(p.layer), img)
+	var rep *report.Report
+	res, err := p.export(ctx, func(ctx context.Context) (llb.State, *dockerspec.DockerOCIImage, error) {
+		// The config needs the layer's report before the result.
+		r, err := p.layerReport(ctx)
+		if err != nil {
+			return llb.State{}, nil, err
+		}
+		rep = r
+		img := imageConfig(base, p.plat, p.pl.runtime.Env, mergeEnv(safeDataEnv(rep, p.pl), p.pl.base.UserEnv))
+		return p.gen.ImageState(p.layer), img, nil
+	})
 	if err != nil {
 		return nil, err
 	}

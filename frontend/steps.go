@@ -11,9 +11,10 @@ package frontend
 //	          static check, vendoring and the image target use, pinned
 //	generate  the layer's LLB (llbgen) and its gate: TESTs, a notice of
 //	          the skipped ones, the steps solved on their own
-//	export    what the route exports of the layer, behind the gate, solved:
-//	          the one final solve of every layer route, where a failed
-//	          download is explained (explainfetch.go)
+//	export    what the route exports of the layer, behind the gate, solved
+//	          (the image route reads the layer's report first, inside
+//	          it): the one place a layer route solves the layer's steps,
+//	          where a failed download is explained (explainfetch.go)
 //	finish    what the result says: report warnings, the SBOM attestation
 //
 // The lock route stops after choose.
@@ -174,16 +175,33 @@ func (p *platformBuild) layerSteps(ctx context.Context, forImage bool) error {
 	return nil
 }
 
-// export solves st, what the route exports of the layer, behind the
-// layer's gate, with img as the result's image config. It is the final
-// solve of every layer route: the layer's steps run here, and a download
-// that fails is named by package and URL.
-func (p *platformBuild) export(ctx context.Context, st llb.State, img *dockerspec.DockerOCIImage) (*dockerui.BuildResult, error) {
+// output is what a route exports of its layer: the state and the
+// result's image config. It runs inside export, so that what it solves
+// of the layer's steps (the image route's report) is part of the same
+// final solve.
+type output func(ctx context.Context) (llb.State, *dockerspec.DockerOCIImage, error)
+
+// export solves what out gives, behind the layer's gate. It is the one
+// place where a layer route solves the layer's steps: they run here, and
+// a download that fails is named by package and URL.
+func (p *platformBuild) export(ctx context.Context, out output) (*dockerui.BuildResult, error) {
+	st, img, err := out(ctx)
+	if err != nil {
+		return nil, p.explainDownload(ctx, err)
+	}
 	res, err := solveResult(ctx, p.c, p.bc, p.gen.Gated(p.layer, st), p.plat, img)
 	if err != nil {
 		return nil, p.explainDownload(ctx, err)
 	}
 	return res, nil
+}
+
+// exports is the output of a route whose result is st with an empty
+// image config.
+func exports(st llb.State) output {
+	return func(context.Context) (llb.State, *dockerspec.DockerOCIImage, error) {
+		return st, &dockerspec.DockerOCIImage{}, nil
+	}
 }
 
 // finish raises what the layer's report says users must see as build
