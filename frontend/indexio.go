@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/geolayer/geolayer/pkg/simpleindex"
@@ -18,6 +19,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/pkg/errors"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/sync/errgroup"
 )
 
 // Index I/O: every page goes through BuildKit's HTTP source (llb.HTTP), so
@@ -263,4 +265,65 @@ func httpSettings(args map[string]string) (time.Duration, int64, error) {
 		limit = n
 	}
 	return timeout, limit, nil
+}
+
+// pageKey identifies an index page.
+type pageKey struct{ index, project string }
+
+// fetchIndexPages reads every project's index page (through BuildKit's
+// HTTP source: pf), once for all platforms, in parallel, each bounded in
+// time and size. A project the index does not have (HTTP 404/410) gets an
+// empty page; any other failure is an error naming the URL and the INDEX.
+func fetchIndexPages(ctx context.Context, pf pageFetcher, pl *plan, reqs []*requirement) (map[pageKey]*simpleindex.Project, error) {
+	indexes := append([]string{pl.index}, pl.extraIndexes...)
+	var keys []pageKey
+	seen := map[pageKey]bool{}
+	for _, r := range reqs {
+		if r.lock != nil {
+			continue
+		}
+		for _, ix := range indexes {
+			k := pageKey{ix, r.Name}
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	var mu sync.Mutex
+	pages := map[pageKey]*simpleindex.Project{}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(8)
+	for _, k := range keys {
+		eg.Go(func() error {
+			u := simpleindex.ProjectURL(k.index, k.project)
+			secret := pl.secretFor(u)
+			fctx, cancel := context.WithTimeout(ctx, pl.httpTimeout)
+			body, err := pf.fetch(fctx, u, secret, pl.pageLimit, pl.base.NoCache)
+			cancel()
+			if err != nil {
+				if oc, _ := classify(err); oc == outcomeAbsent {
+					mu.Lock()
+					pages[k] = &simpleindex.Project{Name: k.project}
+					mu.Unlock()
+					return nil
+				}
+				// A new error, not a wrapper: the gateway sends the innermost
+				// gRPC status to the client, which would drop a wrapper.
+				return located(errors.New(explainStatus("fetching index page", redactURL(u), secret, err, pl.httpTimeout)), pl.indexLocation(k.index))
+			}
+			p, err := decodePage(body, u)
+			if err != nil {
+				return located(errors.Errorf("reading index page %s: %v", redactURL(u), err), pl.indexLocation(k.index))
+			}
+			mu.Lock()
+			pages[k] = p
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return pages, nil
 }

@@ -142,9 +142,9 @@ type gatewayImages struct {
 	gen     *llbgen.Gen
 	noCache bool
 	// solved are the steps solved on their own to read their output (the
-	// probes here; build.go adds pip's resolution): the layer's result
-	// must depend on them (llbgen.Require) for an exported cache to hold
-	// them.
+	// probes here; the resolve step adds pip's resolution): the layer's
+	// result must depend on them (llbgen.Require) for an exported cache
+	// to hold them.
 	solved []solvedStep
 }
 

@@ -47,7 +47,7 @@ func handleSubrequests(ctx context.Context, c client.Client, bc *dockerui.Client
 		return res, err == nil, err
 	}
 	return bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		Outline:     func(ctx context.Context) (*outline.Outline, error) { return outlineOf(spec, loadErr, src) },
+		Outline:     func(ctx context.Context) (*outline.Outline, error) { return outlineOf(spec, loadErr, src, bc.Target) },
 		ListTargets: func(ctx context.Context) (*targets.List, error) { return targetList(src) },
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
 			return checkGeolayerfile(ctx, c, bc, src, time.Now()), nil

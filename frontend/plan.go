@@ -3,8 +3,8 @@ package frontend
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,9 +12,7 @@ import (
 	"github.com/geolayer/geolayer/frontend/instructions"
 	"github.com/geolayer/geolayer/frontend/parser"
 	"github.com/geolayer/geolayer/frontend/profile"
-	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/llbgen"
-	"github.com/geolayer/geolayer/pkg/prune"
 	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/geolayer/geolayer/pkg/wheel"
 	"github.com/moby/buildkit/solver/pb"
@@ -26,15 +24,20 @@ import (
 // build arg name one.
 const DefaultIndex = "https://pypi.org/simple/"
 
-// plan is the validated build: everything LLB generation needs, with the
-// Geolayerfile locations kept for errors.
+// plan is the validated build, with the Geolayerfile locations kept for
+// errors. What LLB generation needs is base, the llbgen input itself,
+// filled once by newPlan; target gives it for one platform. The other
+// fields are what the frontend itself reads before generation:
+// requirements, indexes, TESTs, BUILD.
 type plan struct {
-	spec          *instructions.Spec
-	runtime       *profile.Runtime
-	Platforms     []ocispecs.Platform
-	buildPlatform ocispecs.Platform
-	index         string
-	extraIndexes  []string
+	spec      *instructions.Spec
+	runtime   *profile.Runtime
+	Platforms []ocispecs.Platform
+	// base is every platform's llbgen input: target(p) copies it and sets
+	// what differs per platform; the build steps add the pinned images.
+	base         llbgen.Target
+	index        string
+	extraIndexes []string
 	// indexSecrets maps an index URL to the BuildKit secret holding its
 	// HTTP Authorization header value (INDEX --secret).
 	indexSecrets map[string]string
@@ -48,13 +51,6 @@ type plan struct {
 	inline    []pyreq.Requirement
 	inlineLoc map[int][]parser.Range
 	tests     []llbgen.Test
-	env       map[string]string
-	epoch     int64
-	stripMode helperapi.StripMode
-	prune     *prune.Options // nil for none
-	budget    profile.Limits // BUDGET, defaulting to the profile's limits
-	budgetLoc []parser.Range
-	noCache   bool // --no-cache: every step re-runs
 	// httpTimeout and pageLimit bound each index page fetch (build args
 	// GEOLAYER_HTTP_TIMEOUT, GEOLAYER_INDEX_PAGE_LIMIT).
 	httpTimeout time.Duration
@@ -66,18 +62,13 @@ type plan struct {
 	// attestation-identities on their hashes alone (build arg
 	// GEOLAYER_PYLOCK_ATTESTATIONS=unverified).
 	lockAttestationsUnverified bool
-	checkMode                  helperapi.CheckMode
-	bytecode                   *llbgen.Bytecode
-	licenses                   bool            // PRUNE --collect-licenses
 	builds                     map[string]bool // BUILD <package>: compiled from the sdist; true: --no-build-isolation
 	buildAuto                  bool            // BUILD --auto: sdists where no wheel fits
 	// autoNoIsolation: BUILD --auto --no-build-isolation
 	autoNoIsolation bool
-	runs            []llbgen.Run // RUN, in file order
 	// buildLocs are where BUILD names each package; autoLoc is BUILD --auto.
 	buildLocs map[string][]*pb.Range
 	autoLoc   []*pb.Range
-	checkLoc  []parser.Range
 	// warnings found while planning (yanked pins, ...), emitted once each
 	// through BuildKit's warning channel at their Geolayerfile location.
 	warnMu   sync.Mutex
@@ -116,13 +107,84 @@ type requireFile struct {
 	kind requireFileKind
 }
 
+// target is the llbgen input for platform p: base with the platform and
+// the static check's view of it. The maps and slices it shares with base
+// are only read.
 func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
-	rt := pl.runtime
+	t := pl.base
+	t.Platform = p
+	t.CheckConfig = pl.checkConfig(p)
+	return &t
+}
+
+// newPlan validates a loaded Geolayerfile against the profile table and the
+// build's options. The checks run in a fixed order, so a file with several
+// problems is refused for the same one every time.
+func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buildArgs map[string]string) (*plan, error) {
+	rt, err := targetRuntime(spec)
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{spec: spec, runtime: rt, inlineLoc: map[int][]parser.Range{}}
+	if pl.Platforms, err = platformsFor(spec, rt, requested, build); err != nil {
+		return nil, err
+	}
+	epoch, err := parseEpoch(buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	if pl.httpTimeout, pl.pageLimit, err = httpSettings(buildArgs); err != nil {
+		return nil, err
+	}
+	if pl.downloadTimeout, err = downloadTimeout(buildArgs); err != nil {
+		return nil, err
+	}
+	if pl.lockAttestationsUnverified, err = lockAttestations(buildArgs); err != nil {
+		return nil, err
+	}
+	if err := pl.addIndexes(spec, buildArgs); err != nil {
+		return nil, err
+	}
+	if err := pl.addRequires(spec); err != nil {
+		return nil, err
+	}
+	if pl.tests, err = planTests(spec, buildArgs); err != nil {
+		return nil, err
+	}
+	bytecode, err := planBytecode(spec, rt)
+	if err != nil {
+		return nil, err
+	}
+	checkMode, err := checkMode(spec)
+	if err != nil {
+		return nil, err
+	}
+	strip, err := stripMode(spec)
+	if err != nil {
+		return nil, err
+	}
+	prune, err := pruneOptions(spec, spec.Bytecode != nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := pl.addBuilds(spec); err != nil {
+		return nil, err
+	}
+	runs, err := planRuns(spec)
+	if err != nil {
+		return nil, err
+	}
+
+	tc := spec.Target
+	env := userEnv(spec)
+	budget, budgetLoc := planBudget(spec, rt)
+	checkLoc := tc.Location()
+	if spec.Check != nil {
+		checkLoc = spec.Check.Location()
+	}
 	l := rt.Layout
-	return &llbgen.Target{
-		NoCache:       pl.noCache,
-		Platform:      p,
-		BuildPlatform: pl.buildPlatform,
+	pl.base = llbgen.Target{
+		BuildPlatform: build[0],
 		Layout: llbgen.Layout{
 			SitePackages: l.SitePackages,
 			Scripts:      l.Bin,
@@ -131,49 +193,59 @@ func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
 			MountPoint:   rt.MountPoint,
 			Lib:          l.Lib,
 		},
-		Runs:            pl.runs,
+		Runs:            runs,
 		Interpreter:     "/usr/bin/env python3",
 		RuntimeImage:    rt.RuntimeImage,
-		Env:             testEnv(rt.Env, pl.env),
+		Env:             testEnv(rt.Env, env),
 		SysPath:         sysPath(rt),
 		SiteDir:         path.Join(rt.MountPoint, l.SitePackages),
-		StripMode:       pl.stripMode,
-		Prune:           pl.prune,
-		CheckMode:       pl.checkMode,
-		Bytecode:        pl.bytecode,
-		CollectLicenses: pl.licenses,
-		CheckConfig:     pl.checkConfig(p),
-		CheckLocation:   toPBRanges(pl.checkLoc),
+		StripMode:       strip,
+		Prune:           prune,
+		CheckMode:       checkMode,
+		Bytecode:        bytecode,
+		CollectLicenses: collectLicenses(spec),
+		CheckLocation:   toPBRanges(checkLoc),
 		// Lambda unpacks layer symlinks as symlinks; the other platforms'
 		// upload paths are not documented to, so they get plain copies.
 		Dedup:          rt.Profile == "aws-lambda",
-		BudgetLocation: toPBRanges(pl.budgetLoc),
-		Epoch:          pl.epoch,
-		ProfileName:    pl.spec.Target.Profile.Value,
+		BudgetLocation: toPBRanges(budgetLoc),
+		Epoch:          epoch,
+		ProfileName:    tc.Profile.Value,
 		RuntimeName:    rt.Name,
 		Glibc:          rt.Glibc,
-		LimitUnzipped:  pl.budget.Unzipped,
-		LimitZipped:    pl.budget.Zipped,
-		DirectUpload:   pl.runtime.Limits.DirectUpload,
+		LimitUnzipped:  budget.Unzipped,
+		LimitZipped:    budget.Zipped,
+		DirectUpload:   rt.Limits.DirectUpload,
 
 		PlatformLimitUnzipped: rt.Limits.Unzipped,
 		PlatformLimitZipped:   rt.Limits.Zipped,
 		PlatformLibraryPath:   rt.Env["LD_LIBRARY_PATH"],
-		UserEnv:               pl.env,
+		UserEnv:               env,
 	}
+	return pl, nil
 }
 
-func wheelTarget(rt *profile.Runtime, p ocispecs.Platform) wheel.Target {
-	return wheel.Target{PythonVersion: rt.PythonVersion, Arch: wheel.PlatformArch(p.Architecture), Glibc: rt.Glibc}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// targetRuntime is TARGET's profile runtime with its overrides applied,
+// validated; errors point at TARGET.
+func targetRuntime(spec *instructions.Spec) (*profile.Runtime, error) {
+	if spec.Target == nil {
+		return nil, errors.New("missing TARGET: say what the layer is for, e.g. `TARGET aws-lambda python3.13`")
 	}
-	sort.Strings(keys)
-	return keys
+	tc := spec.Target
+	rt, err := profile.Lookup(tc.Profile.Value, tc.Runtime.Value)
+	if err != nil {
+		return nil, located(err, tc.Location())
+	}
+	if tc.RuntimeImage.IsSet() || tc.BuildImage.IsSet() || tc.Glibc.IsSet() || tc.Layout.IsSet() {
+		rt, err = rt.ApplyOverrides(tc.RuntimeImage.Value, tc.BuildImage.Value, tc.Glibc.Value, tc.Layout.Value)
+		if err != nil {
+			return nil, located(err, tc.Location())
+		}
+	}
+	if err := rt.Validate(); err != nil {
+		return nil, located(err, tc.Location())
+	}
+	return rt, nil
 }
 
 // platformsFor picks the platforms: --platform wins, then PLATFORM, then the
@@ -221,6 +293,199 @@ func parseEpoch(args map[string]string) (int64, error) {
 		return 0, errors.Errorf("SOURCE_DATE_EPOCH must be a non-negative integer, got %q", v)
 	}
 	return n, nil
+}
+
+// lockAttestations reads the build arg GEOLAYER_PYLOCK_ATTESTATIONS.
+func lockAttestations(args map[string]string) (bool, error) {
+	switch v := args[argLockAttestations]; v {
+	case "":
+		return false, nil
+	case "unverified":
+		return true, nil
+	default:
+		return false, errors.Errorf("build arg %s=%q: the only value is \"unverified\"", argLockAttestations, v)
+	}
+}
+
+// addIndexes sets the primary index (INDEX, else the GEOLAYER_INDEX_URL
+// build arg, else DefaultIndex), the extra ones and their secrets.
+func (pl *plan) addIndexes(spec *instructions.Spec, buildArgs map[string]string) error {
+	pl.index = DefaultIndex
+	if v := buildArgs["GEOLAYER_INDEX_URL"]; v != "" {
+		if problem := instructions.CheckIndexURL(v); problem != "" {
+			return errors.Errorf("invalid build arg GEOLAYER_INDEX_URL: %s", problem)
+		}
+		pl.index = v
+	}
+	primarySet := false
+	for _, ix := range spec.Indexes {
+		if ix.Secret.IsSet() {
+			pl.addIndexSecret(ix.URL.Value, ix.Secret.Value)
+		}
+		if ix.Extra {
+			pl.extraIndexes = append(pl.extraIndexes, ix.URL.Value)
+			continue
+		}
+		if primarySet {
+			return located(errors.New("more than one primary INDEX: mark additional indexes with --extra"), ix.Location())
+		}
+		primarySet = true
+		// The build arg replaces the default index, not one the file names.
+		if buildArgs["GEOLAYER_INDEX_URL"] == "" {
+			pl.index = ix.URL.Value
+		}
+	}
+	if !strings.HasSuffix(pl.index, "/") {
+		pl.index += "/"
+	}
+	return nil
+}
+
+// addRequires parses the inline REQUIRE specs and lists the requirements
+// and lock files to read (loadRequirements reads them).
+func (pl *plan) addRequires(spec *instructions.Spec) error {
+	for _, rc := range spec.Requires {
+		switch rc.Kind {
+		case instructions.RequireSpecs:
+			for _, v := range rc.Requirements {
+				r, err := pyreq.ParseRequirement(v.Value)
+				if err != nil {
+					return located(err, v.Location)
+				}
+				pl.inlineLoc[len(pl.inline)] = v.Location
+				pl.inline = append(pl.inline, r)
+			}
+		case instructions.RequireFile:
+			pl.requireFiles = append(pl.requireFiles, requireFile{path: rc.File.Value, loc: rc.File.Location, kind: kindRequirements})
+		case instructions.RequireLock:
+			pl.requireFiles = append(pl.requireFiles, requireFile{path: rc.File.Value, loc: rc.File.Location, kind: kindLock})
+		}
+	}
+	if len(spec.Requires) == 0 {
+		return errors.New("nothing to install: add a REQUIRE instruction")
+	}
+	return nil
+}
+
+// planTests are the TESTs, each with the watchdog's timeout (build arg
+// GEOLAYER_TEST_TIMEOUT).
+func planTests(spec *instructions.Spec, buildArgs map[string]string) ([]llbgen.Test, error) {
+	testTimeout := llbgen.DefaultTestTimeout
+	if v := buildArgs["GEOLAYER_TEST_TIMEOUT"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, errors.Errorf("invalid build arg GEOLAYER_TEST_TIMEOUT=%q: want a positive number of seconds", v)
+		}
+		testTimeout = time.Duration(n) * time.Second
+	}
+	var tests []llbgen.Test
+	for _, tc := range spec.Tests {
+		tests = append(tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required, ProfileImports: tc.ProfileImports, Timeout: testTimeout})
+	}
+	return tests, nil
+}
+
+// planBytecode is BYTECODE (nil: off); it needs the target's CPython in the
+// build image.
+func planBytecode(spec *instructions.Spec, rt *profile.Runtime) (*llbgen.Bytecode, error) {
+	b := spec.Bytecode
+	if b == nil {
+		return nil, nil
+	}
+	if rt.BuildPython == "" {
+		return nil, located(errors.Errorf("BYTECODE needs the target's CPython, and the %s build image %s has none (the buildpacks install Python at build time): name one with TARGET ... --build-image=<image with CPython %s>", rt.Profile, rt.BuildImage, rt.PythonVersion), b.Location())
+	}
+	return &llbgen.Bytecode{Optimize: b.Optimize, Sourceless: b.Sourceless}, nil
+}
+
+// addBuilds records BUILD: the packages compiled from their sdists, with or
+// without build isolation, and where each is asked for.
+func (pl *plan) addBuilds(spec *instructions.Spec) error {
+	for _, b := range spec.Builds {
+		if b.SharedLibs {
+			return located(errors.New("BUILD --shared-libs is not needed: the libraries compiled packages need from the build stage are always vendored once, into the layer's library folder that every package shares (drop the flag)"), b.Location())
+		}
+		if b.Auto {
+			pl.buildAuto = true
+			pl.autoNoIsolation = pl.autoNoIsolation || b.NoBuildIsolation
+			if pl.autoLoc == nil {
+				pl.autoLoc = toPBRanges(b.Location())
+			}
+		}
+		for _, v := range b.Packages {
+			if pl.builds == nil {
+				pl.builds = map[string]bool{}
+			}
+			// the value: compile without build isolation
+			pl.builds[wheel.NormalizeName(v.Value)] = b.NoBuildIsolation
+			if pl.buildLocs == nil {
+				pl.buildLocs = map[string][]*pb.Range{}
+			}
+			pl.buildLocs[wheel.NormalizeName(v.Value)] = toPBRanges(v.Location)
+		}
+	}
+	return nil
+}
+
+// planRuns are the RUN instructions, in file order; RUN only prepares the
+// build stage for BUILD.
+func planRuns(spec *instructions.Spec) ([]llbgen.Run, error) {
+	var runs []llbgen.Run
+	for _, r := range spec.Runs {
+		if len(spec.Builds) == 0 {
+			return nil, located(errors.New("RUN prepares the build stage for BUILD, and nothing is built: add BUILD <package> (or remove RUN)"), r.Location())
+		}
+		run := llbgen.Run{Command: r.Command, Location: toPBRanges(r.Location())}
+		for _, m := range r.Mounts {
+			run.Mounts = append(run.Mounts, llbgen.RunMount{
+				Type: string(m.Type), Target: m.Target, ID: m.ID, Sharing: m.Sharing, ReadOnly: m.ReadOnly,
+				Env: m.Env, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, Size: m.Size,
+			})
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// userEnv is the Geolayerfile's ENV (never nil).
+func userEnv(spec *instructions.Spec) map[string]string {
+	env := map[string]string{}
+	for _, ec := range spec.Env {
+		for _, kv := range ec.Env {
+			env[kv.Key] = kv.Value
+		}
+	}
+	return env
+}
+
+// collectLicenses: any PRUNE --collect-licenses.
+func collectLicenses(spec *instructions.Spec) bool {
+	for _, pc := range spec.Prunes {
+		if pc.CollectLicenses {
+			return true
+		}
+	}
+	return false
+}
+
+// planBudget is BUDGET over the profile's limits, and where the budget
+// comes from (BUDGET, or TARGET for the profile's limits).
+func planBudget(spec *instructions.Spec, rt *profile.Runtime) (profile.Limits, []parser.Range) {
+	budget, loc := rt.Limits, spec.Target.Location()
+	if b := spec.Budget; b != nil {
+		loc = b.Location()
+		if b.Unzipped != nil {
+			budget.Unzipped = b.Unzipped.Bytes
+		}
+		if b.Zipped != nil {
+			budget.Zipped = b.Zipped.Bytes
+		}
+	}
+	return budget, loc
+}
+
+func wheelTarget(rt *profile.Runtime, p ocispecs.Platform) wheel.Target {
+	return wheel.Target{PythonVersion: rt.PythonVersion, Arch: wheel.PlatformArch(p.Architecture), Glibc: rt.Glibc}
 }
 
 // sysPath is the head of sys.path in TEST: the profile's documented order

@@ -116,7 +116,7 @@ func BenchmarkPlanning60Packages(b *testing.B) {
 func BenchmarkParse60IndexPages(b *testing.B) {
 	_, _, pages := planInputs(b)
 	var raw [][]byte
-	for k, p := range pages {
+	for _, p := range pages {
 		var buf bytes.Buffer
 		buf.WriteString("<html><body>\n")
 		for _, f := range p.Files {
@@ -124,7 +124,6 @@ func BenchmarkParse60IndexPages(b *testing.B) {
 		}
 		buf.WriteString("</body></html>\n")
 		raw = append(raw, buf.Bytes())
-		_ = k
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -66,15 +66,15 @@ func TestPlanBuildAndRun(t *testing.T) {
 	if l := buildLocation(pl, "other"); len(l) == 0 || l[0].Start.Line != 7 {
 		t.Errorf("--auto location %v", l)
 	}
-	if len(pl.runs) != 2 || pl.runs[0].Command != "apt-get install -y libgdal-dev" || pl.runs[1].Command != "make install" {
-		t.Fatalf("runs %+v", pl.runs)
+	if len(pl.base.Runs) != 2 || pl.base.Runs[0].Command != "apt-get install -y libgdal-dev" || pl.base.Runs[1].Command != "make install" {
+		t.Fatalf("runs %+v", pl.base.Runs)
 	}
-	m := pl.runs[0].Mounts
+	m := pl.base.Runs[0].Mounts
 	if len(m) != 2 || m[0].Type != "cache" || m[0].Target != "/var/cache/apt" || m[1].Type != "secret" || m[1].ID != "tok" || m[1].Env != "TOKEN" {
 		t.Errorf("mounts %+v", m)
 	}
-	if len(pl.runs[0].Location) == 0 || pl.runs[0].Location[0].Start.Line != 3 {
-		t.Errorf("RUN location %v", pl.runs[0].Location)
+	if len(pl.base.Runs[0].Location) == 0 || pl.base.Runs[0].Location[0].Start.Line != 3 {
+		t.Errorf("RUN location %v", pl.base.Runs[0].Location)
 	}
 	tg := pl.target(ocispecs.Platform{OS: "linux", Architecture: "arm64"})
 	if len(tg.Runs) != 2 || tg.Layout.Lib != "lib" {

@@ -21,6 +21,32 @@ import (
 // maxIncludeDepth bounds `-r` chains in requirements files.
 const maxIncludeDepth = 8
 
+// requirement is one pinned requirement from any source, with where it was
+// written so errors point at it.
+type requirement struct {
+	pyreq.Requirement
+	version string   // the pinned version
+	sha256  []string // acceptable sha256 digests (hex), empty when unhashed
+	loc     []dfparser.Range
+	source  string // "Geolayerfile", "requirements.txt:12"
+	lock    []lockWheel
+	// fromLock is the pylock.toml the entry came from and lockIndex its
+	// index in Packages: which entries apply is decided per target by
+	// the spec's selection (pyreq.Lock.SelectIndexes), not by r.Marker.
+	fromLock  *pyreq.Lock
+	lockIndex int
+}
+
+type lockWheel struct {
+	filename, url, sha256 string
+}
+
+// lockPath is the lock file an entry came from.
+func (r *requirement) lockPath() string {
+	name, _, _ := strings.Cut(r.source, ":")
+	return name
+}
+
 // loadRequirements gathers every requirement: inline REQUIRE specs, pip
 // requirements files (with their -r includes) and pylock.toml files, all read
 // from the build context. Every requirement must be pinned (==) for now.
@@ -467,6 +493,15 @@ func checkDirectURL(r *requirement) error {
 		return errors.Errorf("%s: %s: VCS requirements are not supported (geolayer installs published wheels by sha256): pin a released version", r.source, r.Raw)
 	case scheme != "http" && scheme != "https":
 		return errors.Errorf("%s: %s: only http and https URLs can be fetched (by their sha256) in a build", r.source, r.Raw)
+	}
+	return nil
+}
+
+func locOf(reqs []*requirement, name string) []dfparser.Range {
+	for _, r := range reqs {
+		if r.Name == name {
+			return r.loc
+		}
 	}
 	return nil
 }

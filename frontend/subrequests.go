@@ -8,13 +8,18 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 )
 
-// outlineOf answers `--call outline`: the ARGs with their values and
-// descriptions.
-func outlineOf(spec *instructions.Spec, loadErr error, src *dockerui.Source) (*outline.Outline, error) {
+// outlineOf answers `--call outline` for the route of --target (target,
+// "" for the default): its name and description from the route table,
+// the ARGs with their values and descriptions, the build secrets.
+func outlineOf(spec *instructions.Spec, loadErr error, src *dockerui.Source, target string) (*outline.Outline, error) {
 	if spec == nil {
 		return nil, loadErr
 	}
-	o := &outline.Outline{Name: "geolayer", Description: "a serverless Python layer"}
+	r, err := lookupRoute(target)
+	if err != nil {
+		return nil, err
+	}
+	o := &outline.Outline{Name: r.name, Description: r.description}
 	srcIdx := int32(0)
 	// One model: the spec's outline (ARGs in order; every build secret,
 	// INDEX --secret and RUN --mount=type=secret, once, required if any
@@ -38,11 +43,11 @@ func outlineOf(spec *instructions.Spec, loadErr error, src *dockerui.Source) (*o
 	return o, nil
 }
 
-// targetList answers `--call targets`.
+// targetList answers `--call targets` from the route table.
 func targetList(src *dockerui.Source) (*targets.List, error) {
 	l := &targets.List{}
-	for i, t := range Targets {
-		l.Targets = append(l.Targets, targets.Target{Name: t.Name, Description: t.Description, Default: i == 0})
+	for i, r := range routes {
+		l.Targets = append(l.Targets, targets.Target{Name: r.name, Description: r.description, Default: i == 0})
 	}
 	if src != nil {
 		l.Sources = [][]byte{src.Data}

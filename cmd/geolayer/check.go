@@ -143,7 +143,7 @@ type checkConfig struct {
 }
 
 // checkTarget resolves --profile, --platform and the overrides the way
-// TARGET does (frontend/spec.go), and builds the check options the way the
+// TARGET does (targetRuntime in frontend/plan.go), and builds the check options the way the
 // frontend does ((*plan).checkConfig in frontend/check.go).
 func checkTarget(prof, plat, glibc, layout, runtimeImage, runtimeRoot string) (*checkConfig, error) {
 	if prof == "" {

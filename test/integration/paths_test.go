@@ -88,6 +88,12 @@ func TestSubrequests(t *testing.T) {
 	if !strings.Contains(o, "PYTHON") || !strings.Contains(o, "3.13") || !strings.Contains(o, "The Python version") {
 		t.Errorf("outline does not list ARG PYTHON with its default and description:\n%s", o)
 	}
+	// The outline names the target --target selects, described from the
+	// frontend's route table.
+	o = buildx(t, dir, false, "-f", "Geolayerfile", "--call", "outline", "--target", "image", ".")
+	if !strings.Contains(o, "image") || !strings.Contains(o, "the runtime image with the layer where the platform mounts it") {
+		t.Errorf("outline of --target image does not name and describe it:\n%s", o)
+	}
 	o = buildx(t, dir, false, "-f", "Geolayerfile", "--call", "targets", ".")
 	for _, tg := range []string{"zip", "dir", "image", "report", "lock"} {
 		if !strings.Contains(o, tg) {
