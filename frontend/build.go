@@ -64,7 +64,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
-	pl.base.NoCache = bc.IsNoCache("")
+	if len(pl.runtimes) > 1 {
+		return nil, located(errors.Errorf("TARGET lists %d runtimes (%s): building one layer for several runtimes is not implemented yet; build one layer per runtime (--call check reads such a Geolayerfile already)", len(pl.runtimes), pl.runtimeNames()), spec.Target.Location())
+	}
+	pl.setNoCache(bc.IsNoCache(""))
 	s, err := readShared(ctx, c, bc, src, pl)
 	if err != nil {
 		return nil, err
