@@ -70,7 +70,7 @@ func TestPlanOneRuntime(t *testing.T) {
 func TestPlanSeveralRuntimesRefused(t *testing.T) {
 	cases := []struct {
 		name, file, want string
-		line            int
+		line             int
 	}{
 		{"gcp has one site-packages", "TARGET gcp-functions python311 python312\nREQUIRE glf-pure==1.0.0\n",
 			"gcp-functions python311 and python312 install into the same site-packages (.)", 1},
