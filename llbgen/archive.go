@@ -7,7 +7,7 @@ import (
 
 // fragment compresses one package's files into its own cached zip fragment.
 func (g *Gen) fragment(t *Target, p *Package) llb.State {
-	run := g.helperExec(t, helperapi.Fragment{Root: "/tree", Package: p.Wheel.Name, Out: "/frag", Epoch: t.Epoch},
+	run := g.helperExec(t, helperapi.Fragment{Root: "/tree", Package: p.Key, Out: "/frag", Epoch: t.Epoch},
 		llb.AddMount("/tree", p.Tree, llb.Readonly),
 		t.name("compress %s %s", p.Wheel.Name, p.Wheel.Version),
 	)
@@ -23,7 +23,8 @@ func (g *Gen) assemble(t *Target, frags, metas llb.State, check *llb.State) (arc
 		Out:           "/out",
 		Platform:      platformString(t.Platform),
 		Profile:       t.ProfileName,
-		Runtime:       t.RuntimeName,
+		Runtime:       t.runtimeName(),
+		Runtimes:      t.runtimes(),
 		LimitUnzipped: t.LimitUnzipped,
 		LimitZipped:   t.LimitZipped,
 		DirectUpload:  t.DirectUpload,
