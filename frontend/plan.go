@@ -131,6 +131,17 @@ func (pl *plan) runtimeTarget(i int, p ocispecs.Platform) *llbgen.Target {
 	return &t
 }
 
+// runtimeFor is the runtime a target is for (by its RuntimeName; the
+// first when none matches, as for a target of the custom profile).
+func (pl *plan) runtimeFor(t *llbgen.Target) *profile.Runtime {
+	for _, rt := range pl.runtimes {
+		if rt.Name == t.RuntimeName {
+			return rt
+		}
+	}
+	return pl.runtime
+}
+
 // runtimeNames lists TARGET's runtimes: "python3.11, python3.13".
 func (pl *plan) runtimeNames() string {
 	names := make([]string, len(pl.runtimes))
@@ -233,6 +244,15 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	}
 	for _, r := range rts {
 		pl.bases = append(pl.bases, runtimeBase(common, spec, r))
+	}
+	if len(rts) > 1 {
+		names := make([]string, len(rts))
+		for i, r := range rts {
+			names[i] = r.Name
+		}
+		for i := range pl.bases {
+			pl.bases[i].LayerRuntimes = names
+		}
 	}
 	pl.base = pl.bases[0]
 	return pl, nil
