@@ -116,6 +116,11 @@ func runAssemble(o *helperapi.Assemble, stdout io.Writer) error {
 			return err
 		}
 	}
+	if len(o.Checks) > 0 {
+		if rep.Check, err = readChecks(o.Checks, o.Runtimes); err != nil {
+			return err
+		}
+	}
 	if err := checkBudget(rep, frags, acct.linked); err != nil {
 		return err
 	}
@@ -297,6 +302,34 @@ func readCheck(p string) (*report.Check, error) {
 		c.Findings = append(c.Findings, report.CheckFinding{Severity: f.Severity.String(), Kind: string(f.Kind), File: f.File, Package: f.Package, Detail: f.Detail, Fix: f.Fix})
 	}
 	return c, nil
+}
+
+// readChecks joins the checks of a layer for several runtimes, in the
+// order of runtimes: the counts add up (a file checked for two runtimes
+// counts twice), each finding names its runtime.
+func readChecks(paths map[string]string, runtimes []string) (*report.Check, error) {
+	out := &report.Check{}
+	for _, rt := range runtimes {
+		p, ok := paths[rt]
+		if !ok {
+			return nil, fmt.Errorf("no check.json for runtime %s", rt)
+		}
+		c, err := readCheck(p)
+		if err != nil {
+			return nil, err
+		}
+		out.Files += c.Files
+		out.Errors += c.Errors
+		out.Warnings += c.Warnings
+		for _, f := range c.Findings {
+			f.Runtime = rt
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	if len(paths) != len(runtimes) {
+		return nil, fmt.Errorf("%d checks for %d runtimes", len(paths), len(runtimes))
+	}
+	return out, nil
 }
 
 // writeHTML renders report.html with a treemap of the layer's files.

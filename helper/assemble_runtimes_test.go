@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/elfcheck"
 	"github.com/geolayer/geolayer/pkg/publish"
 	"github.com/geolayer/geolayer/pkg/report"
 )
@@ -121,5 +122,35 @@ func TestAssembleSeveralRuntimesConflict(t *testing.T) {
 	err := runAssemble(o, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), `"bin/glf"`) || !strings.Contains(err.Error(), "glf@python3.11") || !strings.Contains(err.Error(), "glf@python3.13") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// The checks of a layer for several runtimes join in the report, each
+// finding with its runtime; a runtime without its check is an error.
+func TestReadChecksOfSeveralRuntimes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, r elfcheck.Result) string {
+		p := filepath.Join(dir, name)
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	c11 := write("c11.json", elfcheck.Result{Files: []elfcheck.File{{Path: "a.so"}, {Path: "b.so"}},
+		Findings: []elfcheck.Finding{{Severity: elfcheck.Error, Kind: "glibc", File: "python/lib/python3.11/site-packages/x.so", Detail: "needs GLIBC_2.28"}}})
+	c13 := write("c13.json", elfcheck.Result{Files: []elfcheck.File{{Path: "c.so"}}})
+	c, err := readChecks(map[string]string{"python3.13": c13, "python3.11": c11}, []string{"python3.11", "python3.13"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Files != 3 || c.Errors != 1 || c.Warnings != 0 || len(c.Findings) != 1 || c.Findings[0].Runtime != "python3.11" {
+		t.Errorf("check %+v", c)
+	}
+	if _, err := readChecks(map[string]string{"python3.11": c11}, []string{"python3.11", "python3.13"}); err == nil || !strings.Contains(err.Error(), "python3.13") {
+		t.Errorf("missing check: %v", err)
 	}
 }

@@ -382,11 +382,10 @@ func (g *Gen) BuildRuntimes(parts []RuntimePart) *Layer {
 		check = &l.Checks[0]
 		l.Check = check
 		if t.several() {
-			// TODO(multipy): report.json's check for several runtimes.
-			check = nil
+			check = nil // assemble reads l.Checks
 		}
 	}
-	l.Archive, l.HTML = g.assemble(lt, g.merge(frags, lt.name("collect archive fragments")), g.merge(metas, lt.name("collect package reports")), check)
+	l.Archive, l.HTML = g.assemble(lt, g.merge(frags, lt.name("collect archive fragments")), g.merge(metas, lt.name("collect package reports")), check, l.Checks)
 	return l
 }
 

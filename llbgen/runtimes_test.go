@@ -109,7 +109,8 @@ func TestBuildRuntimes(t *testing.T) {
 		}
 	}
 	if a := assembles[0]; !strings.Contains(a, "[linux/arm64 python3.11+python3.13] assemble layer.zip") ||
-		!strings.Contains(a, "--runtime=python3.11") || !strings.Contains(a, `--runtimes=["python3.11","python3.13"]`) {
+		!strings.Contains(a, "--runtime=python3.11") || !strings.Contains(a, `--runtimes=["python3.11","python3.13"]`) ||
+		!strings.Contains(a, "--checks=python3.11=/checks/python3.11/check.json") || !strings.Contains(a, "--checks=python3.13=/checks/python3.13/check.json") || strings.Contains(a, "--check=") {
 		t.Errorf("assembly %s", a)
 	}
 }

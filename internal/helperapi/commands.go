@@ -127,7 +127,10 @@ type Assemble struct {
 	LibraryPath           string            `flag:"library-path" help:"the platform's LD_LIBRARY_PATH (publish.json)"`
 	Env                   map[string]string `flag:"env" help:"the Geolayerfile's ENV (publish.json)"`
 	Check                 string            `flag:"check" help:"check.json of the static check, for the report (default: none)"`
-	HTML                  string            `flag:"html" help:"where to write report.html (default: not written)"`
+	// Checks are, in a layer for several runtimes, each runtime's
+	// check.json (runtime -> path), instead of Check.
+	Checks map[string]string `flag:"checks" help:"in a layer for several runtimes: RUNTIME=check.json of each runtime's static check (repeatable)"`
+	HTML   string            `flag:"html" help:"where to write report.html (default: not written)"`
 }
 
 // Imports is `geolayer helper imports`: add the import times the TEST

@@ -44,7 +44,7 @@ func full() []Command {
 			LimitUnzipped: 262144000, LimitZipped: 52428800, DirectUpload: 52428800, RuntimeImage: "rt@sha256:" + strings.Repeat("2", 64),
 			Dedup: true, Epoch: 1, PlatformLimitUnzipped: 262144000, PlatformLimitZipped: 52428800, MountPoint: "/opt", LibDir: "lib",
 			LibraryPath: "/var/lang/lib:/opt/lib", Env: map[string]string{"B": "x=y", "A": "", "PROJ_DATA": "/opt/p"},
-			Check: "/check/check.json", HTML: "/html/report.html"},
+			Check: "/check/check.json", Checks: map[string]string{"python3.11": "/checks/python3.11/check.json"}, HTML: "/html/report.html"},
 		Imports{Report: "/in/report.json", HTMLIn: "/htmlin/report.html", Tree: "/layer", SitePackages: "python", Results: "/results",
 			Emulated: true, Out: "/out/report.json", HTML: "/html/report.html"},
 	}

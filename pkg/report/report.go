@@ -251,6 +251,10 @@ type CheckFinding struct {
 	Package  string `json:"package,omitempty"`
 	Detail   string `json:"detail"`
 	Fix      string `json:"fix,omitempty"`
+	// Runtime is set in a layer for several runtimes: the runtime whose
+	// packages and image the finding is about (each runtime's packages are
+	// checked against its own runtime image).
+	Runtime string `json:"runtime,omitempty"`
 }
 
 // Dedup is the deduplication summary of a layer.
