@@ -34,7 +34,7 @@ func TestAssembleSeveralRuntimes(t *testing.T) {
 			site + "glf/core.py":          big,
 			site + "glf/_c." + rt + ".so": "compiled for " + rt,
 		}
-		l.metas[key] = report.Package{Name: "glf", Version: "1.0", Runtime: rt, Files: 4}
+		l.metas[key] = report.Package{Name: "glf", Version: "1.0", Runtime: rt, Files: 4, Wheel: "glf-1.0-py3-none-any.whl", SHA256: strings.Repeat("a", 64)}
 	}
 	dir := t.TempDir()
 	l.write(t, dir, "glf@python3.11", "glf@python3.13")
@@ -92,6 +92,31 @@ func TestAssembleSeveralRuntimes(t *testing.T) {
 	}
 	if rep.Dedup == nil || rep.Dedup.Files != 1 {
 		t.Errorf("dedup %+v", rep.Dedup)
+	}
+	// the SBOM lists both runtimes' copies
+	rawSBOM, err := os.ReadFile(filepath.Join(dir, "out", "sbom.spdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Name     string `json:"name"`
+		Packages []struct {
+			ID   string `json:"SPDXID"`
+			Name string `json:"name"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(rawSBOM, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range doc.Packages {
+		if p.Name == "glf" {
+			ids = append(ids, p.ID)
+		}
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"SPDXRef-Package-pypi-glf-1.0-python3.11", "SPDXRef-Package-pypi-glf-1.0-python3.13"}) || !strings.Contains(doc.Name, "python3.11+python3.13") {
+		t.Errorf("SBOM %q packages %v", doc.Name, ids)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "out", publish.FileName))
 	if err != nil {
