@@ -64,8 +64,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
-	if len(pl.runtimes) > 1 {
-		return nil, located(errors.Errorf("TARGET lists %d runtimes (%s): building one layer for several runtimes is not implemented yet; build one layer per runtime (--call check reads such a Geolayerfile already)", len(pl.runtimes), pl.runtimeNames()), spec.Target.Location())
+	if err := rt.severalRuntimes(pl); err != nil {
+		return nil, err
 	}
 	pl.setNoCache(bc.IsNoCache(""))
 	s, err := readShared(ctx, c, bc, src, pl)

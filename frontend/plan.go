@@ -336,6 +336,22 @@ func multiRuntime(spec *instructions.Spec, rts []*profile.Runtime) error {
 	if rts[0].Profile == profile.CustomProfile {
 		return located(errors.Errorf("the %s profile takes its images from --runtime-image and --build-image, which hold one CPython each: name one runtime in TARGET", profile.CustomProfile), tc.Location())
 	}
+	// What one layer for several runtimes cannot do yet: compile (the
+	// runtimes' build images differ, Amazon Linux 2 for python3.11 and
+	// 2023 for python3.13, and the vendored libraries in the shared
+	// library folder would have to load under every runtime), and measure
+	// the imports of several runtimes in one report.
+	if len(spec.Builds) > 0 {
+		return located(errors.Errorf("BUILD with several runtimes in TARGET is not supported: the runtimes' build images differ and the layer's library folder is shared by every runtime; build one layer per runtime, or use wheels (TARGET lists %d runtimes)", len(rts)), spec.Builds[0].Location())
+	}
+	if len(spec.Runs) > 0 {
+		return located(errors.New("RUN prepares BUILD, which several runtimes in TARGET do not support: build one layer per runtime"), spec.Runs[0].Location())
+	}
+	for _, tc := range spec.Tests {
+		if tc.ProfileImports {
+			return located(errors.New("TEST --profile-imports with several runtimes in TARGET is not supported: the import times are measured for one runtime's report; drop the flag or profile with one runtime"), tc.Location())
+		}
+	}
 	seen := map[string]string{}
 	for _, rt := range rts {
 		if prev, ok := seen[rt.Layout.SitePackages]; ok {

@@ -82,6 +82,12 @@ func TestPlanSeveralRuntimesRefused(t *testing.T) {
 			"--runtime-image names one image, with one CPython, and TARGET lists 2 runtimes", 2},
 		{"one build image for two Pythons", "TARGET aws-lambda python3.11 python3.13 --build-image=example.com/b:1\nREQUIRE glf-pure==1.0.0\n",
 			"--build-image names one image", 1},
+		{"BUILD", "TARGET aws-lambda python3.11 python3.13\nREQUIRE glf-pure==1.0.0\nBUILD glf-pure\n",
+			"BUILD with several runtimes in TARGET is not supported", 3},
+		{"RUN", "TARGET aws-lambda python3.11 python3.13\nREQUIRE glf-pure==1.0.0\nRUN echo\n",
+			"RUN prepares BUILD, which several runtimes", 3},
+		{"TEST --profile-imports", "TARGET aws-lambda python3.11 python3.13\nREQUIRE glf-pure==1.0.0\nTEST import glf_pure\nTEST --profile-imports import glf_pure\n",
+			"TEST --profile-imports with several runtimes", 4},
 		{"unknown second runtime", "TARGET aws-lambda python3.13 \\\n  python3.99\nREQUIRE glf-pure==1.0.0\n",
 			`unknown runtime "python3.99" for profile aws-lambda`, 2},
 	}
