@@ -23,7 +23,9 @@ func TestBuildSeveralRuntimesWithoutDaemon(t *testing.T) {
 		"INDEX https://index.example/simple/\n" +
 		"REQUIRE glf-cext==1.0.0 glf-pure==1.0.0 \"glf-old==1.0.0 ; python_version < '3.12'\"\n" +
 		"TEST import glf_cext, glf_pure\n"
-	cext := func(abi, arch string) string { return "glf_cext-1.0.0-" + abi + "-" + abi + "-manylinux_2_17_" + arch + ".whl" }
+	cext := func(abi, arch string) string {
+		return "glf_cext-1.0.0-" + abi + "-" + abi + "-manylinux_2_17_" + arch + ".whl"
+	}
 	f := &fakeDaemon{
 		opts:  map[string]string{"platform": "linux/amd64,linux/arm64", "filename": "Geolayerfile"},
 		files: map[string]string{"Geolayerfile": geolayerfile},
