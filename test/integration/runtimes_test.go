@@ -25,7 +25,7 @@ import (
 // and publish.json describe the one layer for both runtimes.
 func TestSeveralRuntimesInOneLayer(t *testing.T) {
 	dir := project(t, "TARGET aws-lambda python3.11 python3.13\nPLATFORM linux/amd64 linux/arm64\n"+
-		"REQUIRE glf-pure==1.0.0 glf-cext==1.0.0 affine==2.4.0\nTEST import glf_pure, glf_cext, affine\n", nil)
+		"REQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0 glf-cext==1.0.0 affine==2.4.0\nTEST import glf_pure, glf_cext, affine\n", nil)
 	out := filepath.Join(dir, "out")
 	log := buildx(t, dir, false, "-f", "Geolayerfile", "-o", out, ".")
 	for _, arch := range []string{"amd64", "arm64"} {
