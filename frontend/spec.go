@@ -104,13 +104,15 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		return nil, errors.New("nothing to install: add a REQUIRE instruction")
 	}
 
-	testTimeout := llbgen.DefaultTestTimeout
-	if v := buildArgs["GEOLAYER_TEST_TIMEOUT"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return nil, errors.Errorf("invalid build arg GEOLAYER_TEST_TIMEOUT=%q: want a positive number of seconds", v)
-		}
-		testTimeout = time.Duration(n) * time.Second
+	testTimeout, err := secondsArg(buildArgs, "GEOLAYER_TEST_TIMEOUT", llbgen.DefaultTestTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if pl.runTimeout, err = secondsArg(buildArgs, "GEOLAYER_RUN_TIMEOUT", llbgen.DefaultRunTimeout); err != nil {
+		return nil, err
+	}
+	if pl.buildTimeout, err = secondsArg(buildArgs, "GEOLAYER_BUILD_TIMEOUT", llbgen.DefaultBuildTimeout); err != nil {
+		return nil, err
 	}
 	for _, tc := range spec.Tests {
 		pl.tests = append(pl.tests, llbgen.Test{Code: tc.Source, Location: toPBRanges(tc.Location()), Required: tc.Required, ProfileImports: tc.ProfileImports, Timeout: testTimeout})
@@ -189,4 +191,17 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		pl.runs = append(pl.runs, run)
 	}
 	return pl, nil
+}
+
+// secondsArg is a build arg giving a limit in seconds (def when unset).
+func secondsArg(buildArgs map[string]string, name string, def time.Duration) (time.Duration, error) {
+	v := buildArgs[name]
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, errors.Errorf("invalid build arg %s=%q: want a positive number of seconds", name, v)
+	}
+	return time.Duration(n) * time.Second, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -85,6 +86,10 @@ type Target struct {
 	// Runs are the RUN instructions, run in the build stage before BUILD
 	// compiles.
 	Runs []Run
+	// RunTimeout and BuildTimeout bound each RUN and each BUILD step
+	// (0: DefaultRunTimeout, DefaultBuildTimeout): a step still running
+	// then is killed and fails naming the limit (ExecWatchdog).
+	RunTimeout, BuildTimeout time.Duration
 	// CollectLicenses adds THIRD_PARTY_LICENSES (PRUNE --collect-licenses).
 	CollectLicenses bool
 	// CheckMode is CHECK: "error", "warn" or "off"; CheckConfig is the

@@ -139,7 +139,7 @@ func TestHostileInputs(t *testing.T) {
 	t.Run("requirements", func(t *testing.T) { runHostile(t, requirementsCases(), ix, pub) })
 	t.Run("index", func(t *testing.T) { runHostile(t, indexCases(t, ix, pub), ix, pub) })
 	t.Run("wheels", func(t *testing.T) { runHostile(t, wheelCases(t, ix), ix, pub) })
-	t.Run("run-and-test", func(t *testing.T) { runHostile(t, runTestCases(), ix, pub) })
+	t.Run("run-and-test", func(t *testing.T) { runHostile(t, runTestCases(t, ix), ix, pub) })
 	t.Logf("hostile cases took %s", time.Since(start).Round(time.Second))
 	t.Run("known-good build afterwards", func(t *testing.T) {
 		dir := project(t, lambdaAmd+"REQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\nTEST import glf_pure\n", nil)
