@@ -89,6 +89,12 @@ func newSmallDiskDaemon(t *testing.T, plats []string, noEmulation bool, stateSiz
 	}
 	t.Cleanup(func() {
 		d.kill()
+		if t.Failed() {
+			// What the daemon said is gone with its state: keep its
+			// end in the test's log (a flake is otherwise blind).
+			lg, _ := os.ReadFile(filepath.Join(root, "buildkitd.log"))
+			t.Logf("%s/buildkitd.log (end):\n%s", root, tail(string(lg), 40))
+		}
 		if stateSize != "" {
 			_ = exec.Command("umount", "-l", state).Run()
 		}
