@@ -46,16 +46,18 @@ type plan struct {
 	inline    []pyreq.Requirement
 	inlineLoc map[int][]parser.Range
 	tests     []llbgen.Test
+	env       map[string]string
+	epoch     int64
+	stripMode string
+	prune     string         // pkg/prune options as JSON, "" for none
+	budget    profile.Limits // BUDGET, defaulting to the profile's limits
+	budgetLoc []parser.Range
+	noCache   bool // --no-cache: every step re-runs
+
 	// runTimeout and buildTimeout bound each RUN and BUILD step (build
-	// args GEOLAYER_RUN_TIMEOUT, GEOLAYER_BUILD_TIMEOUT).
+	// args GEOLAYER_RUN_TIMEOUT, GEOLAYER_BUILD_TIMEOUT; timeouts.go).
 	runTimeout, buildTimeout time.Duration
-	env                      map[string]string
-	epoch                    int64
-	stripMode                string
-	prune                    string         // pkg/prune options as JSON, "" for none
-	budget                   profile.Limits // BUDGET, defaulting to the profile's limits
-	budgetLoc                []parser.Range
-	noCache                  bool // --no-cache: every step re-runs
+
 	// httpTimeout and pageLimit bound each index page fetch (build args
 	// GEOLAYER_HTTP_TIMEOUT, GEOLAYER_INDEX_PAGE_LIMIT).
 	httpTimeout time.Duration

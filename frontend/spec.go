@@ -104,14 +104,15 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		return nil, errors.New("nothing to install: add a REQUIRE instruction")
 	}
 
-	testTimeout, err := secondsArg(buildArgs, "GEOLAYER_TEST_TIMEOUT", llbgen.DefaultTestTimeout)
-	if err != nil {
-		return nil, err
+	testTimeout := llbgen.DefaultTestTimeout
+	if v := buildArgs["GEOLAYER_TEST_TIMEOUT"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, errors.Errorf("invalid build arg GEOLAYER_TEST_TIMEOUT=%q: want a positive number of seconds", v)
+		}
+		testTimeout = time.Duration(n) * time.Second
 	}
-	if pl.runTimeout, err = secondsArg(buildArgs, "GEOLAYER_RUN_TIMEOUT", llbgen.DefaultRunTimeout); err != nil {
-		return nil, err
-	}
-	if pl.buildTimeout, err = secondsArg(buildArgs, "GEOLAYER_BUILD_TIMEOUT", llbgen.DefaultBuildTimeout); err != nil {
+	if pl.runTimeout, pl.buildTimeout, err = stepTimeouts(buildArgs); err != nil {
 		return nil, err
 	}
 	for _, tc := range spec.Tests {
@@ -191,17 +192,4 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		pl.runs = append(pl.runs, run)
 	}
 	return pl, nil
-}
-
-// secondsArg is a build arg giving a limit in seconds (def when unset).
-func secondsArg(buildArgs map[string]string, name string, def time.Duration) (time.Duration, error) {
-	v := buildArgs[name]
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, errors.Errorf("invalid build arg %s=%q: want a positive number of seconds", name, v)
-	}
-	return time.Duration(n) * time.Second, nil
 }
