@@ -16,8 +16,10 @@ import (
 	"hash/crc32"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,7 +97,7 @@ func TestDaemonKilledMidBuildRecovers(t *testing.T) {
 			t.Fatalf("the build survived the daemon's SIGKILL during %q", step)
 		}
 		d.start(t)
-		if err := buildctlPlain(d.addr, dir, out, opt, epoch); err != nil {
+		if err := buildAfterCrash(t, d, dir, out, opt, epoch); err != nil {
 			t.Fatalf("after a SIGKILL during %q and a restart: %v", step, err)
 		}
 		for _, p := range []string{"linux_amd64", "linux_arm64"} {
@@ -108,6 +110,32 @@ func TestDaemonKilledMidBuildRecovers(t *testing.T) {
 		}
 		d.kill()
 	}
+}
+
+// buildAfterCrash builds on a daemon restarted after a SIGKILL. BuildKit's
+// overlayfs snapshotter (containerd's) names a new snapshot's directory
+// by a sequence number from its metadata, renames the directory into
+// place and then commits the metadata: a daemon killed between the two
+// leaves a directory the metadata does not know, and every later snapshot
+// with that number fails ("failed to rename: rename .../snapshots/new-N
+// .../snapshots/13: file exists"), restarts included, until a garbage
+// collection runs the snapshotter's cleanup, which removes such
+// directories. A prune of the build contexts' uploads alone
+// (type==source.local, a few KB) runs it and keeps every step's cache,
+// so the retried build still shows whether the crash poisoned the cache.
+// Seen in about one run in eight (kill during install); reproduced every
+// time by adding such a directory to a stopped daemon's state.
+func buildAfterCrash(t *testing.T, d *testDaemon, dir, out string, opts ...string) error {
+	t.Helper()
+	err := buildctlPlain(d.addr, dir, out, opts...)
+	if err == nil || !strings.Contains(err.Error(), "failed to rename") || !strings.Contains(err.Error(), "file exists") {
+		return err
+	}
+	t.Logf("BuildKit's snapshotter kept a directory the crash left out of its metadata; pruning the context uploads to run its cleanup, then building again:\n%s", tail(err.Error(), 3))
+	if o, perr := exec.Command("buildctl", "--addr", d.addr, "prune", "--filter", "type==source.local").CombinedOutput(); perr != nil {
+		return fmt.Errorf("buildctl prune: %v\n%s (after: %v)", perr, o, err)
+	}
+	return buildctlPlain(d.addr, dir, out, opts...)
 }
 
 // A push to a registry that does not answer fails with an error naming it,
@@ -400,4 +428,53 @@ func TestHelperDiskFull(t *testing.T) {
 		t.Fatalf("the build after the disk filled failed: %v\n%s", err, tail(o, 30))
 	}
 	hasLayer("glf_data/__init__.py")(t, filepath.Join(next, "out"))
+}
+
+// The leftover that a SIGKILL between the snapshotter's rename and its
+// metadata commit leaves (buildAfterCrash), planted on purpose: snapshot
+// directories after the highest one in a stopped daemon's state. The next
+// build fails as it does after such a crash, and the recovery
+// buildAfterCrash uses (and README recommends) lets the daemon build the
+// same layer again from its cache, byte for byte.
+func TestDaemonLeftoverSnapshotRecovers(t *testing.T) {
+	d := newTestDaemon(t, []string{"linux/amd64"}, true)
+	dir := project(t, lambdaAmd+"REQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\n", nil)
+	if err := buildctlPlain(d.addr, dir, filepath.Join(dir, "first"), "platform=linux/amd64"); err != nil {
+		t.Fatal(err)
+	}
+	d.kill()
+	snaps := filepath.Join(d.root, "state", "runc-overlayfs", "snapshots", "snapshots")
+	ents, err := os.ReadDir(snaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	high := 0
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > high {
+			high = n
+		}
+	}
+	for n := high + 1; n <= high+40; n++ {
+		if err := os.MkdirAll(filepath.Join(snaps, strconv.Itoa(n), "fs", "leftover"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.start(t)
+	// Another layer: it needs new snapshots.
+	next := project(t, lambdaAmd+"REQUIRE glf-pure==1.1.0 glf-pure-dep==1.0.0\n", nil)
+	err = buildctlPlain(d.addr, next, filepath.Join(next, "out"), "platform=linux/amd64")
+	if err == nil || !strings.Contains(err.Error(), "file exists") {
+		t.Fatalf("with leftover snapshot directories the build did not fail as after a crash (BuildKit may have changed: buildAfterCrash and README's advice may go): %v", err)
+	}
+	if err := buildAfterCrash(t, d, next, filepath.Join(next, "out"), "platform=linux/amd64"); err != nil {
+		t.Fatalf("the recovery did not work: %v", err)
+	}
+	hasLayer("glf_pure/__init__.py")(t, filepath.Join(next, "out"))
+	// The first layer again: from the cache the prune kept, the same bytes.
+	if err := buildctlPlain(d.addr, dir, filepath.Join(dir, "again"), "platform=linux/amd64"); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := sha(t, filepath.Join(dir, "first", "layer.zip")), sha(t, filepath.Join(dir, "again", "layer.zip")); a != b {
+		t.Errorf("after the recovery the layer is %s, before it %s", b, a)
+	}
 }
