@@ -221,8 +221,10 @@ func layoutPlan(f *elfFile, drop []bool, loadEnd uint64, pinned int) (*plan, err
 		}
 		if !s.hasBytes() {
 			// No bytes to place, but an offset that keeps its
-			// alignment, as the linker gives it.
-			s.off = alignUp(pos, a)
+			// alignment, as the linker gives it, and stays inside the
+			// file (the padding counts).
+			pos = alignUp(pos, a)
+			s.off = pos
 			continue
 		}
 		pos = alignUp(pos, a)
