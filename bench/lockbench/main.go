@@ -21,6 +21,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/prune"
 	"io/fs"
 	"log"
 	"os"
@@ -328,7 +330,9 @@ func helperRSS(dir, devHome, dists string, files []manywheels.File) {
 	}
 	steps := map[string]*stat{}
 	order := []string{"install", "slim (default PRUNE, strip)", "compress (fragment)", "assemble (dedup)", "check (static ABI)"}
-	add := func(step, pkg string, in int64, args ...string) {
+	// Each command line written by helperapi, as llbgen writes it.
+	add := func(step, pkg string, in int64, c interface{ Args() []string }) {
+		args := c.Args()
 		cmd := exec.Command(bin, append([]string{"helper"}, args...)...)
 		cmd.Stderr = os.Stderr
 		start := time.Now()
@@ -357,22 +361,21 @@ func helperRSS(dir, devHome, dists string, files []manywheels.File) {
 		done[f.Project] = true
 		name := f.Project
 		inst, slim := filepath.Join(dir, "inst", name), filepath.Join(dir, "slim", name)
-		add(order[0], name, f.Size, "install", "--wheel", filepath.Join(dists, f.Filename), "--root", inst, "--site-packages", site,
-			"--scripts", "bin", "--data", "python", "--headers", "python/include", "--interpreter", "/var/lang/bin/python3.13",
-			"--url", "http://127.0.0.1/files/"+f.Filename, "--sha256", f.SHA256, "--meta", filepath.Join(meta, "inst", name+".json"))
-		add(order[1], name, treeBytes(inst), "slim", "--in", inst, "--out", slim, "--strip", "unneeded", "--site-packages", site,
-			"--prune", `{"Rules":null,"NoDefaults":false,"Presets":null,"Bytecode":false,"Package":""}`,
-			"--meta-in", filepath.Join(meta, "inst", name+".json"), "--meta-out", filepath.Join(meta, "slim", name+".json"))
-		add(order[2], name, treeBytes(slim), "fragment", "--root", slim, "--name", name, "--out", frags)
+		add(order[0], name, f.Size, helperapi.Install{Wheel: filepath.Join(dists, f.Filename), Root: inst, SitePackages: site,
+			Scripts: "bin", Data: "python", Headers: "python/include", Interpreter: "/var/lang/bin/python3.13",
+			URL: "http://127.0.0.1/files/" + f.Filename, SHA256: f.SHA256, Meta: filepath.Join(meta, "inst", name+".json")})
+		add(order[1], name, treeBytes(inst), helperapi.Slim{In: inst, Out: slim, Strip: helperapi.StripUnneeded, SitePackages: site,
+			Prune: &prune.Options{}, MetaIn: filepath.Join(meta, "inst", name+".json"), MetaOut: filepath.Join(meta, "slim", name+".json")})
+		add(order[2], name, treeBytes(slim), helperapi.Fragment{Root: slim, Package: name, Out: frags})
 		if out, err := exec.Command("cp", "-a", slim+"/.", layer+"/").CombinedOutput(); err != nil {
 			fatalf("cp: %v\n%s", err, out)
 		}
 	}
-	add(order[3], "all", treeBytes(frags), "assemble", "--fragments", frags, "--meta", filepath.Join(meta, "slim"),
-		"--out", filepath.Join(dir, "assembled"), "--dedup", "--limit-unzipped", "0", "--limit-zipped", "0")
-	cfg, _ := json.Marshal(map[string]any{"machine": "x86_64", "mountPoint": "/opt", "libraryPath": []string{"/var/lang/lib", "/lib64", "/usr/lib64", "/opt/lib"},
-		"systemDirs": []string{"/lib64", "/usr/lib64"}, "glibcCeiling": "2.34", "sitePackages": site, "mode": "warn"})
-	add(order[4], "all", treeBytes(layer), "check", "--layer", layer, "--runtime", rt, "--config", string(cfg), "--out", filepath.Join(dir, "check"))
+	add(order[3], "all", treeBytes(frags), helperapi.Assemble{Fragments: frags, Meta: filepath.Join(meta, "slim"),
+		Out: filepath.Join(dir, "assembled"), Dedup: true})
+	cfg := helperapi.CheckOptions{Machine: "x86_64", MountPoint: "/opt", LibraryPath: []string{"/var/lang/lib", "/lib64", "/usr/lib64", "/opt/lib"},
+		SystemDirs: []string{"/lib64", "/usr/lib64"}, GlibcCeiling: "2.34", SitePackages: site, Mode: helperapi.CheckWarn}
+	add(order[4], "all", treeBytes(layer), helperapi.Check{Layer: layer, Runtime: rt, Config: cfg, Out: filepath.Join(dir, "check")})
 
 	fmt.Printf("Helper peak memory: the same helper steps run outside BuildKit on the linux/amd64 wheels, one process per package and step as in the build (the build's own arguments, a trixie Lambda stand-in root for the check); peak RSS is getrusage's ru_maxrss of each process, the largest over the step's processes.\n\n")
 	fmt.Println("| helper step | processes | input MB (sum) | seconds (sum) | peak RSS MiB (largest) | at |")
