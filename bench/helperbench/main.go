@@ -11,8 +11,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"github.com/geolayer/geolayer/internal/helperapi"
-	"github.com/geolayer/geolayer/pkg/prune"
 	"io/fs"
 	"log"
 	"os"
@@ -22,6 +20,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/prune"
 )
 
 type sample struct {

@@ -21,8 +21,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/geolayer/geolayer/internal/helperapi"
-	"github.com/geolayer/geolayer/pkg/prune"
 	"io/fs"
 	"log"
 	"os"
@@ -32,6 +30,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/prune"
 
 	"github.com/geolayer/geolayer/bench/manywheels"
 )
