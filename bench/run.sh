@@ -10,7 +10,11 @@
 #   4. the helper steps' throughput and peak RSS on the geo wheels
 #      (helperbench);
 #   5. the frontend's planning time for a 60-package lock
-#      (frontend/plan_bench_test.go).
+#      (frontend/plan_bench_test.go);
+#   6. a generated 150-package hashed lock built end to end on a throwaway
+#      buildkitd, cold and warm, with the planning time from the progress
+#      and the helper steps' peak RSS (lockbench; BENCH_LOCK_PLATFORMS,
+#      default linux/amd64).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 corpus=$DEV_HOME/bench/corpus
@@ -63,6 +67,10 @@ planning_bench() {
   echo "## Helper steps: throughput and peak RSS"
   echo
   section helper go -C "$REPO_ROOT" run ./bench/helperbench --dists "$DEV_HOME/index/dists" --runtime-tar "$DEV_HOME/rootfs/bookworm-amd64-runtime.tar"
+  echo
+  echo "## Many packages: a 150-package lock end to end"
+  echo
+  section lock go -C "$REPO_ROOT" run ./bench/lockbench --packages 150 --platforms "$(echo "${BENCH_LOCK_PLATFORMS:-linux/amd64}" | tr ' ' ',')"
   echo
   echo "make bench took $(( (SECONDS - t_all + 30) / 60 )) min ($(IFS=,; echo "${took[*]}" | sed 's/,/, /g'); warm dev world)."
 } >"$out.tmp"

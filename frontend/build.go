@@ -39,7 +39,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
-	defer func() { retErr = withSource(retErr, src.SourceMap) }()
+	defer func() { retErr = withSource(clipError(retErr), src.SourceMap) }()
 
 	parsed, err := parser.Parse(bytes.NewReader(src.Data))
 	var spec *instructions.Spec

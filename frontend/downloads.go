@@ -20,6 +20,8 @@ package frontend
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -82,8 +84,19 @@ func downloadWatches(ctx context.Context, c solver, imports []client.CacheOption
 			dctx, cancel := context.WithTimeout(watchCtx, limit)
 			defer cancel()
 			_, err := c.Solve(dctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: imports, Evaluate: true})
-			if err == nil || !errors.Is(dctx.Err(), context.DeadlineExceeded) || watchCtx.Err() != nil {
-				return
+			if err == nil || watchCtx.Err() != nil {
+				return // downloaded (or cached), or the result is done
+			}
+			if dctx.Err() == nil {
+				// The watch failed before its deadline without the
+				// result being done: a failed download fails the result
+				// soon and ends the watches; anything else must not
+				// leave the download unbounded, so the limit still holds.
+				fmt.Fprintf(os.Stderr, "geolayer frontend: the download watch of %s %s ended early: %v\n", w.Name, w.Version, err)
+				<-dctx.Done()
+				if watchCtx.Err() != nil {
+					return
+				}
 			}
 			mu.Lock()
 			if timedOut == nil {

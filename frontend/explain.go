@@ -6,7 +6,10 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 	"unicode/utf8"
+
+	"github.com/geolayer/geolayer/llbgen"
 
 	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -57,6 +60,14 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 		// messages) is in its log above; the final error says what
 		// happened, at the TEST line, instead of the code it ran.
 		return located(errors.New(step+": "+testOutcome(exit.ExitCode)), rangesOf(def, failed))
+	}
+	if exec := execOf(def, failed); exec != nil && exec.Meta != nil {
+		if limit, arg, ok := llbgen.Watchdog(exec.Meta.Args); ok {
+			// A RUN or BUILD (llbgen.ExecWatchdog): its command line
+			// is the watchdog's code; the final error says what
+			// happened, at its line, and its log above says why.
+			return located(errors.New(step+": "+watchedOutcome(exit.ExitCode, limit, arg)), rangesOf(def, failed))
+		}
 	}
 	explained, ok := causeDefinition(def, failed)
 	if !ok {
@@ -110,6 +121,24 @@ func testOutcome(code uint32) string {
 	return fmt.Sprintf("failed with exit code %d; its output (the traceback) is above", code)
 }
 
+// watchedOutcome words the exit code of a step llbgen.ExecWatchdog ran:
+// 124 when it killed the step at its limit, 128+N when signal N killed
+// it, the step's own exit code otherwise.
+func watchedOutcome(code uint32, limit time.Duration, arg string) string {
+	switch {
+	case code == 124:
+		return fmt.Sprintf("timed out after %ds and was killed (the build arg %s=<seconds> changes the limit); its output is above", int(limit/time.Second), arg)
+	case code > 128 && code < 128+65:
+		sig := syscall.Signal(code - 128)
+		name := signalNames[sig]
+		if name == "" {
+			name = sig.String()
+		}
+		return fmt.Sprintf("killed by %s (signal %d); its output is above", name, code-128)
+	}
+	return fmt.Sprintf("failed with exit code %d; its output is above", code)
+}
+
 var signalNames = map[syscall.Signal]string{
 	syscall.SIGSEGV: "SIGSEGV", syscall.SIGBUS: "SIGBUS", syscall.SIGILL: "SIGILL",
 	syscall.SIGFPE: "SIGFPE", syscall.SIGABRT: "SIGABRT", syscall.SIGKILL: "SIGKILL", syscall.SIGTERM: "SIGTERM",
@@ -120,19 +149,9 @@ var signalNames = map[syscall.Signal]string{
 // at causeDir as a new output, every exit code valid; the definition's
 // result is that mount. ok is false when the op is not a helper step.
 func causeDefinition(def *pb.Definition, failed digest.Digest) (*pb.Definition, bool) {
-	var op pb.Op
-	var found bool
-	for _, dt := range def.Def {
-		if digest.FromBytes(dt) == failed {
-			if op.UnmarshalVT(dt) != nil {
-				return nil, false
-			}
-			found = true
-			break
-		}
-	}
+	op := opOf(def, failed)
 	exec := op.GetExec()
-	if !found || exec == nil || exec.Meta == nil {
+	if exec == nil || exec.Meta == nil {
 		return nil, false
 	}
 	args := exec.Meta.Args
@@ -182,6 +201,25 @@ func causeDefinition(def *pb.Definition, failed digest.Digest) (*pb.Definition, 
 	}
 	out.Def = append(out.Def, tdt)
 	return out, true
+}
+
+// opOf is the op of def whose digest is d (nil when there is none).
+func opOf(def *pb.Definition, d digest.Digest) *pb.Op {
+	for _, dt := range def.Def {
+		if digest.FromBytes(dt) == d {
+			var op pb.Op
+			if op.UnmarshalVT(dt) != nil {
+				return nil
+			}
+			return &op
+		}
+	}
+	return nil
+}
+
+// execOf is the exec op of def whose digest is d (nil when it is none).
+func execOf(def *pb.Definition, d digest.Digest) *pb.ExecOp {
+	return opOf(def, d).GetExec()
 }
 
 // rangesOf is the source location def's source map gives vertex d (the

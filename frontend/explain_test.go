@@ -172,3 +172,47 @@ func TestExplainStepWordsTEST(t *testing.T) {
 		t.Errorf("a TEST was rerun")
 	}
 }
+
+// A failed RUN or BUILD (run by llbgen.ExecWatchdog) is worded from its
+// exit code at its line, never as the watchdog's command line: a timeout
+// names the limit and the build arg; nothing is rerun.
+func TestExplainStepWordsWatchedSteps(t *testing.T) {
+	src := []byte("TARGET aws-lambda python3.13\nREQUIRE x==1\nRUN sleep 60\n")
+	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
+	loc := []*pb.Range{{Start: &pb.Position{Line: 3}, End: &pb.Position{Line: 3}}}
+	st := llb.Image("example.com/build").Run(
+		llb.Args([]string{"/var/lang/bin/python3.13", "-I", "/.geolayer-watchdog/watchdog.py", "5", "RUN", "GEOLAYER_RUN_TIMEOUT", "/bin/sh", "-c", "sleep 60"}),
+		llb.WithCustomName("[linux/amd64] RUN sleep 60"),
+		sm.Location(loc),
+	).Root()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed digest.Digest
+	for _, dt := range def.ToPB().Def {
+		var op pb.Op
+		if op.UnmarshalVT(dt) == nil && op.GetExec() != nil {
+			failed = digest.FromBytes(dt)
+		}
+	}
+	f := &causeDaemon{}
+	for code, want := range map[uint32]string{
+		124: "[linux/amd64] RUN sleep 60: timed out after 5s and was killed (the build arg GEOLAYER_RUN_TIMEOUT=<seconds> changes the limit); its output is above",
+		137: "[linux/amd64] RUN sleep 60: killed by SIGKILL (signal 9); its output is above",
+		100: "[linux/amd64] RUN sleep 60: failed with exit code 100; its output is above",
+	} {
+		e := errdefs.WrapVertex(&gwpb.ExitError{ExitCode: code, Err: fmt.Errorf(`process "/var/lang/bin/python3.13 -I /.geolayer-watchdog/watchdog.py 5 RUN GEOLAYER_RUN_TIMEOUT /bin/sh -c sleep 60" did not complete successfully: exit code: %d`, code)}, failed)
+		got := explainStep(context.Background(), f, def.ToPB(), e)
+		if got.Error() != want {
+			t.Errorf("exit %d: %q, want %q", code, got, want)
+		}
+		var le *parser.LocationError
+		if !asLocation(got, &le) || le.Locations[0][0].Start.Line != 3 {
+			t.Errorf("exit %d: not located at the RUN line: %v", code, got)
+		}
+	}
+	if f.seen != nil {
+		t.Errorf("a RUN was rerun")
+	}
+}

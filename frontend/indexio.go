@@ -139,7 +139,7 @@ func (g *gatewayPages) fetch(ctx context.Context, u, secret string, limit int64,
 		llb.Filename("page"),
 		// As pip asks: PEP 691 JSON first, HTML as the fallback.
 		llb.Header(llb.HTTPHeader{Accept: simpleindex.AcceptHeader}),
-		llb.WithCustomName(fmt.Sprintf("[internal] index page %s", u)),
+		llb.WithCustomName(clipText(fmt.Sprintf("[internal] index page %s", u))),
 	}
 	if secret != "" {
 		opts = append(opts, llb.AuthHeaderSecret(secret))

@@ -60,6 +60,10 @@ type plan struct {
 	inline    []pyreq.Requirement
 	inlineLoc map[int][]parser.Range
 	tests     []llbgen.Test
+	// runTimeout and buildTimeout bound each RUN and BUILD step (build
+	// args GEOLAYER_RUN_TIMEOUT, GEOLAYER_BUILD_TIMEOUT; timeouts.go).
+	runTimeout, buildTimeout time.Duration
+
 	// httpTimeout and pageLimit bound each index page fetch (build args
 	// GEOLAYER_HTTP_TIMEOUT, GEOLAYER_INDEX_PAGE_LIMIT).
 	httpTimeout time.Duration
@@ -184,6 +188,9 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if pl.downloadTimeout, err = downloadTimeout(buildArgs); err != nil {
 		return nil, err
 	}
+	if pl.runTimeout, pl.buildTimeout, err = stepTimeouts(buildArgs); err != nil {
+		return nil, err
+	}
 	if pl.lockAttestationsUnverified, err = lockAttestations(buildArgs); err != nil {
 		return nil, err
 	}
@@ -231,6 +238,8 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	common := llbgen.Target{
 		BuildPlatform:   build[0],
 		Runs:            runs,
+		RunTimeout:      pl.runTimeout,
+		BuildTimeout:    pl.buildTimeout,
 		Interpreter:     "/usr/bin/env python3",
 		StripMode:       strip,
 		Prune:           prune,

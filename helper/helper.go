@@ -9,7 +9,6 @@ package helper
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -66,11 +65,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				_, _ = fmt.Fprintf(stdout, "%s\n%s", c.usage, helperapi.Usage(c.name))
 				return 0
 			}
+			cause := reserveCause()
 			if err := c.run(args, stdout); err != nil {
+				err = explainDiskFull(err)
 				_, _ = fmt.Fprintf(stderr, "geolayer helper %s: %v\n", c.name, err)
-				writeCause(err)
+				cause.write(err)
 				return 1
 			}
+			cause.clear()
 			return 0
 		}
 	}
@@ -79,15 +81,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
-
-// writeCause: when helperapi.CauseFileEnv is set (only by the frontend's
-// rerun of a failed step, frontend.explainStep), the error is also written
-// to that file so the frontend can report the cause as the build's error.
-func writeCause(err error) {
-	if f := os.Getenv(helperapi.CauseFileEnv); f != "" {
-		_ = os.WriteFile(f, []byte(err.Error()+"\n"), 0o644)
-	}
-}
 
 func usage(w io.Writer) {
 	_, _ = fmt.Fprintln(w, "usage: geolayer helper <command> [flags]  ('geolayer helper <command> --help' lists its flags)")

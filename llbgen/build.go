@@ -63,9 +63,13 @@ func (g *Gen) buildWheel(t *Target, w Wheel, stage llb.State) llb.State {
 		llb.AddMount("/tmp", llb.Scratch()),
 	}
 	args, opts = pipAuth(py, args, opts, ps)
+	timeout := t.BuildTimeout
+	if timeout <= 0 {
+		timeout = DefaultBuildTimeout
+	}
 	cacheID := fmt.Sprintf("geolayer-pip-build-%s-%s-%s", t.Build.Ref, platformString(t.Platform), sd.ABI)
+	opts = append(opts, watched(py, timeout, "BUILD", "GEOLAYER_BUILD_TIMEOUT", append([]string{"/bin/sh", "-c", script, "build"}, args...)...)...)
 	opts = append(opts,
-		llb.Args(append([]string{"sh", "-c", script, "build"}, args...)),
 		llb.AddMount("/root/.cache/pip", llb.Scratch(), llb.AsPersistentCacheDir(cacheID, llb.CacheMountShared)),
 		t.name("BUILD %s %s from source with %s", w.Name, w.Version, py),
 	)

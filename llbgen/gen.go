@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/pkg/prune"
@@ -85,6 +86,10 @@ type Target struct {
 	// Runs are the RUN instructions, run in the build stage before BUILD
 	// compiles.
 	Runs []Run
+	// RunTimeout and BuildTimeout bound each RUN and each BUILD step
+	// (0: DefaultRunTimeout, DefaultBuildTimeout): a step still running
+	// then is killed and fails naming the limit (ExecWatchdog).
+	RunTimeout, BuildTimeout time.Duration
 	// CollectLicenses adds THIRD_PARTY_LICENSES (PRUNE --collect-licenses).
 	CollectLicenses bool
 	// CheckMode is CHECK (zero: off); CheckConfig is the platform's facts

@@ -38,10 +38,12 @@ type RunMount struct {
 func (g *Gen) buildStage(t *Target) llb.State {
 	st := g.ConfiguredImage(t.Build, t.Platform)
 	for _, r := range t.Runs {
-		opts := []llb.RunOption{
-			llb.Args([]string{"/bin/sh", "-c", r.Command}),
-			t.name("RUN %s", oneLine(r.Command)),
+		timeout := t.RunTimeout
+		if timeout <= 0 {
+			timeout = DefaultRunTimeout
 		}
+		opts := append(watched(t.Build.python(), timeout, "RUN", "GEOLAYER_RUN_TIMEOUT", "/bin/sh", "-c", r.Command),
+			t.name("RUN %s", oneLine(r.Command)))
 		if t.Build.User != "" {
 			opts = append(opts, llb.User(t.Build.User))
 		}

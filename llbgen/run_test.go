@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -56,9 +57,17 @@ func TestRunMounts(t *testing.T) {
 	g := newGen()
 	st := g.buildStage(tg)
 	ex := execs(t, st)
-	first, second := ex["/bin/sh -c dnf install -y gdal-devel"], ex["/bin/sh -c make install"]
+	// Each RUN runs under the watchdog, with the build image's CPython
+	// and the default limit.
+	key := func(cmd string) string {
+		return strings.Join(watchedArgs("/var/lang/bin/python3.13", DefaultRunTimeout, "RUN", "GEOLAYER_RUN_TIMEOUT", "/bin/sh", "-c", cmd), " ")
+	}
+	first, second := ex[key("dnf install -y gdal-devel")], ex[key("make install")]
 	if first == nil || second == nil {
-		t.Fatalf("RUN execs missing: %v", ex)
+		t.Fatalf("RUN execs missing: %d execs", len(ex))
+	}
+	if limit, arg, ok := Watchdog(first.Meta.Args); !ok || limit != time.Hour || arg != "GEOLAYER_RUN_TIMEOUT" {
+		t.Errorf("the RUN's watchdog: %v %q %v", limit, arg, ok)
 	}
 	for _, e := range []*pb.ExecOp{first, second} {
 		if e.Meta.Cwd != "/var/task" || e.Meta.User != "sbx_user1051" ||

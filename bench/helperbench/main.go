@@ -7,7 +7,8 @@
 package main
 
 import (
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -19,6 +20,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/prune"
 )
 
 type sample struct {
@@ -79,21 +83,20 @@ func main() {
 		name := strings.SplitN(filepath.Base(w), "-", 2)[0]
 		inst, slim, meta := filepath.Join(work, "inst", name), filepath.Join(work, "slim", name), filepath.Join(work, "meta")
 		st, _ := os.Stat(w)
-		add("install", runHelper(bin, st.Size(), "install", "--wheel", w, "--root", inst, "--site-packages", site, "--scripts", "bin",
-			"--data", "python", "--meta", filepath.Join(meta, "inst", name+".json")))
+		add("install", runHelper(bin, st.Size(), helperapi.Install{Wheel: w, Root: inst, SitePackages: site, Scripts: "bin",
+			Data: "python", SHA256: fileSHA256(w), Meta: filepath.Join(meta, "inst", name+".json")}))
 		size := treeBytes(inst)
-		add("slim (prune + strip)", runHelper(bin, size, "slim", "--in", inst, "--out", slim, "--strip", "unneeded", "--site-packages", site,
-			"--prune", `{"Rules":null,"NoDefaults":false,"Presets":null,"Bytecode":false,"Package":""}`,
-			"--meta-in", filepath.Join(meta, "inst", name+".json"), "--meta-out", filepath.Join(meta, "slim", name+".json")))
-		add("fragment (deflate 6)", runHelper(bin, treeBytes(slim), "fragment", "--root", slim, "--name", name, "--out", filepath.Join(work, "frags")))
+		add("slim (prune + strip)", runHelper(bin, size, helperapi.Slim{In: inst, Out: slim, Strip: helperapi.StripUnneeded, SitePackages: site,
+			Prune: &prune.Options{}, MetaIn: filepath.Join(meta, "inst", name+".json"), MetaOut: filepath.Join(meta, "slim", name+".json")}))
+		add("fragment (deflate 6)", runHelper(bin, treeBytes(slim), helperapi.Fragment{Root: slim, Package: name, Out: filepath.Join(work, "frags")}))
 		must(exec.Command("cp", "-a", slim+"/.", layer+"/").Run())
 	}
 	fragBytes := treeBytes(filepath.Join(work, "frags"))
-	add("assemble (dedup)", runHelper(bin, fragBytes, "assemble", "--fragments", filepath.Join(work, "frags"), "--meta", filepath.Join(work, "meta", "slim"),
-		"--out", filepath.Join(work, "out"), "--dedup", "--limit-unzipped", "0", "--limit-zipped", "0"))
-	cfg, _ := json.Marshal(map[string]any{"machine": "x86_64", "mountPoint": "/opt", "libraryPath": []string{"/lib64", "/usr/lib64", "/opt/lib"},
-		"systemDirs": []string{"/lib64", "/usr/lib64"}, "glibcCeiling": "2.36", "sitePackages": site, "mode": "warn"})
-	add("check (static ABI)", runHelper(bin, treeBytes(layer), "check", "--layer", layer, "--runtime", rt, "--config", string(cfg), "--out", filepath.Join(work, "check")))
+	add("assemble (dedup)", runHelper(bin, fragBytes, helperapi.Assemble{Fragments: filepath.Join(work, "frags"), Meta: filepath.Join(work, "meta", "slim"),
+		Out: filepath.Join(work, "out"), Dedup: true}))
+	cfg := helperapi.CheckOptions{Machine: "x86_64", MountPoint: "/opt", LibraryPath: []string{"/lib64", "/usr/lib64", "/opt/lib"},
+		SystemDirs: []string{"/lib64", "/usr/lib64"}, GlibcCeiling: "2.36", SitePackages: site, Mode: helperapi.CheckWarn}
+	add("check (static ABI)", runHelper(bin, treeBytes(layer), helperapi.Check{Layer: layer, Runtime: rt, Config: cfg, Out: filepath.Join(work, "check")}))
 
 	fmt.Printf("%d geo wheels (%s), one process per package and step as in a build; RSS is each process's peak.\n\n", len(names), *pattern)
 	fmt.Println("| helper step | input MB | seconds (sum) | MB/s | peak RSS MiB |")
@@ -104,7 +107,10 @@ func main() {
 	}
 }
 
-func runHelper(bin string, inBytes int64, args ...string) sample {
+// runHelper runs one helper command, its command line written by
+// helperapi as llbgen writes it.
+func runHelper(bin string, inBytes int64, c interface{ Args() []string }) sample {
+	args := c.Args()
 	cmd := exec.Command(bin, append([]string{"helper"}, args...)...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
@@ -132,4 +138,13 @@ func must(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// fileSHA256 is the wheel's sha256, as the index gives it (the SBOM
+// records it).
+func fileSHA256(name string) string {
+	dt, err := os.ReadFile(name)
+	must(err)
+	sum := sha256.Sum256(dt)
+	return hex.EncodeToString(sum[:])
 }

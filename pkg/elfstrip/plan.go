@@ -215,13 +215,17 @@ func layoutPlan(f *elfFile, drop []bool, loadEnd uint64, pinned int) (*plan, err
 	pos := loadEnd
 	for _, j := range order {
 		s := &p.sects[j]
-		if !s.hasBytes() {
-			s.off = pos
-			continue
-		}
 		a := max(1, s.addralign)
 		if a > maxMovedAlign {
 			return nil, skipf("section %s: alignment %#x is too large to move", s.nameStr, a)
+		}
+		if !s.hasBytes() {
+			// No bytes to place, but an offset that keeps its
+			// alignment, as the linker gives it, and stays inside the
+			// file (the padding counts).
+			pos = alignUp(pos, a)
+			s.off = pos
+			continue
 		}
 		pos = alignUp(pos, a)
 		s.off = pos

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 )
 
 // ErrVerify wraps every verification failure.
@@ -44,11 +45,15 @@ type dynFacts struct {
 	Strings  [][]string // DT_SONAME, DT_RPATH, DT_RUNPATH
 }
 
+// errString is err's text without the file offset debug/elf puts in a
+// FormatError ("... in record at byte 0x25c"): a section the strip moved
+// is reported at its new offset, and the fact is as unreadable as before.
 func errString(err error) string {
 	if err == nil {
 		return ""
 	}
-	return err.Error()
+	msg, _, _ := strings.Cut(err.Error(), " in record at byte ")
+	return msg
 }
 
 func readDynFacts(f *elf.File) (*dynFacts, error) {
@@ -66,7 +71,7 @@ func readDynFacts(f *elf.File) (*dynFacts, error) {
 		for _, tag := range []elf.DynTag{elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH} {
 			s, err := f.DynString(tag)
 			if err != nil {
-				s = []string{"error: " + err.Error()}
+				s = []string{"error: " + errString(err)}
 			}
 			d.Strings = append(d.Strings, s)
 		}

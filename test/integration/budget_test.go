@@ -17,7 +17,7 @@ import (
 // warning naming the S3 route, and BUDGET zipped=50MB refuses it.
 func TestZippedBudgetIsForDirectUploads(t *testing.T) {
 	const gl = "TARGET aws-lambda python3.11 --glibc=2.36\nPLATFORM linux/amd64\nREQUIRE numpy shapely pyproj rasterio fiona\n"
-	dir := project(t, gl, nil)
+	dir := project(t, archiveRuns(t, gl), nil)
 	out := buildx(t, dir, false, "-f", "Geolayerfile", "-o", filepath.Join(dir, "out"), ".")
 	rep, err := report.Read(filepath.Join(dir, "out", "report.json"))
 	if err != nil {

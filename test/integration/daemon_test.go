@@ -27,11 +27,28 @@ type testDaemon struct {
 // Without emulation its worker lists only the host's own platform.
 func newTestDaemon(t *testing.T, plats []string, noEmulation bool) *testDaemon {
 	t.Helper()
+	return newSmallDiskDaemon(t, plats, noEmulation, "")
+}
+
+// newSmallDiskDaemon is newTestDaemon with its state directory (snapshots,
+// content, the helper steps' outputs) on a tmpfs of stateSize ("512m"), as
+// a builder with a small disk: "" for no such limit.
+func newSmallDiskDaemon(t *testing.T, plats []string, noEmulation bool, stateSize string) *testDaemon {
+	t.Helper()
 	root, err := os.MkdirTemp(env.devHome, "test-buildkitd-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &testDaemon{root: root, addr: "unix://" + filepath.Join(root, "buildkitd.sock")}
+	state := filepath.Join(root, "state")
+	if stateSize != "" {
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+stateSize, "tmpfs", state).CombinedOutput(); err != nil {
+			t.Fatalf("mounting a %s tmpfs as the daemon's state: %v\n%s", stateSize, err, out)
+		}
+	}
 	cfg, err := os.ReadFile(filepath.Join(env.devHome, "buildkitd.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +58,7 @@ func newTestDaemon(t *testing.T, plats []string, noEmulation bool) *testDaemon {
 	for _, line := range strings.Split(string(cfg), "\n") {
 		switch {
 		case strings.HasPrefix(line, "root ="):
-			fmt.Fprintf(&b, "root = %q\n", filepath.Join(root, "state"))
+			fmt.Fprintf(&b, "root = %q\n", state)
 		case strings.HasPrefix(strings.TrimSpace(line), "address ="):
 			fmt.Fprintf(&b, "  address = [%q]\n", d.addr)
 		case strings.TrimSpace(line) == "[worker.oci]":
@@ -72,6 +89,15 @@ func newTestDaemon(t *testing.T, plats []string, noEmulation bool) *testDaemon {
 	}
 	t.Cleanup(func() {
 		d.kill()
+		if t.Failed() {
+			// What the daemon said is gone with its state: keep its
+			// end in the test's log (a flake is otherwise blind).
+			lg, _ := os.ReadFile(filepath.Join(root, "buildkitd.log"))
+			t.Logf("%s/buildkitd.log (end):\n%s", root, tail(string(lg), 40))
+		}
+		if stateSize != "" {
+			_ = exec.Command("umount", "-l", state).Run()
+		}
 		// overlay mounts may linger briefly
 		for i := 0; i < 10; i++ {
 			if os.RemoveAll(root) == nil {

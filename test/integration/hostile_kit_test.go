@@ -3,20 +3,24 @@
 package integration
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -103,6 +107,44 @@ func (ix *hostileIndex) wheel(project, filename string, body []byte, frag ...str
 	ix.bytesAt("/files/"+filename, "application/octet-stream", body)
 	ix.page(project, linkPage(ix.base+"/files/"+filename+f, filename))
 	return ix.base + "/files/" + filename
+}
+
+// sdist serves an sdist's bytes under /files/ and a project page linking
+// it with its sha256.
+func (ix *hostileIndex) sdist(project, filename string, body []byte) {
+	sum := sha256.Sum256(body)
+	ix.bytesAt("/files/"+filename, "application/gzip", body)
+	ix.page(project, linkPage(ix.base+"/files/"+filename+"#sha256="+hex.EncodeToString(sum[:]), filename))
+}
+
+// sdistOf is a .tar.gz sdist of dist: <name>-<version>/ with PKG-INFO and
+// files (path: content).
+func sdistOf(t *testing.T, dist, version string, files map[string]string) []byte {
+	t.Helper()
+	root := strings.ReplaceAll(dist, "-", "_") + "-" + version
+	all := map[string]string{"PKG-INFO": "Metadata-Version: 2.1\nName: " + dist + "\nVersion: " + version + "\n"}
+	for k, v := range files {
+		all[k] = v
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		body := all[name]
+		if err := tw.WriteHeader(&tar.Header{Name: root + "/" + name, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // linkPage is a PEP 503 page with one link per href (text: the file name).

@@ -190,9 +190,24 @@ func untouchedAndSkipped(suffix string, want []byte, reason string) func(t *test
 }
 
 // runTestCases: RUN, BUILD and TEST that misbehave.
-func runTestCases() []hostileCase {
+func runTestCases(t *testing.T, ix *hostileIndex) []hostileCase {
 	lambda := lambdaAmd + "REQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0\n"
+	// An sdist whose build never ends: setup.py sleeps (setuptools runs
+	// it for pip wheel; --no-build-isolation: the build stage's
+	// setuptools, nothing from the index).
+	hang := sdistOf(t, "hi-hang", "1.0.0", map[string]string{
+		"setup.py": "import time\ntime.sleep(3600)\n",
+	})
+	ix.sdist("hi-hang", "hi_hang-1.0.0.tar.gz", hang)
 	return []hostileCase{
+		{name: "RUN that never ends", file: lambdaAmd + "REQUIRE glf-sdistonly==1.0.0\nRUN echo started; sleep 3600\nBUILD glf-sdistonly\n",
+			args:  []string{"--build-arg", "GEOLAYER_RUN_TIMEOUT=5"},
+			want:  []string{"geolayer: RUN timed out after 5s and was killed", ">>> RUN echo started; sleep 3600"},
+			final: []string{"[linux/amd64] RUN echo started; sleep 3600: timed out after 5s and was killed", "GEOLAYER_RUN_TIMEOUT"}},
+		{name: "BUILD that never ends", file: lambdaAmd + "INDEX {index}\nREQUIRE hi-hang==1.0.0\nBUILD hi-hang --no-build-isolation\n",
+			args:  []string{"--build-arg", "GEOLAYER_BUILD_TIMEOUT=20"},
+			want:  []string{"geolayer: BUILD timed out after 20s and was killed", ">>> BUILD hi-hang --no-build-isolation"},
+			final: []string{"[linux/amd64] BUILD hi-hang 1.0.0 from source", "timed out after 20s and was killed", "GEOLAYER_BUILD_TIMEOUT"}},
 		{name: "TEST that hangs", file: lambda + "TEST import time; time.sleep(3600)\n",
 			args:  []string{"--build-arg", "GEOLAYER_TEST_TIMEOUT=5"},
 			want:  []string{"TEST timed out after 5s", ">>> TEST import time; time.sleep(3600)"},

@@ -18,7 +18,7 @@ import (
 // platform, arm64 marked emulated; layer.zip is the same as without it.
 func TestImportTimesInReport(t *testing.T) {
 	const base = "TARGET aws-lambda python3.13\nPLATFORM linux/amd64 linux/arm64\nREQUIRE glf-pure==1.1.0 glf-pure-dep==1.0.0 glf-cext==1.0.0\n"
-	dir := project(t, base+"TEST --profile-imports import glf_pure, glf_cext\n", nil)
+	dir := project(t, archiveRuns(t, base+"TEST --profile-imports import glf_pure, glf_cext\n"), nil)
 	out := filepath.Join(dir, "out")
 	log := buildx(t, dir, false, "-f", "Geolayerfile", "--target", "zip", "-o", out, ".")
 
