@@ -139,3 +139,35 @@ func TestBuildSeveralRuntimesRefusedRoutes(t *testing.T) {
 		}
 	}
 }
+
+// A package only the second runtime requires (a marker false for the
+// first) is downloaded for that runtime alone: its download still has its
+// deadline, and the error names it at its REQUIRE line.
+func TestSeveralRuntimesDownloadTimeoutOfOneRuntime(t *testing.T) {
+	geolayerfile := "TARGET aws-lambda python3.11 python3.13\n" +
+		"PLATFORM linux/amd64\n" +
+		"INDEX https://index.example/simple/\n" +
+		"REQUIRE glf-pure==1.0.0\n" +
+		"REQUIRE \"glf-new==1.0.0 ; python_version >= '3.12'\"\n"
+	f := &fakeDaemon{
+		opts:  map[string]string{"platform": "linux/amd64", "filename": "Geolayerfile", "build-arg:GEOLAYER_DOWNLOAD_TIMEOUT": "1"},
+		files: map[string]string{"Geolayerfile": geolayerfile},
+		pages: map[string]string{
+			"https://index.example/simple/glf-pure/": fakePage("glf-pure", "glf_pure-1.0.0-py3-none-any.whl"),
+			"https://index.example/simple/glf-new/":  fakePage("glf-new", "glf_new-1.0.0-py3-none-any.whl"),
+		},
+		stallDownloads: map[string]bool{"https://files.example/glf_new-1.0.0-py3-none-any.whl": true},
+	}
+	_, err := Build(context.Background(), f)
+	if err == nil {
+		t.Fatal("the build succeeded")
+	}
+	for _, w := range []string{"glf-new 1.0.0: downloading https://files.example/glf_new-1.0.0-py3-none-any.whl", "did not complete within 1s"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+	if loc := errLine(err); loc != 5 {
+		t.Errorf("the error is at line %d, want 5 (the REQUIRE of glf-new): %v", loc, err)
+	}
+}

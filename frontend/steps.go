@@ -241,7 +241,7 @@ type output func(ctx context.Context) (llb.State, *dockerspec.DockerOCIImage, er
 func (p *platformBuild) export(ctx context.Context, out output) (*dockerui.BuildResult, error) {
 	// Every download runs under the time limit while the result solves
 	// (downloads.go); a download that ran out of time is the error.
-	sctx, stopWatches := downloadWatches(ctx, p.c, p.bc.CacheImports, p.plat, p.layer, p.pl.downloadTimeout, p.pinned)
+	sctx, stopWatches := downloadWatches(ctx, p.c, p.bc.CacheImports, p.plat, p.layer, p.pl.downloadTimeout, p.allPinned())
 	defer stopWatches() //nolint:errcheck // the error is read where the solves fail
 	st, img, err := out(sctx)
 	var res *dockerui.BuildResult
@@ -270,7 +270,7 @@ func exports(st llb.State) output {
 // SBOM attestation when one is asked for.
 func (p *platformBuild) finish(ctx context.Context, rep *report.Report) error {
 	if rep != nil {
-		reportWarnings(p.pl, rep, p.pinned)
+		reportWarnings(p.pl, rep, p.allPinned())
 	}
 	if p.sboms != nil {
 		return p.sboms.add(ctx, p.c, p.bc, p.layer.Archive, p.plat)
@@ -280,8 +280,32 @@ func (p *platformBuild) finish(ctx context.Context, rep *report.Report) error {
 
 // explainDownload words a failed solve of the layer's steps that a
 // download caused (explainFetchError); anything else is returned as is.
+// Every runtime part's downloads are looked at: a package only one
+// runtime requires (a marker) is downloaded for that runtime alone.
 func (p *platformBuild) explainDownload(ctx context.Context, err error) error {
-	return explainFetchError(err, p.wheels, fetchVertices(ctx, p.gen, p.t, p.wheels), p.pinned, statusProbe(ctx, &gatewayPages{c: p.c, bc: p.bc}))
+	var wheels []llbgen.Wheel
+	byVertex := map[string]llbgen.Wheel{}
+	for _, part := range p.parts {
+		wheels = append(wheels, part.wheels...)
+		for d, w := range fetchVertices(ctx, p.gen, part.t, part.wheels) {
+			byVertex[d] = w
+		}
+	}
+	return explainFetchError(err, wheels, byVertex, p.allPinned(), statusProbe(ctx, &gatewayPages{c: p.c, bc: p.bc}))
+}
+
+// allPinned is every runtime part's pinned requirements, the first part's
+// first: where a package's REQUIRE line is looked up (pip may resolve a
+// dependency for one runtime only).
+func (p *platformBuild) allPinned() []*requirement {
+	if len(p.parts) <= 1 {
+		return p.pinned
+	}
+	var all []*requirement
+	for _, part := range p.parts {
+		all = append(all, part.pinned...)
+	}
+	return all
 }
 
 // solveResult solves one platform's final state.
