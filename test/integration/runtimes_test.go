@@ -85,7 +85,7 @@ func TestSeveralRuntimesInOneLayer(t *testing.T) {
 			keys = append(keys, rep.Packages[i].Key())
 		}
 		slices.Sort(keys)
-		if want := []string{"affine@python3.11", "affine@python3.13", "glf-cext@python3.11", "glf-cext@python3.13", "glf-pure@python3.11", "glf-pure@python3.13"}; !slices.Equal(keys, want) ||
+		if want := []string{"affine@python3.11", "affine@python3.13", "glf-cext@python3.11", "glf-cext@python3.13", "glf-pure-dep@python3.11", "glf-pure-dep@python3.13", "glf-pure@python3.11", "glf-pure@python3.13"}; !slices.Equal(keys, want) ||
 			!slices.Equal(rep.Runtimes, []string{"python3.11", "python3.13"}) {
 			t.Errorf("%s: report packages %v, runtimes %v", arch, keys, rep.Runtimes)
 		}
