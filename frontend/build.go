@@ -64,7 +64,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
-	pl.base.NoCache = bc.IsNoCache("")
+	if err := rt.severalRuntimes(pl); err != nil {
+		return nil, err
+	}
+	pl.setNoCache(bc.IsNoCache(""))
 	s, err := readShared(ctx, c, bc, src, pl)
 	if err != nil {
 		return nil, err

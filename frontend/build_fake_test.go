@@ -130,12 +130,31 @@ func (f *fakeDaemon) Solve(ctx context.Context, req client.SolveRequest) (*clien
 			files["page"] = body
 		case op.GetExec() != nil && slices.Contains(op.GetExec().GetMeta().GetArgs(), "geolayer-probe"):
 			machine := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[op.GetPlatform().GetArchitecture()]
-			files["/python.json"] = fmt.Sprintf(`{"found":true,"path":"/var/lang/bin/python3.13","executable":"/var/lang/bin/python3.13","implementation":"cpython","version":"3.13.9","major":3,"minor":13,"soabi":"cpython-313-%[1]s-linux-gnu","ext_suffix":".cpython-313-%[1]s-linux-gnu.so","machine":"%[1]s","pip":true}`, machine)
+			// The profile's Python 3.11 images answer as 3.11, every other
+			// image as 3.13.
+			minor := "13"
+			if probesPython311(req.Definition) {
+				minor = "11"
+			}
+			files["/python.json"] = fmt.Sprintf(`{"found":true,"path":"/var/lang/bin/python3.%[2]s","executable":"/var/lang/bin/python3.%[2]s","implementation":"cpython","version":"3.%[2]s.9","major":3,"minor":%[2]s,"soabi":"cpython-3%[2]s-%[1]s-linux-gnu","ext_suffix":".cpython-3%[2]s-%[1]s-linux-gnu.so","machine":"%[1]s","pip":true}`, machine, minor)
 		}
 	}
 	res := client.NewResult()
 	res.SetRef(&fakeDaemonRef{files: files})
 	return res, nil
+}
+
+// probesPython311 says whether a definition runs in one of the profile's
+// Python 3.11 images (Lambda's python:3.11 or build-python3.11).
+func probesPython311(def *pb.Definition) bool {
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err == nil && op.GetSource() != nil &&
+			strings.HasPrefix(op.GetSource().Identifier, "docker-image://") && (strings.Contains(op.GetSource().Identifier, "python:3.11") || strings.Contains(op.GetSource().Identifier, "python3.11")) {
+			return true
+		}
+	}
+	return false
 }
 
 type fakeDaemonRef struct {

@@ -19,12 +19,11 @@ func checkMode(spec *instructions.Spec) (helperapi.CheckMode, error) {
 	return m, nil
 }
 
-// checkConfig is the static check's view of the runtime for one platform:
+// checkConfig is the static check's view of runtime rt for one platform:
 // the loader path the platform sets, its system directories, the glibc
 // ceiling and what the public image has that the platform lacks (llbgen
 // adds CHECK's mode).
-func (pl *plan) checkConfig(p ocispecs.Platform) helperapi.CheckOptions {
-	rt := pl.runtime
+func checkConfig(rt *profile.Runtime, p ocispecs.Platform) helperapi.CheckOptions {
 	return helperapi.CheckOptions{
 		Machine:      profile.ELFMachine(p.Architecture),
 		MountPoint:   rt.MountPoint,

@@ -25,6 +25,8 @@ type imageRole struct {
 	ref     string // the profile's (or TARGET's) name for it
 	python  string // the profile's interpreter path, or profile.PythonOnPath
 	needPip bool
+	// rt is the runtime whose image it is (nil: the plan's first).
+	rt *profile.Runtime
 }
 
 // pythonFacts is what the probe found in an image (probeScript).
@@ -192,6 +194,10 @@ func (g *gatewayImages) probe(ctx context.Context, img llbgen.Image, p ocispecs.
 // its path. Errors point at TARGET.
 func checkedImage(ctx context.Context, ir imageResolver, pl *plan, role imageRole, p ocispecs.Platform, runsPython bool) (llbgen.Image, error) {
 	loc := pl.spec.Target.Location()
+	rt := role.rt
+	if rt == nil {
+		rt = pl.runtime
+	}
 	img, err := ir.image(ctx, role.ref, p)
 	if err != nil {
 		return img, located(err, loc)
@@ -201,7 +207,7 @@ func checkedImage(ctx context.Context, ir imageResolver, pl *plan, role imageRol
 	}
 	if role.python == "" {
 		return img, located(errors.Errorf("%s %s: the %s %s has no CPython %s of the runtime (%s); BUILD, BYTECODE and unpinned requirements need one: name an image that has CPython %s with pip, e.g. TARGET ... --build-image=<image>",
-			pl.runtime.Profile, pl.runtime.Name, role.what, role.ref, pl.runtime.PythonVersion, profileBuildNote(pl.runtime), pl.runtime.PythonVersion), loc)
+			rt.Profile, rt.Name, role.what, role.ref, rt.PythonVersion, profileBuildNote(rt), rt.PythonVersion), loc)
 	}
 	f, err := ir.probe(ctx, img, p, role.python, role.what)
 	if err != nil {
@@ -210,7 +216,7 @@ func checkedImage(ctx context.Context, ir imageResolver, pl *plan, role imageRol
 	if f.Path != "" {
 		f.Path = path.Clean(f.Path) // PATH entries may end in "/" (Lambda's /usr/bin/)
 	}
-	if err := checkPython(f, role, img.Ref, pl.runtime, p); err != nil {
+	if err := checkPython(f, role, img.Ref, rt, p); err != nil {
 		return img, located(err, loc)
 	}
 	img.Python = f.Path
@@ -225,9 +231,9 @@ func profileBuildNote(rt *profile.Runtime) string {
 }
 
 func runtimeRole(rt *profile.Runtime) imageRole {
-	return imageRole{what: "runtime image", ref: rt.RuntimeImage, python: rt.Python}
+	return imageRole{what: "runtime image", ref: rt.RuntimeImage, python: rt.Python, rt: rt}
 }
 
 func buildRole(rt *profile.Runtime, needPip bool) imageRole {
-	return imageRole{what: "build image", ref: rt.BuildImage, python: rt.BuildPython, needPip: needPip}
+	return imageRole{what: "build image", ref: rt.BuildImage, python: rt.BuildPython, needPip: needPip, rt: rt}
 }

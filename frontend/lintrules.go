@@ -141,7 +141,20 @@ func (ck *checker) missingTest(spec *instructions.Spec) {
 }
 
 func (ck *checker) deprecatedRuntime(pl *plan, today time.Time) {
-	rt := pl.runtime
+	for i, rt := range pl.runtimes {
+		var loc []parser.Range
+		if i < len(pl.spec.Target.Runtimes) {
+			loc = pl.spec.Target.Runtimes[i].Location
+		} else if i == 0 {
+			loc = pl.spec.Target.Runtime.Location
+		}
+		ck.runtimeSupport(rt, loc, pl, today)
+	}
+}
+
+// runtimeSupport warns when runtime rt (written at loc) is deprecated or
+// past its end of support.
+func (ck *checker) runtimeSupport(rt *profile.Runtime, loc []parser.Range, pl *plan, today time.Time) {
 	status := rt.Support.Status(today)
 	if status == "" {
 		return
@@ -164,7 +177,6 @@ func (ck *checker) deprecatedRuntime(pl *plan, today time.Time) {
 	if rt.Support.Source != "" {
 		msg += " (" + rt.Support.Source + ")"
 	}
-	loc := pl.spec.Target.Runtime.Location
 	if loc == nil {
 		loc = pl.spec.Target.Location()
 	}

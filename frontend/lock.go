@@ -13,10 +13,10 @@ import (
 func lockState(pl *plan, t *llbgen.Target, wheels []llbgen.Wheel) (llb.State, error) {
 	lock := &pyreq.Lock{
 		LockVersion:    "1.0",
-		RequiresPython: "==" + pl.runtime.PythonVersion + ".*",
+		RequiresPython: "==" + pl.runtimeFor(t).PythonVersion + ".*",
 		CreatedBy:      pyreq.CreatedBy,
 		Environments: []string{
-			"sys_platform == 'linux' and platform_machine == '" + wheelTarget(pl.runtime, t.Platform).Arch + "'",
+			"sys_platform == 'linux' and platform_machine == '" + wheelTarget(pl.runtimeFor(t), t.Platform).Arch + "'",
 		},
 	}
 	for _, w := range wheels {

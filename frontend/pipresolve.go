@@ -42,7 +42,8 @@ type pipReport struct {
 // hashes: from there the build goes on exactly as for a lock file. The
 // returned state is the resolution step, for the result to depend on.
 func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, gen *llbgen.Gen, pl *plan, t *llbgen.Target, reqs []*requirement) ([]*requirement, llb.State, error) {
-	tags, err := wheel.TargetTags(wheelTarget(pl.runtime, t.Platform))
+	rt := pl.runtimeFor(t)
+	tags, err := wheel.TargetTags(wheelTarget(rt, t.Platform))
 	if err != nil {
 		return nil, llb.State{}, err
 	}
@@ -56,7 +57,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 	}
 	// Markers are evaluated here, for the target: pip would evaluate them
 	// for the machine it runs on (the build host), whatever --platform says.
-	env := pyreq.LinuxEnv(pl.runtime.PythonVersion, wheel.PlatformArch(t.Platform.Architecture))
+	env := pyreq.LinuxEnv(rt.PythonVersion, wheel.PlatformArch(t.Platform.Architecture))
 	var lines, constraints []string
 	var built []*requirement // pinned packages BUILD compiles: not pip's to resolve
 	for _, r := range reqs {
@@ -85,7 +86,7 @@ func resolveWithPip(ctx context.Context, c client.Client, bc *dockerui.Client, g
 			constraints = append(constraints, line)
 		}
 	}
-	st := gen.Resolve(t, pl.runtime.ABI, plats, pl.indexSpecs(), lines, constraints, pl.pre)
+	st := gen.Resolve(t, rt.ABI, plats, pl.indexSpecs(), lines, constraints, pl.pre)
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, llb.State{}, err

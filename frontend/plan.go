@@ -30,12 +30,21 @@ const DefaultIndex = "https://pypi.org/simple/"
 // fields are what the frontend itself reads before generation:
 // requirements, indexes, TESTs, BUILD.
 type plan struct {
-	spec      *instructions.Spec
+	spec *instructions.Spec
+	// runtime is TARGET's (first) runtime; runtimes are all of them, in
+	// the order written (runtimes[0] == runtime): TARGET may name several
+	// runtimes of a profile whose layout keeps one site-packages per
+	// Python version, and they share one layer (multiRuntime).
 	runtime   *profile.Runtime
+	runtimes  []*profile.Runtime
 	Platforms []ocispecs.Platform
-	// base is every platform's llbgen input: target(p) copies it and sets
-	// what differs per platform; the build steps add the pinned images.
+	// base is every platform's llbgen input for the first runtime:
+	// target(p) copies it and sets what differs per platform; the build
+	// steps add the pinned images. bases[i] is the same for runtimes[i]
+	// (bases[0] == base): they differ only in what comes from the
+	// runtime (runtimeTarget).
 	base         llbgen.Target
+	bases        []llbgen.Target
 	index        string
 	extraIndexes []string
 	// indexSecrets maps an index URL to the BuildKit secret holding its
@@ -115,23 +124,59 @@ type requireFile struct {
 // the static check's view of it. The maps and slices it shares with base
 // are only read.
 func (pl *plan) target(p ocispecs.Platform) *llbgen.Target {
-	t := pl.base
+	return pl.runtimeTarget(0, p)
+}
+
+// runtimeTarget is target for TARGET's i-th runtime.
+func (pl *plan) runtimeTarget(i int, p ocispecs.Platform) *llbgen.Target {
+	t := pl.bases[i]
 	t.Platform = p
-	t.CheckConfig = pl.checkConfig(p)
+	t.CheckConfig = checkConfig(pl.runtimes[i], p)
 	return &t
+}
+
+// runtimeFor is the runtime a target is for (by its RuntimeName; the
+// first when none matches, as for a target of the custom profile).
+func (pl *plan) runtimeFor(t *llbgen.Target) *profile.Runtime {
+	for _, rt := range pl.runtimes {
+		if rt.Name == t.RuntimeName {
+			return rt
+		}
+	}
+	return pl.runtime
+}
+
+// runtimeNames lists TARGET's runtimes: "python3.11, python3.13".
+func (pl *plan) runtimeNames() string {
+	names := make([]string, len(pl.runtimes))
+	for i, rt := range pl.runtimes {
+		names[i] = rt.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// setNoCache marks every runtime's input --no-cache.
+func (pl *plan) setNoCache(on bool) {
+	for i := range pl.bases {
+		pl.bases[i].NoCache = on
+	}
+	pl.base.NoCache = on
 }
 
 // newPlan validates a loaded Geolayerfile against the profile table and the
 // build's options. The checks run in a fixed order, so a file with several
 // problems is refused for the same one every time.
 func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buildArgs map[string]string) (*plan, error) {
-	rt, err := targetRuntime(spec)
+	rts, err := targetRuntimes(spec)
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{spec: spec, runtime: rt, inlineLoc: map[int][]parser.Range{}}
-	if pl.Platforms, err = platformsFor(spec, rt, requested, build); err != nil {
-		return nil, err
+	rt := rts[0]
+	pl := &plan{spec: spec, runtime: rt, runtimes: rts, inlineLoc: map[int][]parser.Range{}}
+	for _, r := range rts {
+		if pl.Platforms, err = platformsFor(spec, r, requested, build); err != nil {
+			return nil, err
+		}
 	}
 	epoch, err := parseEpoch(buildArgs)
 	if err != nil {
@@ -158,9 +203,11 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 	if pl.tests, err = planTests(spec, buildArgs); err != nil {
 		return nil, err
 	}
-	bytecode, err := planBytecode(spec, rt)
-	if err != nil {
-		return nil, err
+	var bytecode *llbgen.Bytecode
+	for _, r := range rts {
+		if bytecode, err = planBytecode(spec, r); err != nil {
+			return nil, err
+		}
 	}
 	checkMode, err := checkMode(spec)
 	if err != nil {
@@ -182,68 +229,160 @@ func newPlan(spec *instructions.Spec, requested, build []ocispecs.Platform, buil
 		return nil, err
 	}
 
-	tc := spec.Target
 	env := userEnv(spec)
-	budget, budgetLoc := planBudget(spec, rt)
-	checkLoc := tc.Location()
+	_, budgetLoc := planBudget(spec, rt)
+	checkLoc := spec.Target.Location()
 	if spec.Check != nil {
 		checkLoc = spec.Check.Location()
 	}
-	l := rt.Layout
-	pl.base = llbgen.Target{
-		BuildPlatform: build[0],
-		Layout: llbgen.Layout{
-			SitePackages: l.SitePackages,
-			Scripts:      l.Bin,
-			Data:         l.Data,
-			Headers:      path.Join(l.Data, "include"), // "include" when the data root is the layer root (gcp, site-packages)
-			MountPoint:   rt.MountPoint,
-			Lib:          l.Lib,
-		},
+	common := llbgen.Target{
+		BuildPlatform:   build[0],
 		Runs:            runs,
 		RunTimeout:      pl.runTimeout,
 		BuildTimeout:    pl.buildTimeout,
 		Interpreter:     "/usr/bin/env python3",
-		RuntimeImage:    rt.RuntimeImage,
-		Env:             testEnv(rt.Env, env),
-		SysPath:         sysPath(rt),
-		SiteDir:         path.Join(rt.MountPoint, l.SitePackages),
 		StripMode:       strip,
 		Prune:           prune,
 		CheckMode:       checkMode,
 		Bytecode:        bytecode,
 		CollectLicenses: collectLicenses(spec),
 		CheckLocation:   toPBRanges(checkLoc),
-		// Lambda unpacks layer symlinks as symlinks; the other platforms'
-		// upload paths are not documented to, so they get plain copies.
-		Dedup:          rt.Profile == "aws-lambda",
-		BudgetLocation: toPBRanges(budgetLoc),
-		Epoch:          epoch,
-		ProfileName:    tc.Profile.Value,
-		RuntimeName:    rt.Name,
-		Glibc:          rt.Glibc,
-		LimitUnzipped:  budget.Unzipped,
-		LimitZipped:    budget.Zipped,
-		DirectUpload:   rt.Limits.DirectUpload,
-
-		PlatformLimitUnzipped: rt.Limits.Unzipped,
-		PlatformLimitZipped:   rt.Limits.Zipped,
-		PlatformLibraryPath:   rt.Env["LD_LIBRARY_PATH"],
-		UserEnv:               env,
+		BudgetLocation:  toPBRanges(budgetLoc),
+		Epoch:           epoch,
+		UserEnv:         env,
 	}
+	for _, r := range rts {
+		pl.bases = append(pl.bases, runtimeBase(common, spec, r))
+	}
+	if len(rts) > 1 {
+		names := make([]string, len(rts))
+		for i, r := range rts {
+			names[i] = r.Name
+		}
+		for i := range pl.bases {
+			pl.bases[i].LayerRuntimes = names
+		}
+	}
+	pl.base = pl.bases[0]
 	return pl, nil
+}
+
+// runtimeBase is common, the llbgen input every runtime shares, with what
+// comes from runtime rt: the layout, images, environment, limits and
+// BUDGET over them.
+func runtimeBase(common llbgen.Target, spec *instructions.Spec, rt *profile.Runtime) llbgen.Target {
+	t := common
+	budget, _ := planBudget(spec, rt)
+	l := rt.Layout
+	t.Layout = llbgen.Layout{
+		SitePackages: l.SitePackages,
+		Scripts:      l.Bin,
+		Data:         l.Data,
+		Headers:      path.Join(l.Data, "include"), // "include" when the data root is the layer root (gcp, site-packages)
+		MountPoint:   rt.MountPoint,
+		Lib:          l.Lib,
+	}
+	t.RuntimeImage = rt.RuntimeImage
+	t.Env = testEnv(rt.Env, common.UserEnv)
+	t.SysPath = sysPath(rt)
+	t.SiteDir = path.Join(rt.MountPoint, l.SitePackages)
+	// Lambda unpacks layer symlinks as symlinks; the other platforms'
+	// upload paths are not documented to, so they get plain copies.
+	t.Dedup = rt.Profile == "aws-lambda"
+	t.ProfileName = spec.Target.Profile.Value
+	t.RuntimeName = rt.Name
+	t.Glibc = rt.Glibc
+	t.LimitUnzipped = budget.Unzipped
+	t.LimitZipped = budget.Zipped
+	t.DirectUpload = rt.Limits.DirectUpload
+	t.PlatformLimitUnzipped = rt.Limits.Unzipped
+	t.PlatformLimitZipped = rt.Limits.Zipped
+	t.PlatformLibraryPath = rt.Env["LD_LIBRARY_PATH"]
+	return t
+}
+
+// targetRuntimes are TARGET's runtimes (targetRuntime), checked to be
+// able to share one layer (multiRuntime).
+func targetRuntimes(spec *instructions.Spec) ([]*profile.Runtime, error) {
+	if spec.Target == nil {
+		return nil, errors.New("missing TARGET: say what the layer is for, e.g. `TARGET aws-lambda python3.13`")
+	}
+	names := spec.Target.Runtimes
+	if len(names) == 0 { // a Spec not made by instructions.Load
+		names = []instructions.Value{spec.Target.Runtime}
+	}
+	var rts []*profile.Runtime
+	for _, n := range names {
+		rt, err := targetRuntime(spec, n)
+		if err != nil {
+			return nil, err
+		}
+		rts = append(rts, rt)
+	}
+	if len(rts) > 1 {
+		if err := multiRuntime(spec, rts); err != nil {
+			return nil, err
+		}
+	}
+	return rts, nil
+}
+
+// multiRuntime checks that several runtimes can share one layer: each has
+// its own site-packages in the profile's layout (Lambda's
+// python/lib/pythonX.Y/site-packages; the GCP and Azure layouts have one
+// for the app's single runtime), and no TARGET flag names what only one
+// of them can have (an image with one CPython).
+func multiRuntime(spec *instructions.Spec, rts []*profile.Runtime) error {
+	tc := spec.Target
+	for _, f := range []struct {
+		name string
+		v    instructions.Value
+	}{{"runtime-image", tc.RuntimeImage}, {"build-image", tc.BuildImage}} {
+		if f.v.IsSet() {
+			return located(errors.Errorf("--%s names one image, with one CPython, and TARGET lists %d runtimes: build one layer per runtime to use your own images", f.name, len(rts)), f.v.Location)
+		}
+	}
+	if rts[0].Profile == profile.CustomProfile {
+		return located(errors.Errorf("the %s profile takes its images from --runtime-image and --build-image, which hold one CPython each: name one runtime in TARGET", profile.CustomProfile), tc.Location())
+	}
+	// What one layer for several runtimes cannot do yet: compile (the
+	// runtimes' build images differ, Amazon Linux 2 for python3.11 and
+	// 2023 for python3.13, and the vendored libraries in the shared
+	// library folder would have to load under every runtime), and measure
+	// the imports of several runtimes in one report.
+	if len(spec.Builds) > 0 {
+		return located(errors.Errorf("BUILD with several runtimes in TARGET is not supported: the runtimes' build images differ and the layer's library folder is shared by every runtime; build one layer per runtime, or use wheels (TARGET lists %d runtimes)", len(rts)), spec.Builds[0].Location())
+	}
+	if len(spec.Runs) > 0 {
+		return located(errors.New("RUN prepares BUILD, which several runtimes in TARGET do not support: build one layer per runtime"), spec.Runs[0].Location())
+	}
+	for _, tc := range spec.Tests {
+		if tc.ProfileImports {
+			return located(errors.New("TEST --profile-imports with several runtimes in TARGET is not supported: the import times are measured for one runtime's report; drop the flag or profile with one runtime"), tc.Location())
+		}
+	}
+	seen := map[string]string{}
+	for _, rt := range rts {
+		if prev, ok := seen[rt.Layout.SitePackages]; ok {
+			return located(errors.Errorf("%s %s and %s install into the same site-packages (%s): the %s layout has one package folder for the single Python an app runs, so a layer cannot hold several runtimes; build one layer per runtime (several runtimes share a layer on aws-lambda, whose layout has one site-packages per Python version)",
+				tc.Profile.Value, prev, rt.Name, rt.Layout.SitePackages, tc.Profile.Value), tc.Location())
+		}
+		seen[rt.Layout.SitePackages] = rt.Name
+	}
+	return nil
 }
 
 // targetRuntime is TARGET's profile runtime with its overrides applied,
 // validated; errors point at TARGET.
-func targetRuntime(spec *instructions.Spec) (*profile.Runtime, error) {
-	if spec.Target == nil {
-		return nil, errors.New("missing TARGET: say what the layer is for, e.g. `TARGET aws-lambda python3.13`")
-	}
+func targetRuntime(spec *instructions.Spec, name instructions.Value) (*profile.Runtime, error) {
 	tc := spec.Target
-	rt, err := profile.Lookup(tc.Profile.Value, tc.Runtime.Value)
+	rt, err := profile.Lookup(tc.Profile.Value, name.Value)
 	if err != nil {
-		return nil, located(err, tc.Location())
+		loc := tc.Location()
+		if len(tc.Runtimes) > 1 { // point at the runtime it is about
+			loc = name.Location
+		}
+		return nil, located(err, loc)
 	}
 	if tc.RuntimeImage.IsSet() || tc.BuildImage.IsSet() || tc.Glibc.IsSet() || tc.Layout.IsSet() {
 		rt, err = rt.ApplyOverrides(tc.RuntimeImage.Value, tc.BuildImage.Value, tc.Glibc.Value, tc.Layout.Value)

@@ -34,6 +34,22 @@ var routes = []route{
 	{"lock", "pylock.toml per platform: the exact wheels chosen, for REQUIRE --lock", false, lockRoute},
 }
 
+// severalRuntimes refuses a layer for several runtimes where the route
+// makes something for one: the image target is one runtime's image, and
+// a pylock.toml is for one Python version.
+func (r *route) severalRuntimes(pl *plan) error {
+	if len(pl.runtimes) < 2 {
+		return nil
+	}
+	switch r.name {
+	case "image":
+		return located(errors.Errorf("--target image builds one runtime's image, and TARGET lists %d runtimes (%s): name one runtime for the image, or build the layer (--target zip)", len(pl.runtimes), pl.runtimeNames()), pl.spec.Target.Location())
+	case "lock":
+		return located(errors.Errorf("a pylock.toml is for one Python version, and TARGET lists %d runtimes (%s): run --target lock with one runtime at a time", len(pl.runtimes), pl.runtimeNames()), pl.spec.Target.Location())
+	}
+	return nil
+}
+
 // lookupRoute finds the route of a --target ("" is the default).
 func lookupRoute(name string) (*route, error) {
 	if name == "" {

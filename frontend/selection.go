@@ -25,12 +25,13 @@ import (
 // whose marker applies: PEP 425 order for the target's CPython, glibc and
 // architecture; never musllinux or linux_*.
 func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pageKey]*simpleindex.Project) ([]llbgen.Wheel, error) {
-	wt := wheelTarget(pl.runtime, t.Platform)
+	rt := pl.runtimeFor(t)
+	wt := wheelTarget(rt, t.Platform)
 	tags, err := wheel.TargetTags(wt)
 	if err != nil {
 		return nil, err
 	}
-	env := pyreq.LinuxEnv(pl.runtime.PythonVersion, wt.Arch)
+	env := pyreq.LinuxEnv(rt.PythonVersion, wt.Arch)
 	// Lock files select their entries for the target as PEP 751 says
 	// (requires-python, environments, default-groups, markers, per-entry
 	// requires-python, one entry per name).
@@ -41,7 +42,7 @@ func selectWheels(pl *plan, t *llbgen.Target, reqs []*requirement, pages map[pag
 		}
 		idx, err := r.fromLock.SelectIndexes(env)
 		if err != nil {
-			return nil, located(errors.Errorf("%s: %v (target %s, Python %s)", r.lockPath(), err, platforms.Format(t.Platform), pl.runtime.PythonVersion), r.loc)
+			return nil, located(errors.Errorf("%s: %v (target %s, Python %s)", r.lockPath(), err, platforms.Format(t.Platform), rt.PythonVersion), r.loc)
 		}
 		chosen[r.fromLock] = map[int]bool{}
 		for _, i := range idx {
@@ -141,7 +142,7 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 					return llbgen.Wheel{}, errors.Errorf("%s==%s: the index page %s lists %s: %v", r.Name, r.version, redactURL(pageURL), f.Filename, err)
 				}
 				if f.RequiresPython != "" {
-					if ok, err := pep440.SatisfiesRequiresPython(f.RequiresPython, pl.runtime.PythonVersion); err == nil && !ok {
+					if ok, err := pep440.SatisfiesRequiresPython(f.RequiresPython, pl.runtimeFor(t).PythonVersion); err == nil && !ok {
 						others = append(others, f.Filename+" (requires-python "+f.RequiresPython+")")
 						continue
 					}
@@ -166,7 +167,7 @@ func selectOne(pl *plan, r *requirement, tags []wheel.Tag, pages map[pageKey]*si
 	}
 	if len(cands) == 0 {
 		if len(others) > 0 {
-			return llbgen.Wheel{}, errors.Errorf("%s==%s: no wheel for Python %s: %s", r.Name, r.version, pl.runtime.PythonVersion, strings.Join(others, ", "))
+			return llbgen.Wheel{}, errors.Errorf("%s==%s: no wheel for Python %s: %s", r.Name, r.version, pl.runtimeFor(t).PythonVersion, strings.Join(others, ", "))
 		}
 		return llbgen.Wheel{}, errors.Errorf("%s==%s: not found on %s", r.Name, r.version, strings.Join(append([]string{pl.index}, pl.extraIndexes...), ", "))
 	}
@@ -249,7 +250,7 @@ func selectSdist(pl *plan, r *requirement, pages map[pageKey]*simpleindex.Projec
 			return llbgen.Wheel{
 				Name:       r.Name,
 				Version:    version,
-				Filename:   llbgen.WheelFilename(r.Name, version, pl.runtime.ABI, wheel.PlatformArch(t.Platform.Architecture)),
+				Filename:   llbgen.WheelFilename(r.Name, version, pl.runtimeFor(t).ABI, wheel.PlatformArch(t.Platform.Architecture)),
 				URL:        f.URL,
 				SHA256:     sha,
 				Tag:        "built from " + f.Filename,
@@ -259,7 +260,7 @@ func selectSdist(pl *plan, r *requirement, pages map[pageKey]*simpleindex.Projec
 					URL:              f.URL,
 					SHA256:           sha,
 					Indexes:          pl.indexSpecs(),
-					ABI:              pl.runtime.ABI,
+					ABI:              pl.runtimeFor(t).ABI,
 					NoBuildIsolation: noIsolation(pl, r.Name),
 					Location:         buildLocation(pl, r.Name),
 				},

@@ -22,6 +22,7 @@ package frontend
 import (
 	"context"
 
+	"github.com/geolayer/geolayer/frontend/profile"
 	"github.com/geolayer/geolayer/internal/helperapi"
 	"github.com/geolayer/geolayer/llbgen"
 	"github.com/geolayer/geolayer/pkg/report"
@@ -51,6 +52,9 @@ type shared struct {
 }
 
 // platformBuild is one platform's build and what its steps found so far.
+// t, pinned and wheels are its first runtime's; a layer for several
+// runtimes has one part per runtime (parts[0] is the first: the same t,
+// pinned and wheels).
 type platformBuild struct {
 	*shared
 	plat ocispecs.Platform
@@ -64,6 +68,17 @@ type platformBuild struct {
 	wheels []llbgen.Wheel
 	tests  []llbgen.Test // the TESTs this builder can run
 	layer  *llbgen.Layer
+	parts  []*runtimePart
+}
+
+// runtimePart is one runtime's share of a platform's layer: its target,
+// its requirements pinned for it (pip resolves per Python version;
+// markers are evaluated per runtime) and the wheels chosen for it.
+type runtimePart struct {
+	rt     *profile.Runtime
+	t      *llbgen.Target
+	pinned []*requirement
+	wheels []llbgen.Wheel
 }
 
 // platform starts the build of platform p (nil: the plan's first).
@@ -72,13 +87,24 @@ func (s *shared) platform(p *ocispecs.Platform) *platformBuild {
 	if p != nil {
 		plat = *p
 	}
-	return &platformBuild{
+	pb := &platformBuild{
 		shared: s,
 		plat:   plat,
 		t:      s.pl.target(plat),
 		pinned: s.reqs,
 		images: &gatewayImages{c: s.c, bc: s.bc, gen: s.gen, noCache: s.pl.base.NoCache},
 	}
+	pb.parts = []*runtimePart{{rt: s.pl.runtime, t: pb.t, pinned: pb.pinned}}
+	for i := 1; i < len(s.pl.runtimes); i++ {
+		pb.parts = append(pb.parts, &runtimePart{rt: s.pl.runtimes[i], t: s.pl.runtimeTarget(i, plat), pinned: s.reqs})
+	}
+	return pb
+}
+
+// first copies the first runtime's part into the fields the single-runtime
+// steps read (t is shared: it is the same target).
+func (p *platformBuild) first() {
+	p.pinned, p.wheels = p.parts[0].pinned, p.parts[0].wheels
 }
 
 // resolve pins the build images the platform's steps run in, checking
@@ -86,32 +112,43 @@ func (s *shared) platform(p *ocispecs.Platform) *platformBuild {
 // requirements. Every image a step runs in is pinned by digest and used
 // with its config.
 func (p *platformBuild) resolve(ctx context.Context) error {
+	for _, part := range p.parts {
+		if err := p.resolvePart(ctx, part); err != nil {
+			return err
+		}
+	}
+	p.first()
+	return nil
+}
+
+// resolvePart is resolve for one runtime: its build image, its Python.
+func (p *platformBuild) resolvePart(ctx context.Context, part *runtimePart) error {
 	pl := p.pl
-	resolver := needsResolver(p.pinned)
+	resolver := needsResolver(part.pinned)
 	if resolver || pl.base.Bytecode != nil {
 		// pip's resolver and BYTECODE run in the build image on the
 		// build host's own machine.
-		img, err := checkedImage(ctx, p.images, pl, buildRole(pl.runtime, resolver), pl.base.BuildPlatform, true)
+		img, err := checkedImage(ctx, p.images, pl, buildRole(part.rt, resolver), pl.base.BuildPlatform, true)
 		if err != nil {
 			return err
 		}
-		p.t.BuildHost = img
+		part.t.BuildHost = img
 	}
 	if resolver {
-		pinned, resolved, err := resolveWithPip(ctx, p.c, p.bc, p.gen, pl, p.t, p.pinned)
+		pinned, resolved, err := resolveWithPip(ctx, p.c, p.bc, p.gen, pl, part.t, part.pinned)
 		if err != nil {
 			return err
 		}
-		p.pinned = pinned
+		part.pinned = pinned
 		p.images.solved = append(p.images.solved, solvedStep{resolved, "pip's resolution"})
 	}
 	if len(pl.builds) > 0 || pl.buildAuto || len(pl.base.Runs) > 0 {
 		// RUN and BUILD run in the build image for the target platform.
-		img, err := checkedImage(ctx, p.images, pl, buildRole(pl.runtime, true), p.plat, len(pl.builds) > 0 || pl.buildAuto)
+		img, err := checkedImage(ctx, p.images, pl, buildRole(part.rt, true), p.plat, len(pl.builds) > 0 || pl.buildAuto)
 		if err != nil {
 			return err
 		}
-		p.t.Build = img
+		part.t.Build = img
 	}
 	return nil
 }
@@ -119,9 +156,16 @@ func (p *platformBuild) resolve(ctx context.Context) error {
 // choose selects the file every pinned requirement installs on the
 // platform.
 func (p *platformBuild) choose() error {
-	wheels, err := selectWheels(p.pl, p.t, p.pinned, p.pages)
-	p.wheels = wheels
-	return err
+	for _, part := range p.parts {
+		wheels, err := selectWheels(p.pl, part.t, part.pinned, p.pages)
+		part.wheels = wheels
+		if err != nil {
+			p.first()
+			return err
+		}
+	}
+	p.first()
+	return nil
 }
 
 // gate decides what the layer must pass on this builder: the TESTs it can
@@ -137,8 +181,10 @@ func (p *platformBuild) gate(ctx context.Context, forImage bool) error {
 	}
 	p.tests = tests
 	if len(pl.tests) > 0 || forImage || pl.base.CheckMode != helperapi.CheckOff || len(pl.builds) > 0 || pl.buildAuto {
-		if p.t.Runtime, err = checkedImage(ctx, p.images, pl, runtimeRole(pl.runtime), p.plat, len(tests) > 0); err != nil {
-			return err
+		for _, part := range p.parts {
+			if part.t.Runtime, err = checkedImage(ctx, p.images, pl, runtimeRole(part.rt), p.plat, len(tests) > 0); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -149,7 +195,15 @@ func (p *platformBuild) gate(ctx context.Context, forImage bool) error {
 // pip's resolution), which are part of the result too so that an exported
 // cache holds them (a fresh daemon importing the cache runs none of them).
 func (p *platformBuild) generate() {
-	p.layer = p.gen.Build(p.t, p.wheels)
+	if len(p.parts) == 1 {
+		p.layer = p.gen.Build(p.t, p.wheels)
+	} else {
+		parts := make([]llbgen.RuntimePart, len(p.parts))
+		for i, part := range p.parts {
+			parts[i] = llbgen.RuntimePart{Target: part.t, Wheels: part.wheels}
+		}
+		p.layer = p.gen.BuildRuntimes(parts)
+	}
 	p.gen.AddTests(p.layer, p.tests, p.src.SourceMap)
 	if len(p.tests) < len(p.pl.tests) {
 		p.layer.Gate = append(p.layer.Gate, skippedTestsNotice(p.plat, len(p.pl.tests)-len(p.tests)))
@@ -187,7 +241,7 @@ type output func(ctx context.Context) (llb.State, *dockerspec.DockerOCIImage, er
 func (p *platformBuild) export(ctx context.Context, out output) (*dockerui.BuildResult, error) {
 	// Every download runs under the time limit while the result solves
 	// (downloads.go); a download that ran out of time is the error.
-	sctx, stopWatches := downloadWatches(ctx, p.c, p.bc.CacheImports, p.plat, p.layer, p.pl.downloadTimeout, p.pinned)
+	sctx, stopWatches := downloadWatches(ctx, p.c, p.bc.CacheImports, p.plat, p.layer, p.pl.downloadTimeout, p.allPinned())
 	defer stopWatches() //nolint:errcheck // the error is read where the solves fail
 	st, img, err := out(sctx)
 	var res *dockerui.BuildResult
@@ -216,7 +270,7 @@ func exports(st llb.State) output {
 // SBOM attestation when one is asked for.
 func (p *platformBuild) finish(ctx context.Context, rep *report.Report) error {
 	if rep != nil {
-		reportWarnings(p.pl, rep, p.pinned)
+		reportWarnings(p.pl, rep, p.allPinned())
 	}
 	if p.sboms != nil {
 		return p.sboms.add(ctx, p.c, p.bc, p.layer.Archive, p.plat)
@@ -226,8 +280,32 @@ func (p *platformBuild) finish(ctx context.Context, rep *report.Report) error {
 
 // explainDownload words a failed solve of the layer's steps that a
 // download caused (explainFetchError); anything else is returned as is.
+// Every runtime part's downloads are looked at: a package only one
+// runtime requires (a marker) is downloaded for that runtime alone.
 func (p *platformBuild) explainDownload(ctx context.Context, err error) error {
-	return explainFetchError(err, p.wheels, fetchVertices(ctx, p.gen, p.t, p.wheels), p.pinned, statusProbe(ctx, &gatewayPages{c: p.c, bc: p.bc}))
+	var wheels []llbgen.Wheel
+	byVertex := map[string]llbgen.Wheel{}
+	for _, part := range p.parts {
+		wheels = append(wheels, part.wheels...)
+		for d, w := range fetchVertices(ctx, p.gen, part.t, part.wheels) {
+			byVertex[d] = w
+		}
+	}
+	return explainFetchError(err, wheels, byVertex, p.allPinned(), statusProbe(ctx, &gatewayPages{c: p.c, bc: p.bc}))
+}
+
+// allPinned is every runtime part's pinned requirements, the first part's
+// first: where a package's REQUIRE line is looked up (pip may resolve a
+// dependency for one runtime only).
+func (p *platformBuild) allPinned() []*requirement {
+	if len(p.parts) <= 1 {
+		return p.pinned
+	}
+	var all []*requirement
+	for _, part := range p.parts {
+		all = append(all, part.pinned...)
+	}
+	return all
 }
 
 // solveResult solves one platform's final state.

@@ -64,7 +64,10 @@ func runAssemble(o *helperapi.Assemble, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	aopts := layerzip.AssembleOptions{Dedup: o.Dedup}
+	// A layer for several runtimes holds each package once per runtime:
+	// the paths the copies share outside site-packages (console scripts)
+	// are stored once when they are the same, and an error otherwise.
+	aopts := layerzip.AssembleOptions{Dedup: o.Dedup, MergeIdentical: len(o.Runtimes) > 1}
 	res, err := layerzip.AssembleWith(zf, frags, aopts)
 	if err != nil {
 		_ = zf.Close()
@@ -87,12 +90,15 @@ func runAssemble(o *helperapi.Assemble, stdout io.Writer) error {
 		Limits:       report.Limits{Unzipped: o.LimitUnzipped, Zipped: o.LimitZipped, DirectUpload: o.DirectUpload},
 		RuntimeImage: o.RuntimeImage,
 	}
+	if len(o.Runtimes) > 1 {
+		rep.Runtimes = o.Runtimes
+	}
 	pkgs, err := readPackages(o.Meta)
 	if err != nil {
 		return err
 	}
 	for _, p := range pkgs {
-		p.ZippedBytes = zipped[p.Name]
+		p.ZippedBytes = zipped[p.Key()]
 		rep.Packages = append(rep.Packages, *p)
 	}
 	rep.Sort()
@@ -107,6 +113,11 @@ func runAssemble(o *helperapi.Assemble, stdout io.Writer) error {
 	rep.Environment = envAdvice(rep.Packages)
 	if o.Check != "" {
 		if rep.Check, err = readCheck(o.Check); err != nil {
+			return err
+		}
+	}
+	if len(o.Checks) > 0 {
+		if rep.Check, err = readChecks(o.Checks, o.Runtimes); err != nil {
 			return err
 		}
 	}
@@ -293,6 +304,34 @@ func readCheck(p string) (*report.Check, error) {
 	return c, nil
 }
 
+// readChecks joins the checks of a layer for several runtimes, in the
+// order of runtimes: the counts add up (a file checked for two runtimes
+// counts twice), each finding names its runtime.
+func readChecks(paths map[string]string, runtimes []string) (*report.Check, error) {
+	out := &report.Check{}
+	for _, rt := range runtimes {
+		p, ok := paths[rt]
+		if !ok {
+			return nil, fmt.Errorf("no check.json for runtime %s", rt)
+		}
+		c, err := readCheck(p)
+		if err != nil {
+			return nil, err
+		}
+		out.Files += c.Files
+		out.Errors += c.Errors
+		out.Warnings += c.Warnings
+		for _, f := range c.Findings {
+			f.Runtime = rt
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	if len(paths) != len(runtimes) {
+		return nil, fmt.Errorf("%d checks for %d runtimes", len(paths), len(runtimes))
+	}
+	return out, nil
+}
+
 // writeHTML renders report.html with a treemap of the layer's files.
 func writeHTML(p string, rep *report.Report, files []report.FileSize) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -349,12 +388,34 @@ func fragmentPackage(f layerzip.Fragment) string {
 // size.
 func accountLayer(frags []layerzip.Fragment, res *layerzip.AssembleResult) *layerAccount {
 	a := &layerAccount{holders: map[string][]string{}, linked: map[string]bool{}}
+	// The copies MergeIdentical dropped are not in the archive; the copy
+	// kept is held by every package that had one.
+	type fragEntry struct{ frag, name string }
+	dropped := map[fragEntry]bool{}
+	merged := map[string][]string{}
+	for _, m := range res.Merged {
+		dropped[fragEntry{m.Dropped, m.Name}] = true
+	}
 	pkgOf := map[string]string{}
 	for _, f := range frags {
 		p := fragmentPackage(f)
 		for _, e := range f.Index.Entries {
-			pkgOf[e.Name] = p
+			if !dropped[fragEntry{f.Data, e.Name}] {
+				pkgOf[e.Name] = p
+			}
 		}
+	}
+	for _, m := range res.Merged {
+		if len(merged[m.Name]) == 0 {
+			merged[m.Name] = []string{pkgOf[m.Name]}
+		}
+		merged[m.Name] = append(merged[m.Name], fragmentPackage(layerzip.Fragment{Data: m.Dropped}))
+	}
+	holdersOf := func(name string) []string {
+		if h := merged[name]; h != nil {
+			return h
+		}
+		return []string{pkgOf[name]}
 	}
 	type link struct {
 		kept   string
@@ -362,18 +423,36 @@ func accountLayer(frags []layerzip.Fragment, res *layerzip.AssembleResult) *laye
 	}
 	links := map[string]link{}
 	for _, g := range res.Dedup.Groups {
-		h := []string{pkgOf[g.Kept]}
+		h := slices.Clone(holdersOf(g.Kept))
 		for i, d := range g.Duplicates {
 			links[d] = link{g.Kept, g.Targets[i]}
 			a.linked[d] = true
-			h = append(h, pkgOf[d])
+			h = append(h, holdersOf(d)...)
 		}
 		slices.Sort(h)
 		a.holders[g.Kept] = slices.Compact(h)
 	}
+	for name, h := range merged {
+		if a.holders[name] == nil && !a.linked[name] {
+			h = slices.Clone(h)
+			slices.Sort(h)
+			a.holders[name] = slices.Compact(h)
+		}
+	}
 	for _, f := range frags {
 		p := fragmentPackage(f)
 		for _, e := range f.Index.Entries {
+			if dropped[fragEntry{f.Data, e.Name}] {
+				// not in the archive: it only makes p a holder of the copy kept
+				if !strings.HasSuffix(e.Name, "/") {
+					le := report.LayerEntry{Path: e.Name, Package: p, Merged: true, Stored: e.Name}
+					if l, ok := links[e.Name]; ok {
+						le.Stored = l.kept
+					}
+					a.entries = append(a.entries, le)
+				}
+				continue
+			}
 			le := report.LayerEntry{Path: e.Name, Package: p, Size: int64(e.UncompressedSize)}
 			switch l, ok := links[e.Name]; {
 			case strings.HasSuffix(e.Name, "/"):
@@ -400,7 +479,7 @@ func accountReport(rep *report.Report, frags []layerzip.Fragment, res *layerzip.
 	rep.Totals.Unzipped = int64(res.Unzipped)
 	rep.Totals.Files = 0
 	for _, e := range a.entries {
-		if !e.Dir {
+		if !e.Dir && !e.Merged {
 			rep.Totals.Files++
 		}
 	}
@@ -428,7 +507,7 @@ func accountReport(rep *report.Report, frags []layerzip.Fragment, res *layerzip.
 	}
 	for i := range rep.Packages {
 		p := &rep.Packages[i]
-		s, err := without([]string{p.Name})
+		s, err := without([]string{p.Key()})
 		if err != nil {
 			return err
 		}
@@ -465,7 +544,7 @@ func accountReport(rep *report.Report, frags []layerzip.Fragment, res *layerzip.
 func (a *layerAccount) treemapFiles() []report.FileSize {
 	var files []report.FileSize
 	for _, e := range a.entries {
-		if e.Dir || a.linked[e.Path] {
+		if e.Dir || e.Merged || a.linked[e.Path] {
 			continue
 		}
 		fs := report.FileSize{Path: e.Path, Size: e.Size, Package: e.Package}

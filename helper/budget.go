@@ -27,18 +27,24 @@ func checkBudget(rep *report.Report, frags []layerzip.Fragment, linked map[strin
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "layer over budget for %s %s on %s: %s\n\n", rep.Profile, rep.Runtime, rep.Platform, strings.Join(over, "; "))
+	runtime := rep.Runtime
+	if len(rep.Runtimes) > 0 {
+		runtime = strings.Join(rep.Runtimes, "+")
+	}
+	fmt.Fprintf(&b, "layer over budget for %s %s on %s: %s\n\n", rep.Profile, runtime, rep.Platform, strings.Join(over, "; "))
 	writePackagesOverBudget(&b, rep)
 	type file struct {
 		name string
 		size int64
 	}
 	var files []file
+	seen := map[string]bool{}
 	for _, f := range frags {
 		for _, e := range f.Index.Entries {
-			if linked[e.Name] {
-				continue // stored once: the copy is a symlink
+			if linked[e.Name] || seen[e.Name] {
+				continue // stored once: the copy is a symlink, or a copy several runtimes' fragments hold alike (merged)
 			}
+			seen[e.Name] = true
 			files = append(files, file{e.Name, int64(e.UncompressedSize)})
 		}
 	}

@@ -39,3 +39,30 @@ func TestCheckBudget(t *testing.T) {
 		t.Errorf("no limits, but: %v", err)
 	}
 }
+
+// A layer for several runtimes names them all, and a file both runtimes'
+// fragments hold alike (kept once in the zip) is listed once.
+func TestCheckBudgetSeveralRuntimes(t *testing.T) {
+	rep := &report.Report{
+		Profile: "aws-lambda", Runtime: "python3.11", Runtimes: []string{"python3.11", "python3.13"}, Platform: "linux/amd64",
+		Packages: []report.Package{{Name: "big", Version: "2", Runtime: "python3.11", Bytes: 5000}, {Name: "big", Version: "2", Runtime: "python3.13", Bytes: 5000}},
+		Totals:   report.Totals{Unzipped: 5000},
+		Limits:   report.Limits{Unzipped: 4096},
+	}
+	script := layerzip.IndexEntry{Name: "bin/big", UncompressedSize: 4000}
+	frags := []layerzip.Fragment{
+		{Index: &layerzip.FragmentIndex{Entries: []layerzip.IndexEntry{script, {Name: "python/lib/python3.11/site-packages/big.py", UncompressedSize: 1000}}}},
+		{Index: &layerzip.FragmentIndex{Entries: []layerzip.IndexEntry{script, {Name: "python/lib/python3.13/site-packages/big.py", UncompressedSize: 1000}}}},
+	}
+	err := checkBudget(rep, frags, nil)
+	if err == nil {
+		t.Fatal("over budget, but no error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "for aws-lambda python3.11+python3.13 on linux/amd64") {
+		t.Errorf("the headline does not name both runtimes:\n%s", msg)
+	}
+	if n := strings.Count(msg, "bin/big\n"); n != 1 {
+		t.Errorf("bin/big listed %d times:\n%s", n, msg)
+	}
+}

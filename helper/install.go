@@ -41,6 +41,7 @@ func runInstall(o *helperapi.Install, stdout io.Writer) error {
 	p := report.Package{
 		Name:     inst.Name,
 		Version:  inst.Version,
+		Runtime:  o.Runtime,
 		Wheel:    filepath.Base(o.Wheel),
 		URL:      o.URL,
 		SHA256:   o.SHA256,

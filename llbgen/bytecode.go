@@ -30,8 +30,8 @@ func (g *Gen) bytecode(t *Target, p *Package) (tree, meta llb.State) {
 		Python:       t.BuildHost.python(),
 		Optimize:     t.Bytecode.Optimize,
 		Sourceless:   t.Bytecode.Sourceless,
-		MetaIn:       "/meta-in" + metaName(w),
-		MetaOut:      "/meta" + metaName(w),
+		MetaIn:       "/meta-in" + t.metaName(w),
+		MetaOut:      "/meta" + t.metaName(w),
 	}
 	run := g.ConfiguredImage(t.BuildHost, t.BuildPlatform).Run(
 		llb.Args(helperapi.Argv(bytecodeHelper+helperapi.Binary, cmd)),

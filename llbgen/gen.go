@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/geolayer/geolayer/internal/helperapi"
@@ -121,7 +122,28 @@ type Target struct {
 	// NoCache re-runs every step (--no-cache): each named step carries
 	// llb.IgnoreCache.
 	NoCache bool
+	// LayerRuntimes are every runtime of a layer for several (TARGET
+	// aws-lambda python3.11 python3.13; this target is the one named
+	// RuntimeName); nil for a layer for one runtime. With several, the
+	// packages' reports and fragments are named <name>@<runtime> and the
+	// step names carry the runtime; with one, nothing changes.
+	LayerRuntimes []string
 }
+
+// several says whether the layer is for several runtimes.
+func (t *Target) several() bool { return len(t.LayerRuntimes) > 1 }
+
+// key is how the layer names an installed package: its name, or
+// <name>@<runtime> in a layer for several runtimes (report.Package.Key).
+func (t *Target) key(name string) string {
+	if t.several() {
+		return name + "@" + t.RuntimeName
+	}
+	return name
+}
+
+// metaName is the package report's file name in the collected reports.
+func (t *Target) metaName(w Wheel) string { return path.Join("/", t.key(w.Name)+".json") }
 
 // Gen generates LLB. Helper is a state whose filesystem has the static
 // helper binary at helperapi.Binary (the frontend image itself, through
@@ -154,7 +176,11 @@ func platformString(p ocispecs.Platform) string {
 func (t *Target) Name(format string, a ...any) llb.ConstraintsOpt { return t.name(format, a...) }
 
 func (t *Target) name(format string, a ...any) llb.ConstraintsOpt {
-	name := llb.WithCustomName(fmt.Sprintf("[%s] ", platformString(t.Platform)) + fmt.Sprintf(format, a...))
+	prefix := platformString(t.Platform)
+	if t.several() {
+		prefix += " " + t.RuntimeName
+	}
+	name := llb.WithCustomName(fmt.Sprintf("[%s] ", prefix) + fmt.Sprintf(format, a...))
 	if t.NoCache {
 		return constraints{name, llb.IgnoreCache}
 	}
@@ -229,6 +255,9 @@ func (g *Gen) merge(states []llb.State, name llb.ConstraintsOpt) llb.State {
 
 // Package is the per-package chain of states.
 type Package struct {
+	// Key names the package's fragment (Target.key for a wheel; the
+	// pseudo-packages' own names).
+	Key      string
 	Wheel    Wheel
 	File     llb.State // the fetched wheel
 	Tree     llb.State // the package's files (installed, then slimmed), relative to the layer root
@@ -247,72 +276,137 @@ type Layer struct {
 	Tree     llb.State // the unpacked layer
 	Archive  llb.State // /layer.zip + /report.json
 	HTML     llb.State // /report.html
-	// Check holds /check.json of the static check (nil when CHECK off).
-	Check *llb.State
-	Gate  []llb.State
+	// Check holds /check.json of the static check (nil when CHECK off);
+	// Checks the same per runtime, in the order of Runtimes (Check is
+	// Checks[0]).
+	Check  *llb.State
+	Checks []llb.State
+	// Runtimes are the targets of the layer's runtimes (one for a layer
+	// for one runtime: Target).
+	Runtimes []*Target
+	Gate     []llb.State
 }
 
 // Build generates the graph for one platform.
 func (g *Gen) Build(t *Target, wheels []Wheel) *Layer {
-	sorted := append([]Wheel(nil), wheels...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	l := &Layer{Target: t}
-	var trees, metas, frags, built, downloads []llb.State
-	var stage *llb.State
-	for _, w := range sorted {
-		p := &Package{Wheel: w, Downloaded: g.downloaded(t, w)}
-		downloads = append(downloads, p.Downloaded)
-		if w.Sdist != nil {
-			if stage == nil {
-				st := g.buildStage(t)
-				stage = &st
-			}
-			p.File = g.buildWheel(t, w, *stage)
-		} else {
-			p.File = g.fetch(t, w)
-		}
-		p.Tree, p.Meta = g.install(t, p)
-		if w.Sdist != nil {
-			built = append(built, p.Tree)
-		}
-		if t.slims(w) {
-			p.Tree, p.Meta = g.slim(t, p)
-		}
-		if t.Bytecode != nil {
-			p.Tree, p.Meta = g.bytecode(t, p)
-		}
-		p.Fragment = g.fragment(t, p)
-		l.Packages = append(l.Packages, p)
-		trees = append(trees, p.Tree)
-		metas = append(metas, p.Meta)
-		frags = append(frags, p.Fragment)
+	return g.BuildRuntimes([]RuntimePart{{Target: t, Wheels: wheels}})
+}
+
+// RuntimePart is one runtime's share of a layer: the runtime's target
+// (all with the same Platform and LayerRuntimes) and the wheels chosen for
+// it.
+type RuntimePart struct {
+	Target *Target
+	Wheels []Wheel
+}
+
+// BuildRuntimes generates the graph of one platform's layer for one or
+// several runtimes: each runtime's packages with its own target (its
+// site-packages), then one tree, one archive. The static check runs once
+// per runtime, on that runtime's packages against its runtime image (a
+// cp313 extension is not checked against the python3.11 image); TESTs run
+// once per runtime (AddTests). With one part it is what Build always was.
+func (g *Gen) BuildRuntimes(parts []RuntimePart) *Layer {
+	t := parts[0].Target
+	// lt names the steps of the whole layer.
+	lt := t
+	if t.several() {
+		c := *t
+		c.RuntimeName = strings.Join(t.LayerRuntimes, "+")
+		lt = &c
 	}
-	if stage != nil {
-		vp := g.vendor(t, g.merge(built, t.name("compose the compiled packages")), *stage)
-		l.Packages = append(l.Packages, vp)
-		trees = append(trees, vp.Tree)
-		metas = append(metas, vp.Meta)
-		frags = append(frags, vp.Fragment)
+	l := &Layer{Target: t}
+	var trees, metas, frags, downloads []llb.State
+	var partTrees [][]llb.State
+	for _, part := range parts {
+		pt := part.Target
+		l.Runtimes = append(l.Runtimes, pt)
+		sorted := append([]Wheel(nil), part.Wheels...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+		var ptrees, built []llb.State
+		var stage *llb.State
+		for _, w := range sorted {
+			p := &Package{Key: pt.key(w.Name), Wheel: w, Downloaded: g.downloaded(pt, w)}
+			downloads = append(downloads, p.Downloaded)
+			if w.Sdist != nil {
+				if stage == nil {
+					st := g.buildStage(pt)
+					stage = &st
+				}
+				p.File = g.buildWheel(pt, w, *stage)
+			} else {
+				p.File = g.fetch(pt, w)
+			}
+			p.Tree, p.Meta = g.install(pt, p)
+			if w.Sdist != nil {
+				built = append(built, p.Tree)
+			}
+			if pt.slims(w) {
+				p.Tree, p.Meta = g.slim(pt, p)
+			}
+			if pt.Bytecode != nil {
+				p.Tree, p.Meta = g.bytecode(pt, p)
+			}
+			p.Fragment = g.fragment(pt, p)
+			l.Packages = append(l.Packages, p)
+			ptrees = append(ptrees, p.Tree)
+			metas = append(metas, p.Meta)
+			frags = append(frags, p.Fragment)
+		}
+		if stage != nil {
+			vp := g.vendor(pt, g.merge(built, pt.name("compose the compiled packages")), *stage)
+			l.Packages = append(l.Packages, vp)
+			ptrees = append(ptrees, vp.Tree)
+			metas = append(metas, vp.Meta)
+			frags = append(frags, vp.Fragment)
+		}
+		trees = append(trees, ptrees...)
+		partTrees = append(partTrees, ptrees)
 	}
 	if len(downloads) > 0 {
-		l.Gate = append(l.Gate, g.merge(downloads, t.name("downloads complete")))
+		l.Gate = append(l.Gate, g.merge(downloads, lt.name("downloads complete")))
 	}
-	l.Tree = g.merge(trees, t.name("compose layer tree"))
+	l.Tree = g.merge(trees, lt.name("compose layer tree"))
 	if t.CollectLicenses {
-		lp := g.licenses(t, l.Tree, g.merge(metas, t.name("collect package reports")))
-		l.Tree = g.merge([]llb.State{l.Tree, lp.Tree}, t.name("add THIRD_PARTY_LICENSES"))
+		lp := g.licenses(lt, l.Tree, g.merge(metas, lt.name("collect package reports")))
+		l.Tree = g.merge([]llb.State{l.Tree, lp.Tree}, lt.name("add THIRD_PARTY_LICENSES"))
 		metas = append(metas, lp.Meta)
 		frags = append(frags, lp.Fragment)
 	}
 	var check *llb.State
 	if t.CheckMode != helperapi.CheckOff {
-		c, gate := g.check(t, l.Tree)
-		check = &c
-		l.Check = &c
-		l.Gate = append(l.Gate, gate)
+		for i, pt := range l.Runtimes {
+			tree := l.Tree
+			if t.several() {
+				tree = g.merge(partTrees[i], pt.name("compose the runtime's tree"))
+			}
+			c, gate := g.check(pt, tree)
+			l.Checks = append(l.Checks, c)
+			l.Gate = append(l.Gate, gate)
+		}
+		check = &l.Checks[0]
+		l.Check = check
+		if t.several() {
+			check = nil // assemble reads l.Checks
+		}
 	}
-	l.Archive, l.HTML = g.assemble(t, g.merge(frags, t.name("collect archive fragments")), g.merge(metas, t.name("collect package reports")), check)
+	l.Archive, l.HTML = g.assemble(lt, g.merge(frags, lt.name("collect archive fragments")), g.merge(metas, lt.name("collect package reports")), check, l.Checks)
 	return l
 }
 
-func metaName(w Wheel) string { return path.Join("/", w.Name+".json") }
+// runtimes is LayerRuntimes for the assembly: nil for one runtime.
+func (t *Target) runtimes() []string {
+	if t.several() {
+		return t.LayerRuntimes
+	}
+	return nil
+}
+
+// runtimeName is the layer's runtime for the assembly: the first of
+// several.
+func (t *Target) runtimeName() string {
+	if t.several() {
+		return t.LayerRuntimes[0]
+	}
+	return t.RuntimeName
+}

@@ -20,7 +20,10 @@ func (g *Gen) install(t *Target, p *Package) (tree, meta llb.State) {
 		URL:          w.URL,
 		SHA256:       w.SHA256,
 		Epoch:        t.Epoch,
-		Meta:         "/meta" + metaName(w),
+		Meta:         "/meta" + t.metaName(w),
+	}
+	if t.several() {
+		cmd.Runtime = t.RuntimeName
 	}
 	if w.Sdist != nil {
 		cmd.Sdist, cmd.BuildImage = w.Sdist.Filename, t.Build.Ref

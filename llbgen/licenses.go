@@ -21,7 +21,7 @@ func (g *Gen) licenses(t *Target, tree, metas llb.State) *Package {
 // collected licenses, the vendored libraries): its tree is the step's /out,
 // its report the step's /meta, and it gets its own archive fragment.
 func (g *Gen) pseudoPackage(t *Target, name string, run llb.ExecState) *Package {
-	p := &Package{Wheel: Wheel{Name: name}}
+	p := &Package{Key: name, Wheel: Wheel{Name: name}}
 	p.Tree = run.AddMount("/out", llb.Scratch())
 	p.Meta = run.AddMount("/meta", llb.Scratch())
 	p.Fragment = g.fragment(t, p)

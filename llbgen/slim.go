@@ -35,8 +35,8 @@ func (g *Gen) slim(t *Target, p *Package) (tree, meta llb.State) {
 		Strip:        t.stripMode(w),
 		Prune:        t.Prune,
 		SitePackages: t.Layout.SitePackages,
-		MetaIn:       "/meta-in" + metaName(w),
-		MetaOut:      "/meta" + metaName(w),
+		MetaIn:       "/meta-in" + t.metaName(w),
+		MetaOut:      "/meta" + t.metaName(w),
 	}
 	var what []string
 	if cmd.Prune != nil {

@@ -47,7 +47,29 @@ const (
 // The returned states are empty outputs the result must depend on (the
 // gate).
 func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
-	t := l.Target
+	runtimes := l.Runtimes
+	if len(runtimes) == 0 {
+		runtimes = []*Target{l.Target}
+	}
+	for i, t := range runtimes {
+		var check *llb.State
+		if i < len(l.Checks) {
+			check = &l.Checks[i]
+		} else if i == 0 {
+			check = l.Check
+		}
+		profiled := g.addTests(l, t, check, tests, sm)
+		// TODO(multipy): TEST --profile-imports in a layer for several
+		// runtimes: merge every runtime's import times into the report.
+		if len(profiled) > 0 && i == 0 {
+			g.addImports(l, profiled)
+		}
+	}
+}
+
+// addTests adds the TESTs under one runtime of the layer (t) and returns
+// the outputs of the profiled ones, by TEST number.
+func (g *Gen) addTests(l *Layer, t *Target, check *llb.State, tests []Test, sm *llb.SourceMap) map[int]llb.State {
 	profiled := map[int]llb.State{}
 	for i, tc := range tests {
 		script := llb.Scratch().File(llb.Mkfile("/test.py", 0o644, []byte(tc.Code+"\n")),
@@ -71,8 +93,8 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 		if sm != nil && len(tc.Location) > 0 {
 			opts = append(opts, sm.Location(tc.Location))
 		}
-		if l.Check != nil {
-			opts = append(opts, llb.AddMount(checkMount, *l.Check, llb.Readonly))
+		if check != nil {
+			opts = append(opts, llb.AddMount(checkMount, *check, llb.Readonly))
 		}
 		keys := make([]string, 0, len(t.Env))
 		for k := range t.Env {
@@ -88,9 +110,7 @@ func (g *Gen) AddTests(l *Layer, tests []Test, sm *llb.SourceMap) {
 			profiled[i+1] = run.AddMount(importsDir, llb.Scratch())
 		}
 	}
-	if len(profiled) > 0 {
-		g.addImports(l, profiled)
-	}
+	return profiled
 }
 
 // Emulated says whether the target's processes run emulated on the

@@ -105,12 +105,17 @@ const (
 	LayoutGCP          Layout = "gcp"
 )
 
-// TargetCommand is `TARGET <profile> <runtime> [flags]`. Profile and runtime
-// are only checked syntactically here; the profile table validates them.
+// TargetCommand is `TARGET <profile> <runtime>... [flags]`. Profile and
+// runtimes are only checked syntactically here; the profile table
+// validates them.
 type TargetCommand struct {
 	cmdBase
-	Profile      Value
+	Profile Value
+	// Runtime is the first runtime; Runtimes all of them, in the order
+	// written, without duplicates (one layer for several runtimes of the
+	// profile).
 	Runtime      Value
+	Runtimes     []Value
 	RuntimeImage Value // --runtime-image, a normalised image reference
 	BuildImage   Value // --build-image
 	Glibc        Value // --glibc=X.Y

@@ -51,7 +51,7 @@ var instrOrder = []string{
 func init() {
 	defs := []*instrDef{
 		{name: "ARG", usage: "ARG <name>[=<default>]...", load: (*loader).loadArg},
-		{name: "TARGET", usage: "TARGET <profile> <runtime> [--runtime-image=<ref>] [--build-image=<ref>] [--glibc=<X.Y>] [--layout=lambda|site-packages|azure|gcp]",
+		{name: "TARGET", usage: "TARGET <profile> <runtime>... [--runtime-image=<ref>] [--build-image=<ref>] [--glibc=<X.Y>] [--layout=lambda|site-packages|azure|gcp]",
 			flags: []flagDef{
 				{name: "runtime-image", kind: valueFlag, usage: "--runtime-image=<ref>"},
 				{name: "build-image", kind: valueFlag, usage: "--build-image=<ref>"},

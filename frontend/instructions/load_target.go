@@ -75,24 +75,35 @@ func (ld *loader) loadTarget(n *parser.Node, fl flagSet) error {
 		return missing(n, "a profile and a runtime")
 	case len(n.Args) == 1:
 		return missing(n, "a runtime after the profile")
-	case len(n.Args) > 2:
-		return unexpected(n, n.Args[2])
 	}
 	cmd := &TargetCommand{cmdBase: base(n)}
-	for i, dst := range []*Value{&cmd.Profile, &cmd.Runtime} {
-		w := n.Args[i]
+	pw := n.Args[0]
+	pv, err := ld.word(pw)
+	if err != nil {
+		return err
+	}
+	cmd.Profile = Value{Value: pv, Location: []parser.Range{pw.Range}}
+	if !profileRe.MatchString(cmd.Profile.Value) {
+		return errAt(pw.Range, "invalid TARGET profile %q: expected a word such as aws-lambda (letters, digits, '.', '_' and '-')", cmd.Profile.Value)
+	}
+	// One runtime, or several of the profile (one layer for all: the plan
+	// checks that the profile's layout keeps them apart).
+	for _, w := range n.Args[1:] {
 		v, err := ld.word(w)
 		if err != nil {
 			return err
 		}
-		*dst = Value{Value: v, Location: []parser.Range{w.Range}}
+		if !runtimeRe.MatchString(v) {
+			return errAt(w.Range, "invalid TARGET runtime %q: expected a word such as python3.12", v)
+		}
+		for _, prev := range cmd.Runtimes {
+			if prev.Value == v {
+				return errAtAll([]parser.Range{w.Range, prev.Location[0]}, "runtime %q is listed twice in TARGET", v)
+			}
+		}
+		cmd.Runtimes = append(cmd.Runtimes, Value{Value: v, Location: []parser.Range{w.Range}})
 	}
-	if !profileRe.MatchString(cmd.Profile.Value) {
-		return errAt(n.Args[0].Range, "invalid TARGET profile %q: expected a word such as aws-lambda (letters, digits, '.', '_' and '-')", cmd.Profile.Value)
-	}
-	if !runtimeRe.MatchString(cmd.Runtime.Value) {
-		return errAt(n.Args[1].Range, "invalid TARGET runtime %q: expected a word such as python3.12", cmd.Runtime.Value)
-	}
+	cmd.Runtime = cmd.Runtimes[0]
 	cmd.RuntimeImage = fl.value("runtime-image")
 	cmd.BuildImage = fl.value("build-image")
 	for _, f := range []struct {

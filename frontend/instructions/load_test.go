@@ -42,6 +42,24 @@ func values(vs []Value) []string {
 	return out
 }
 
+func TestLoadTargetRuntimes(t *testing.T) {
+	src := "ARG NEW=python3.13\nTARGET aws-lambda python3.11 ${NEW} --glibc=2.26\nREQUIRE numpy\n"
+	tc := mustLoad(t, src, nil).Target
+	if got := values(tc.Runtimes); !reflect.DeepEqual(got, []string{"python3.11", "python3.13"}) {
+		t.Errorf("runtimes %v", got)
+	}
+	if tc.Runtime.Value != "python3.11" || at(tc.Runtime.Location[0]) != "2:18" || at(tc.Runtimes[1].Location[0]) != "2:29" {
+		t.Errorf("first runtime %+v, second at %s", tc.Runtime, at(tc.Runtimes[1].Location[0]))
+	}
+	if tc.Glibc.Value != "2.26" {
+		t.Errorf("glibc %+v", tc.Glibc)
+	}
+	one := mustLoad(t, target, nil).Target
+	if got := values(one.Runtimes); !reflect.DeepEqual(got, []string{"python3.12"}) || one.Runtime.Value != "python3.12" {
+		t.Errorf("one runtime: %v %+v", got, one.Runtime)
+	}
+}
+
 func TestLoadSpec(t *testing.T) {
 	src := `# syntax=ghcr.io/geolayer/geolayer:1
 # Python minor version
@@ -354,7 +372,8 @@ func TestErrors(t *testing.T) {
 		// arguments
 		{name: "TARGET without args", src: "TARGET\n", want: "missing a profile and a runtime in TARGET; expected TARGET <profile> <runtime>", at: "1:6"},
 		{name: "TARGET without runtime", src: "TARGET aws-lambda\n", want: "missing a runtime after the profile in TARGET", at: "1:17"},
-		{name: "TARGET extra arg", src: "TARGET aws-lambda python3.12 extra\n", want: "unexpected argument extra for TARGET", at: "1:29"},
+		{name: "TARGET bad second runtime", src: "TARGET aws-lambda python3.12 python/3.13\n", want: `invalid TARGET runtime "python/3.13"`, at: "1:29"},
+		{name: "TARGET runtime twice", src: "TARGET aws-lambda python3.12 python3.13 python3.12\n", want: `runtime "python3.12" is listed twice in TARGET`, at: "1:40", also: "1:18"},
 		{name: "TARGET bad profile", src: "TARGET 'aws lambda' python3.12\n", want: `invalid TARGET profile "aws lambda"`, at: "1:7"},
 		{name: "TARGET bad image", src: "TARGET aws-lambda python3.12 --build-image=Bad::Ref\n", want: `invalid --build-image "Bad::Ref" for TARGET`, at: "1:43"},
 		{name: "TARGET bad glibc", src: "TARGET aws-lambda python3.12 --glibc=2\n", want: "expected a version like 2.34", at: "1:37"},

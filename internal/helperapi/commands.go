@@ -22,6 +22,9 @@ type Install struct {
 	Meta         string `flag:"meta,required" help:"write this package's report JSON here"`
 	Sdist        string `flag:"sdist" help:"the sdist the wheel was compiled from (BUILD; --url and --sha256 are then the sdist's)"`
 	BuildImage   string `flag:"build-image" help:"the build image (digest-pinned) the wheel was compiled in (with --sdist)"`
+	// Runtime is set in a layer for several runtimes: the report says
+	// which runtime this copy of the package is for.
+	Runtime string `flag:"runtime" help:"the runtime this copy is for, in a layer for several runtimes (default: the layer's one runtime)"`
 }
 
 // Slim is `geolayer helper slim`: copy one package's installed tree
@@ -98,17 +101,22 @@ type Fragment struct {
 // Assemble is `geolayer helper assemble`: fragments into LayerZip, with
 // ReportJSON, sbom.spdx.json and publish.json beside it and ReportHTML.
 type Assemble struct {
-	Fragments     string `flag:"fragments,required" help:"folder of *.frag fragments"`
-	Meta          string `flag:"meta,required" help:"folder of per-package report JSON"`
-	Out           string `flag:"out,required" help:"output folder for layer.zip and report.json"`
-	Platform      string `flag:"platform" help:"target platform"`
-	Profile       string `flag:"profile" help:"target profile"`
-	Runtime       string `flag:"runtime" help:"target runtime"`
-	LimitUnzipped int64  `flag:"limit-unzipped" help:"the budget, unzipped bytes (0: none)"`
-	LimitZipped   int64  `flag:"limit-zipped" help:"the budget, zipped bytes (0: none)"`
-	DirectUpload  int64  `flag:"direct-upload" help:"the platform's zipped size for a direct upload (a warning, not a limit)"`
-	RuntimeImage  string `flag:"runtime-image" help:"the runtime image (digest-pinned) tests ran in"`
-	Dedup         bool   `flag:"dedup" help:"store files identical across packages once (the copies become relative symlinks)"`
+	Fragments string `flag:"fragments,required" help:"folder of *.frag fragments"`
+	Meta      string `flag:"meta,required" help:"folder of per-package report JSON"`
+	Out       string `flag:"out,required" help:"output folder for layer.zip and report.json"`
+	Platform  string `flag:"platform" help:"target platform"`
+	Profile   string `flag:"profile" help:"target profile"`
+	Runtime   string `flag:"runtime" help:"target runtime"`
+	// Runtimes are every runtime of a layer for several (Runtime is the
+	// first): the packages' fragments and reports are then named
+	// <name>@<runtime>, and names that several runtimes' copies hold
+	// identically (console scripts) are stored once.
+	Runtimes      []string `flag:"runtimes,json" help:"every runtime of a layer for several, as a JSON list (default: --runtime only)"`
+	LimitUnzipped int64    `flag:"limit-unzipped" help:"the budget, unzipped bytes (0: none)"`
+	LimitZipped   int64    `flag:"limit-zipped" help:"the budget, zipped bytes (0: none)"`
+	DirectUpload  int64    `flag:"direct-upload" help:"the platform's zipped size for a direct upload (a warning, not a limit)"`
+	RuntimeImage  string   `flag:"runtime-image" help:"the runtime image (digest-pinned) tests ran in"`
+	Dedup         bool     `flag:"dedup" help:"store files identical across packages once (the copies become relative symlinks)"`
 	// Epoch, the platform limits, MountPoint, LibDir, LibraryPath and Env
 	// are for sbom.spdx.json and publish.json.
 	Epoch                 int64             `flag:"epoch" help:"SOURCE_DATE_EPOCH: the SBOM's creation time (0: 1980-01-01, as the archive's entries)"`
@@ -119,7 +127,10 @@ type Assemble struct {
 	LibraryPath           string            `flag:"library-path" help:"the platform's LD_LIBRARY_PATH (publish.json)"`
 	Env                   map[string]string `flag:"env" help:"the Geolayerfile's ENV (publish.json)"`
 	Check                 string            `flag:"check" help:"check.json of the static check, for the report (default: none)"`
-	HTML                  string            `flag:"html" help:"where to write report.html (default: not written)"`
+	// Checks are, in a layer for several runtimes, each runtime's
+	// check.json (runtime -> path), instead of Check.
+	Checks map[string]string `flag:"checks" help:"in a layer for several runtimes: RUNTIME=check.json of each runtime's static check (repeatable)"`
+	HTML   string            `flag:"html" help:"where to write report.html (default: not written)"`
 }
 
 // Imports is `geolayer helper imports`: add the import times the TEST

@@ -77,23 +77,23 @@ func AssembleWith(w io.Writer, fragments []Fragment, opts AssembleOptions) (*Ass
 }
 
 func assembleFrags(w io.Writer, fragments []Fragment, opts AssembleOptions) (*AssembleResult, error) {
-	res, links, err := planAssembly(fragments, opts)
+	res, links, dropped, err := planAssembly(fragments, opts)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkFragmentLinks(fragments, links); err != nil {
 		return nil, err
 	}
-	res.NearDuplicates = nearDuplicates(fragments, links)
+	res.NearDuplicates = nearDuplicates(fragments, links, dropped)
 
 	bw := bufio.NewWriterSize(w, 256<<10)
 	out := &countWriter{w: bw}
 	for _, f := range fragments {
-		if err := copyFragment(out, f, links); err != nil {
+		if err := copyFragment(out, f, links, dropped); err != nil {
 			return nil, err
 		}
 	}
-	records := assemblyRecords(fragments, links)
+	records := assemblyRecords(fragments, links, dropped)
 	for e := range records {
 		res.Entries++
 		res.Unzipped += e.UncompressedSize
@@ -111,19 +111,41 @@ func assembleFrags(w io.Writer, fragments []Fragment, opts AssembleOptions) (*As
 // planAssembly validates the fragments (indexes, names across fragments)
 // and plans deduplication: everything about the archive that the indexes
 // decide, before any fragment data is read.
-func planAssembly(fragments []Fragment, opts AssembleOptions) (*AssembleResult, map[string]*dedupLink, error) {
+func planAssembly(fragments []Fragment, opts AssembleOptions) (*AssembleResult, map[string]*dedupLink, dropSet, error) {
 	var names nameSet
 	res := &AssembleResult{}
-	for _, f := range fragments {
+	var dropped dropSet
+	// with MergeIdentical: the first copy of each name, and its fragment
+	type firstCopy struct {
+		e    *IndexEntry
+		frag *Fragment
+	}
+	var first map[string]firstCopy
+	if opts.MergeIdentical {
+		dropped, first = dropSet{}, map[string]firstCopy{}
+	}
+	for fi := range fragments {
+		f := &fragments[fi]
 		if f.Index == nil {
-			return nil, nil, fmt.Errorf("layerzip: fragment %s has no index", f.Data)
+			return nil, nil, nil, fmt.Errorf("layerzip: fragment %s has no index", f.Data)
 		}
 		if err := f.Index.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("%w (fragment %s)", err, f.Data)
+			return nil, nil, nil, fmt.Errorf("%w (fragment %s)", err, f.Data)
 		}
 		for i := range f.Index.Entries {
-			if err := names.add(f.Index.Entries[i].Name, f.Data); err != nil {
-				return nil, nil, err
+			e := &f.Index.Entries[i]
+			if first != nil {
+				if c, ok := first[e.Name]; ok && sameCopy(c.e, c.frag, e, f) {
+					dropped[e] = true
+					res.Merged = append(res.Merged, MergedEntry{Name: e.Name, Kept: c.frag.Data, Dropped: f.Data})
+					continue
+				}
+				if _, ok := first[e.Name]; !ok {
+					first[e.Name] = firstCopy{e, f}
+				}
+			}
+			if err := names.add(e.Name, f.Data); err != nil {
+				return nil, nil, nil, err
 			}
 		}
 		if !f.Index.hashed() && len(f.Index.Entries) > 0 {
@@ -137,20 +159,42 @@ func planAssembly(fragments []Fragment, opts AssembleOptions) (*AssembleResult, 
 			minSize = DefaultDedupMinSize
 		}
 		var err error
-		if links, res.Dedup, err = planDedup(fragments, minSize); err != nil {
-			return nil, nil, err
+		if links, res.Dedup, err = planDedup(fragments, minSize, dropped); err != nil {
+			return nil, nil, nil, err
 		}
 	}
-	return res, links, nil
+	return res, links, dropped, nil
+}
+
+// sameCopy says whether entry b of fragment fb is the same as entry a of
+// another fragment fa, so that MergeIdentical may drop b: two regular
+// files of hashed fragments with the same mode, size, SHA-256 and CRC-32,
+// or two directories with the same mode. Symlinks are never merged.
+func sameCopy(a *IndexEntry, fa *Fragment, b *IndexEntry, fb *Fragment) bool {
+	if fa.Data == fb.Data || a.Name != b.Name || a.Mode != b.Mode {
+		return false
+	}
+	switch a.Mode & sIFMT {
+	case sIFDIR:
+		return strings.HasSuffix(a.Name, "/")
+	case sIFREG:
+		return fa.Index.hashed() && fb.Index.hashed() && a.SHA256 != "" &&
+			a.SHA256 == b.SHA256 && a.UncompressedSize == b.UncompressedSize && a.CRC32 == b.CRC32
+	}
+	return false
 }
 
 // assemblyRecords yields the archive's entries in order: the fragments'
-// entries, a deduplicated copy replaced by its symlink record.
-func assemblyRecords(fragments []Fragment, links map[string]*dedupLink) iter.Seq[*IndexEntry] {
+// entries, a deduplicated copy replaced by its symlink record, a merged
+// copy left out.
+func assemblyRecords(fragments []Fragment, links map[string]*dedupLink, dropped dropSet) iter.Seq[*IndexEntry] {
 	return func(yield func(*IndexEntry) bool) {
 		for _, f := range fragments {
 			for i := range f.Index.Entries {
 				e := &f.Index.Entries[i]
+				if dropped[e] {
+					continue
+				}
 				if l := links[e.Name]; l != nil {
 					e = &l.rec
 				}
@@ -230,8 +274,9 @@ func fragmentLinks(f Fragment) ([]Entry, error) {
 
 // copyFragment streams the fragment data to out, checking every local
 // header against the one the index implies. Entries named in links are
-// replaced by their symlink: header and data skipped, the link written.
-func copyFragment(out *countWriter, f Fragment, links map[string]*dedupLink) error {
+// replaced by their symlink: header and data skipped, the link written;
+// dropped entries (merged) are skipped.
+func copyFragment(out *countWriter, f Fragment, links map[string]*dedupLink, dropped dropSet) error {
 	file, err := os.Open(f.Data)
 	if err != nil {
 		return fmt.Errorf("layerzip: %w", err)
@@ -255,6 +300,12 @@ func copyFragment(out *countWriter, f Fragment, links map[string]*dedupLink) err
 		}
 		if !bytes.Equal(got, want) {
 			return fmt.Errorf("layerzip: fragment %s: local header of %s does not match the index", f.Data, e.Name)
+		}
+		if dropped[e] {
+			if err := skip(br, file, int64(e.CompressedSize)); err != nil {
+				return fmt.Errorf("layerzip: fragment %s: %s: %w", f.Data, e.Name, err)
+			}
+			continue
 		}
 		if l := links[e.Name]; l != nil {
 			if err := skip(br, file, int64(e.CompressedSize)); err != nil {

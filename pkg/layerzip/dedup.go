@@ -30,6 +30,17 @@ type AssembleOptions struct {
 	// DefaultDedupMinSize. A copy is also kept when its link target would
 	// not be shorter than the file.
 	DedupMinSize int64
+	// MergeIdentical keeps once a name that several fragments hold when
+	// every copy is the same: regular files of hashed fragments with equal
+	// mode, size, SHA-256 and CRC-32, or directories with equal mode. The
+	// copy of the first fragment (in SortFragments order) is written, the
+	// later ones are dropped (AssembleResult.Merged lists them). A copy
+	// that differs, a symlink or a file of an unhashed fragment is still a
+	// duplicate-name error, which then names the path and both fragments.
+	// It is for layers several builds share paths of (the console scripts
+	// two Python versions' copies of one package install in bin/); without
+	// it a name in two fragments is always an error.
+	MergeIdentical bool
 }
 
 // AssembleResult describes an assembled archive.
@@ -50,7 +61,22 @@ type AssembleResult struct {
 	// Unhashed lists the Data paths of format /1 fragments, whose files
 	// were neither deduplicated nor checked for near-duplicates.
 	Unhashed []string
+	// Merged lists the copies AssembleOptions.MergeIdentical dropped, in
+	// archive order.
+	Merged []MergedEntry
 }
+
+// MergedEntry is a copy of a name that MergeIdentical dropped: Kept and
+// Dropped are the Data paths of the fragment whose copy was written and
+// of the one whose identical copy was not.
+type MergedEntry struct {
+	Name          string
+	Kept, Dropped string
+}
+
+// dropSet holds the index entries whose copies are not written (merged
+// into an identical copy of another fragment).
+type dropSet map[*IndexEntry]bool
 
 // DedupStats sums up deduplication.
 type DedupStats struct {
@@ -149,7 +175,7 @@ func relLink(from, to string) string {
 // files of hashed fragments, at least minSize bytes, outside metadata
 // directories; they are grouped by (size, SHA-256, mode), so the result
 // depends only on the entries, never on the fragment order.
-func planDedup(frags []Fragment, minSize int64) (map[string]*dedupLink, DedupStats, error) {
+func planDedup(frags []Fragment, minSize int64, dropped dropSet) (map[string]*dedupLink, DedupStats, error) {
 	var cands []*IndexEntry
 	for _, f := range frags {
 		if !f.Index.hashed() {
@@ -157,6 +183,9 @@ func planDedup(frags []Fragment, minSize int64) (map[string]*dedupLink, DedupSta
 		}
 		for i := range f.Index.Entries {
 			e := &f.Index.Entries[i]
+			if dropped[e] {
+				continue
+			}
 			if e.Mode&sIFMT == sIFREG && e.UncompressedSize >= uint64(minSize) && !metadataDir(e.Name) {
 				cands = append(cands, e)
 			}
@@ -268,7 +297,7 @@ func nearKey(e *IndexEntry) string {
 
 // nearDuplicates groups the ELF files of hashed fragments by nearKey and
 // reports the groups holding at least two different contents.
-func nearDuplicates(frags []Fragment, links map[string]*dedupLink) []NearDuplicate {
+func nearDuplicates(frags []Fragment, links map[string]*dedupLink, dropped dropSet) []NearDuplicate {
 	type item struct {
 		key string
 		e   *IndexEntry
@@ -280,7 +309,7 @@ func nearDuplicates(frags []Fragment, links map[string]*dedupLink) []NearDuplica
 		}
 		for i := range f.Index.Entries {
 			e := &f.Index.Entries[i]
-			if !e.ELF {
+			if !e.ELF || dropped[e] {
 				continue
 			}
 			if k := nearKey(e); k != "" {

@@ -18,14 +18,14 @@ import "slices"
 func Measure(fragments []Fragment, opts AssembleOptions) (*AssembleResult, error) {
 	frags := slices.Clone(fragments)
 	SortFragments(frags)
-	res, links, err := planAssembly(frags, opts)
+	res, links, dropped, err := planAssembly(frags, opts)
 	if err != nil {
 		return nil, err
 	}
-	res.NearDuplicates = nearDuplicates(frags, links)
+	res.NearDuplicates = nearDuplicates(frags, links, dropped)
 	var off, cd uint64
 	var buf []byte
-	for e := range assemblyRecords(frags, links) {
+	for e := range assemblyRecords(frags, links, dropped) {
 		buf = appendCentral(buf[:0], e, off)
 		cd += uint64(len(buf))
 		off += e.localLen() + e.CompressedSize

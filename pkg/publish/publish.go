@@ -128,6 +128,9 @@ func Build(rep *report.Report, file, sha256Hex string, f Facts) (*Publish, error
 	switch rep.Profile {
 	case "aws-lambda":
 		p.CompatibleRuntimes = []string{rep.Runtime}
+		if len(rep.Runtimes) > 0 { // one layer for several runtimes
+			p.CompatibleRuntimes = slices.Clone(rep.Runtimes)
+		}
 		if arch != "" {
 			p.CompatibleArchitectures = []string{arch}
 		}

@@ -60,8 +60,8 @@ func GroupNotes(r *Report) []Note {
 				g = &warning{}
 				warnings[w] = g
 			}
-			if !slices.Contains(g.pkgs, p.Name) {
-				g.pkgs = append(g.pkgs, p.Name)
+			if !slices.Contains(g.pkgs, p.Key()) {
+				g.pkgs = append(g.pkgs, p.Key())
 			}
 		}
 	}
@@ -95,9 +95,9 @@ func GroupNotes(r *Report) []Note {
 			g.files++
 			g.bytes += s.Bytes
 			g.sized = g.sized || s.Bytes > 0
-			g.perPkg[p.Name]++
+			g.perPkg[p.Key()]++
 			g.first = s.Path
-			d := p.Name + ": " + oneLine(s.Path)
+			d := p.Key() + ": " + oneLine(s.Path)
 			if s.Bytes > 0 {
 				d += " (" + humanBytes(s.Bytes) + ")"
 			}

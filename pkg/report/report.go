@@ -10,10 +10,25 @@ import (
 	"sort"
 )
 
+// Key names the package in a layer: its name, or "<name>@<runtime>" in a
+// layer for several runtimes. Shares, notes and the layer's entries name
+// packages by their keys.
+func (p *Package) Key() string {
+	if p.Runtime == "" {
+		return p.Name
+	}
+	return p.Name + "@" + p.Runtime
+}
+
 // Package is one installed distribution.
 type Package struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	// Runtime is the runtime this copy of the package was chosen and
+	// installed for, set only in a layer for several runtimes (TARGET
+	// aws-lambda python3.11 python3.13), where a package can be there once
+	// per runtime; Key tells the copies apart.
+	Runtime string `json:"runtime,omitempty"`
 	Wheel   string `json:"wheel"`
 	URL     string `json:"url,omitempty"`
 	SHA256  string `json:"sha256"`
@@ -189,6 +204,9 @@ type Report struct {
 	Platform string `json:"platform"`
 	Profile  string `json:"profile"`
 	Runtime  string `json:"runtime"`
+	// Runtimes are all the runtimes of a layer for several (Runtime is the
+	// first of them); empty for a layer for one runtime.
+	Runtimes []string `json:"runtimes,omitempty"`
 	// RuntimeImage is the runtime image, pinned by digest, that TEST ran in.
 	RuntimeImage string    `json:"runtimeImage,omitempty"`
 	Packages     []Package `json:"packages"`
@@ -233,6 +251,10 @@ type CheckFinding struct {
 	Package  string `json:"package,omitempty"`
 	Detail   string `json:"detail"`
 	Fix      string `json:"fix,omitempty"`
+	// Runtime is set in a layer for several runtimes: the runtime whose
+	// packages and image the finding is about (each runtime's packages are
+	// checked against its own runtime image).
+	Runtime string `json:"runtime,omitempty"`
 }
 
 // Dedup is the deduplication summary of a layer.
@@ -290,7 +312,10 @@ const SchemaV2 = "geolayer.report/v2"
 
 // Sort orders packages by name so output is stable.
 func (r *Report) Sort() {
-	sort.Slice(r.Packages, func(i, j int) bool { return r.Packages[i].Name < r.Packages[j].Name })
+	sort.Slice(r.Packages, func(i, j int) bool {
+		a, b := &r.Packages[i], &r.Packages[j]
+		return a.Name < b.Name || a.Name == b.Name && a.Runtime < b.Runtime
+	})
 }
 
 // Write writes indented JSON with a trailing newline.

@@ -95,6 +95,11 @@ type LayerEntry struct {
 	// 0 for a directory.
 	Size int64
 	Dir  bool
+	// Merged marks a copy that is not in the archive because another
+	// package's copy of the same name is identical and stored once (the
+	// console scripts of one package installed for two runtimes): Size 0,
+	// Stored the kept copy's path; it only makes Package a holder.
+	Merged bool
 	// Stored is, for a file deduplication stored once, the path of the
 	// copy kept, on the kept copy itself and on every copy turned into a
 	// link to it; "" for every other entry.
@@ -128,7 +133,7 @@ func Attribute(r *Report, entries []LayerEntry) {
 		return s
 	}
 	for _, p := range r.Packages {
-		ownShare(p.Name)
+		ownShare(p.Key())
 	}
 	for _, e := range entries {
 		if e.Stored == "" {
@@ -143,6 +148,12 @@ func Attribute(r *Report, entries []LayerEntry) {
 		if g == nil {
 			g = &group{copies: map[string]int{}}
 			groups[e.Stored] = g
+		}
+		if e.Merged {
+			if !slices.Contains(g.holders, e.Package) {
+				g.holders = append(g.holders, e.Package)
+			}
+			continue
 		}
 		g.copies[e.Package]++
 		g.bytes += e.Size
@@ -199,10 +210,10 @@ func Attribute(r *Report, entries []LayerEntry) {
 	sortShares(r.Shares)
 	for i := range r.Packages {
 		p := &r.Packages[i]
-		s := own[p.Name]
+		s := own[p.Key()]
 		l := &PackageLayer{ExclusiveFiles: s.Files, ExclusiveBytes: s.Bytes}
-		for _, k := range slices.Sorted(maps.Keys(parts[p.Name])) {
-			pt := parts[p.Name][k]
+		for _, k := range slices.Sorted(maps.Keys(parts[p.Key()])) {
+			pt := parts[p.Key()][k]
 			l.Shared = append(l.Shared, SharedPart{With: strings.Split(k, "\x00"), Files: int(pt.files), Bytes: pt.bytes})
 			l.SharedFiles += int(pt.files)
 			l.SharedBytes += pt.bytes
@@ -287,10 +298,10 @@ func layerRows(r *Report) (pkgs, shared []layerRow) {
 	}
 	names := map[string]bool{}
 	for _, p := range sortedByName(r.Packages) {
-		names[p.Name] = true
-		s, ok := own[p.Name]
+		names[p.Key()] = true
+		s, ok := own[p.Key()]
 		if !ok || len(r.Shares) == 0 {
-			s = Share{Packages: []string{p.Name}, Files: p.Files, Bytes: p.Bytes}
+			s = Share{Packages: []string{p.Key()}, Files: p.Files, Bytes: p.Bytes}
 		}
 		pkgs = append(pkgs, layerRow{share: s, pkg: &p})
 	}

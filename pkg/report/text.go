@@ -110,7 +110,7 @@ func textPackages(b *bytes.Buffer, r *Report) {
 	for _, row := range pkgs {
 		name, version, sharedBytes, removal := row.share.Label(), "", "-", "-"
 		if p := row.pkg; p != nil {
-			name, version = p.Name, p.Version
+			name, version = p.Key(), p.Version // <name>@<runtime> in a layer for several runtimes
 			if l := p.Layer; l != nil {
 				sharedBytes = bytesOrDash(l.SharedBytes)
 				if l.RemovalSaves != nil {

@@ -81,7 +81,7 @@ func Build(rep *report.Report, layer Layer, opts Options) (*spdx.Document, error
 		SPDXVersion:    spdx.Version,
 		DataLicense:    spdx.DataLicense,
 		SPDXIdentifier: "DOCUMENT",
-		DocumentName:   fmt.Sprintf("%s %s layer for %s", rep.Profile, rep.Runtime, rep.Platform),
+		DocumentName:   fmt.Sprintf("%s %s layer for %s", rep.Profile, runtimesOf(rep), rep.Platform),
 		// The SPDX spec's suggested form for documents not published at a
 		// URL of their own: https://spdx.org/spdxdocs/<name>-<unique part>;
 		// the archive's digest makes it unique to this layer.
@@ -108,7 +108,7 @@ func Build(rep *report.Report, layer Layer, opts Options) (*spdx.Document, error
 		PackageCopyrightText:    noAssertion,
 		PrimaryPackagePurpose:   "ARCHIVE",
 		PackageComment: fmt.Sprintf("%s %s layer for %s: %d files, %d bytes unzipped, %d bytes zipped",
-			rep.Profile, rep.Runtime, rep.Platform, rep.Totals.Files, rep.Totals.Unzipped, layer.Size),
+			rep.Profile, runtimesOf(rep), rep.Platform, rep.Totals.Files, rep.Totals.Unzipped, layer.Size),
 	}
 	doc.Packages = append(doc.Packages, layerPkg)
 	doc.Relationships = append(doc.Relationships, rel("DOCUMENT", LayerID, "DESCRIBES"))
@@ -159,6 +159,24 @@ type builder struct {
 
 // id returns a fresh SPDX identifier ("SPDXRef-" + idstring, idstring
 // made of letters, digits, "." and "-").
+// runtimesOf names the layer's runtimes: "python3.13", or
+// "python3.11+python3.13" for a layer for several.
+func runtimesOf(rep *report.Report) string {
+	if len(rep.Runtimes) > 1 {
+		return strings.Join(rep.Runtimes, "+")
+	}
+	return rep.Runtime
+}
+
+// runtimeSuffix tells a package's copies apart in a layer for several
+// runtimes ("-python3.11"); "" otherwise.
+func runtimeSuffix(p report.Package) string {
+	if p.Runtime == "" {
+		return ""
+	}
+	return "-" + p.Runtime
+}
+
 func (b *builder) id(kind, name string) string {
 	base := "SPDXRef-" + kind + "-" + slug(name)
 	id := base
@@ -170,7 +188,7 @@ func (b *builder) id(kind, name string) string {
 }
 
 func (b *builder) wheelPackage(doc *spdx.Document, p report.Package, images map[string]string) (string, error) {
-	id := b.id("Package-pypi", p.Name+"-"+p.Version)
+	id := b.id("Package-pypi", p.Name+"-"+p.Version+runtimeSuffix(p))
 	sp := &spdx.Package{
 		PackageName:               p.Name,
 		PackageSPDXIdentifier:     elementID(id),
@@ -206,7 +224,7 @@ func (b *builder) wheelPackage(doc *spdx.Document, p report.Package, images map[
 	sp.PackageSourceInfo = fmt.Sprintf("compiled from %s (sha256 %s) in the build image %s", p.Built.Sdist, p.SHA256, p.Built.BuildImage)
 	doc.Packages = append(doc.Packages, sp)
 
-	sid := b.id("Package-sdist", p.Name+"-"+p.Version)
+	sid := b.id("Package-sdist", p.Name+"-"+p.Version+runtimeSuffix(p))
 	doc.Packages = append(doc.Packages, &spdx.Package{
 		PackageName:               p.Name,
 		PackageSPDXIdentifier:     elementID(sid),

@@ -191,8 +191,12 @@ func checkSBOM(t *testing.T, dir string) *sbomCheck {
 	}
 	if rep.Profile == "aws-lambda" {
 		arch := map[string]string{"linux/amd64": "x86_64", "linux/arm64": "arm64"}[rep.Platform]
-		if !reflect.DeepEqual(pub.CompatibleRuntimes, []string{rep.Runtime}) || !reflect.DeepEqual(pub.CompatibleArchitectures, []string{arch}) {
-			t.Errorf("publish.json runtimes %v architectures %v, want [%s] [%s]", pub.CompatibleRuntimes, pub.CompatibleArchitectures, rep.Runtime, arch)
+		runtimes := []string{rep.Runtime}
+		if len(rep.Runtimes) > 0 { // a layer for several runtimes
+			runtimes = rep.Runtimes
+		}
+		if !reflect.DeepEqual(pub.CompatibleRuntimes, runtimes) || !reflect.DeepEqual(pub.CompatibleArchitectures, []string{arch}) {
+			t.Errorf("publish.json runtimes %v architectures %v, want %v [%s]", pub.CompatibleRuntimes, pub.CompatibleArchitectures, runtimes, arch)
 		}
 		for _, l := range pub.Limits {
 			if l.Name == "unzipped" && (l.Limit != 250<<20 || l.Size != unzipped || !l.OK) {
@@ -201,7 +205,7 @@ func checkSBOM(t *testing.T, dir string) *sbomCheck {
 		}
 		last := pub.Commands[len(pub.Commands)-1]
 		if !strings.Contains(last, "aws lambda publish-layer-version --layer-name ") ||
-			!strings.Contains(last, " --compatible-runtimes "+rep.Runtime+" --compatible-architectures "+arch) {
+			!strings.Contains(last, " --compatible-runtimes "+strings.Join(runtimes, " ")+" --compatible-architectures "+arch) {
 			t.Errorf("publish command %q", last)
 		}
 	}
