@@ -147,15 +147,10 @@ func builtByBUILD(pl *plan, reqs []*requirement) []*requirement {
 // locationOf finds where a package was required, for errors about it; a
 // dependency pip added points at the first REQUIRE.
 func locationOf(reqs []*requirement, name string) []parser.Range {
-	for _, r := range reqs {
-		if r.Name == name {
-			return r.loc
-		}
+	if loc := locOf(reqs, name); loc != nil || len(reqs) == 0 {
+		return loc
 	}
-	if len(reqs) > 0 {
-		return reqs[0].loc
-	}
-	return nil
+	return reqs[0].loc
 }
 
 // targetLine is a requirement as a line for pip, its marker evaluated for
