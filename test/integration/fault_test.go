@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"compress/flate"
@@ -314,33 +313,11 @@ func bigWheel(t *testing.T, dist, version string, unpacked int64) []byte {
 		fmt.Fprintf(&lines, "%s/blob_%04d.bin,sha256=%s,%d\n", pkg, i, base64.RawURLEncoding.EncodeToString(sum[:]), member)
 	}
 	rec.body = append(lines.Bytes(), rec.body...)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < n; i++ {
-		h := &zip.FileHeader{Name: fmt.Sprintf("%s/blob_%04d.bin", pkg, i), Method: zip.Deflate, CRC32: crc,
-			CompressedSize64: uint64(comp.Len()), UncompressedSize64: member}
-		h.SetMode(0o644)
-		w, err := zw.CreateRaw(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(comp.Bytes()); err != nil {
-			t.Fatal(err)
-		}
+	raw := make([]rawMember, n)
+	for i := range raw {
+		raw[i] = rawMember{name: fmt.Sprintf("%s/blob_%04d.bin", pkg, i), crc: crc, size: member, deflated: comp.Bytes()}
 	}
-	for _, e := range small {
-		w, err := zw.Create(e.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(e.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return zipWithRaw(t, raw, small)
 }
 
 // freeBytes is what a file system has left for root.

@@ -276,17 +276,34 @@ func zerosBomb(t *testing.T, dist, version string, n int64) []byte {
 	small := wheelEntries(dist, version, zent{name: pkg + "/__init__.py", body: []byte("")})
 	rec := recordEntry(small)
 	rec.body = append([]byte(fmt.Sprintf("%s/zeros.bin,sha256=%s,%d\n", pkg, base64.RawURLEncoding.EncodeToString(h.Sum(nil)), n)), rec.body...)
+	return zipWithRaw(t, []rawMember{{name: pkg + "/zeros.bin", crc: crc.Sum32(), size: uint64(n), deflated: stream.Bytes()}}, small)
+}
+
+// rawMember is a zip member written already deflated (zip.CreateRaw), so
+// a test can store a large member without compressing it again.
+type rawMember struct {
+	name     string
+	crc      uint32
+	size     uint64 // uncompressed
+	deflated []byte
+}
+
+// zipWithRaw writes the raw members, then the small ones, as one zip.
+func zipWithRaw(t *testing.T, raw []rawMember, small []zent) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	hdr := &zip.FileHeader{Name: pkg + "/zeros.bin", Method: zip.Deflate, CRC32: crc.Sum32(),
-		CompressedSize64: uint64(stream.Len()), UncompressedSize64: uint64(n)}
-	hdr.SetMode(0o644)
-	w, err := zw.CreateRaw(hdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(stream.Bytes()); err != nil {
-		t.Fatal(err)
+	for _, m := range raw {
+		h := &zip.FileHeader{Name: m.name, Method: zip.Deflate, CRC32: m.crc,
+			CompressedSize64: uint64(len(m.deflated)), UncompressedSize64: m.size}
+		h.SetMode(0o644)
+		w, err := zw.CreateRaw(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(m.deflated); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, e := range small {
 		w, err := zw.Create(e.name)
