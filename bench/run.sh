@@ -14,7 +14,9 @@
 #   6. a generated 150-package hashed lock built end to end on a throwaway
 #      buildkitd, cold and warm, with the planning time from the progress
 #      and the helper steps' peak RSS (lockbench; BENCH_LOCK_PLATFORMS,
-#      default linux/amd64).
+#      default linux/amd64);
+#   7. one layer for two Lambda runtimes against one layer per runtime
+#      (runtimes.sh).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
 corpus=$DEV_HOME/bench/corpus
@@ -71,6 +73,10 @@ planning_bench() {
   echo "## Many packages: a 150-package lock end to end"
   echo
   section lock go -C "$REPO_ROOT" run ./bench/lockbench --packages 150 --platforms "$(echo "${BENCH_LOCK_PLATFORMS:-linux/amd64}" | tr ' ' ',')"
+  echo
+  echo "## Several runtimes in one layer"
+  echo
+  section runtimes bash "$REPO_ROOT/bench/runtimes.sh"
   echo
   echo "make bench took $(( (SECONDS - t_all + 30) / 60 )) min ($(IFS=,; echo "${took[*]}" | sed 's/,/, /g'); warm dev world)."
 } >"$out.tmp"
