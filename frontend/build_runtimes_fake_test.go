@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/geolayer/geolayer/internal/helperapi"
+	"github.com/geolayer/geolayer/pkg/pyreq"
 	"github.com/moby/buildkit/solver/pb"
 )
 
@@ -122,12 +123,11 @@ func TestBuildSeveralRuntimesWithoutDaemon(t *testing.T) {
 	}
 }
 
-// The image and lock targets make something for one runtime: several are
+// The image target makes one runtime's image: several runtimes are
 // refused at TARGET.
 func TestBuildSeveralRuntimesRefusedRoutes(t *testing.T) {
 	for target, want := range map[string]string{
 		"image": "--target image builds one runtime's image, and TARGET lists 2 runtimes (python3.11, python3.13)",
-		"lock":  "a pylock.toml is for one Python version",
 	} {
 		f := &fakeDaemon{
 			opts:  map[string]string{"filename": "Geolayerfile", "target": target},
@@ -170,4 +170,109 @@ func TestSeveralRuntimesDownloadTimeoutOfOneRuntime(t *testing.T) {
 	if loc := errLine(err); loc != 5 {
 		t.Errorf("the error is at line %d, want 5 (the REQUIRE of glf-new): %v", loc, err)
 	}
+}
+
+// --target lock for several runtimes writes one pylock.toml per platform
+// for all of them (an environment per runtime, a requires-python of
+// exactly their versions, each runtime's wheels in the entry of the
+// version it chose, a python_version marker on what one runtime alone
+// chose), and REQUIRE --lock reading it back gives each runtime the same
+// wheels a build from the index chose.
+func TestSeveralRuntimesLockRoundTrip(t *testing.T) {
+	cext := func(abi string) string {
+		return "glf_cext-1.0.0-" + abi + "-" + abi + "-manylinux_2_17_x86_64.whl"
+	}
+	pages := map[string]string{
+		"https://index.example/simple/glf-cext/": fakePage("glf-cext", cext("cp311"), cext("cp313")),
+		"https://index.example/simple/glf-pure/": fakePage("glf-pure", "glf_pure-1.0.0-py3-none-any.whl"),
+		"https://index.example/simple/glf-old/":  fakePage("glf-old", "glf_old-1.0.0-py3-none-any.whl"),
+	}
+	head := "TARGET aws-lambda python3.11 python3.13\nPLATFORM linux/amd64\nINDEX https://index.example/simple/\n"
+	f := &fakeDaemon{
+		opts: map[string]string{"platform": "linux/amd64", "filename": "Geolayerfile", "target": "lock"},
+		files: map[string]string{"Geolayerfile": head +
+			"REQUIRE glf-cext==1.0.0 glf-pure==1.0.0 \"glf-old==1.0.0 ; python_version < '3.12'\"\n"},
+		pages: pages,
+	}
+	if _, err := Build(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for _, def := range f.solved {
+		if d := mkfileData(t, def, "/pylock.toml"); d != nil {
+			data = d
+		}
+	}
+	if data == nil {
+		t.Fatal("no pylock.toml written")
+	}
+	lock, err := pyreq.ParsePylock(data)
+	if err != nil {
+		t.Fatalf("the written lock does not parse: %v\n%s", err, data)
+	}
+	if lock.RequiresPython != ">=3.11,!=3.12.*,<3.14" || len(lock.Environments) != 2 ||
+		!strings.Contains(lock.Environments[0], "python_version == '3.11'") || !strings.Contains(lock.Environments[1], "python_version == '3.13'") {
+		t.Errorf("requires-python %q, environments %q", lock.RequiresPython, lock.Environments)
+	}
+	got := map[string]pyreq.LockPackage{}
+	for _, p := range lock.Packages {
+		got[p.Name] = p
+	}
+	if c := got["glf-cext"]; len(c.Wheels) != 2 || c.Marker != "" {
+		t.Errorf("glf-cext: %+v, want both runtimes' wheels and no marker", c)
+	}
+	if o := got["glf-old"]; o.Marker != "python_version == '3.11'" || len(o.Wheels) != 1 {
+		t.Errorf("glf-old: %+v, want the marker of python3.11 alone", o)
+	}
+	if p := got["glf-pure"]; len(p.Wheels) != 1 || p.Marker != "" {
+		t.Errorf("glf-pure: %+v", p)
+	}
+
+	// Read back: the layer built from the lock downloads what the index
+	// build does.
+	fromIndex := &fakeDaemon{opts: map[string]string{"platform": "linux/amd64", "filename": "Geolayerfile"},
+		files: f.files, pages: pages}
+	fromLock := &fakeDaemon{opts: map[string]string{"platform": "linux/amd64", "filename": "Geolayerfile"},
+		files: map[string]string{"Geolayerfile": head + "REQUIRE --lock=pylock.toml\n", "pylock.toml": string(data)}}
+	for _, d := range []*fakeDaemon{fromIndex, fromLock} {
+		if _, err := Build(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := finalDownloads(t, fromIndex)["amd64"], finalDownloads(t, fromLock)["amd64"]
+	if len(a) != 4 || !slices.Equal(a, b) {
+		t.Errorf("downloads from the index %v, from the lock %v", a, b)
+	}
+	installs := func(f *fakeDaemon) []string {
+		var out []string
+		for _, n := range customNames(f) {
+			if strings.Contains(n, "] install ") && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	ia, ib := installs(fromIndex), installs(fromLock)
+	if !slices.Equal(ia, ib) || !slices.Contains(ib, "[linux/amd64 python3.11] install glf-old 1.0.0") ||
+		slices.ContainsFunc(ib, func(n string) bool { return strings.Contains(n, "python3.13] install glf-old") }) {
+		t.Errorf("installs from the index %q, from the lock %q", ia, ib)
+	}
+}
+
+// mkfileData is the data a definition's FileOp writes at path (nil: none).
+func mkfileData(t *testing.T, def *pb.Definition, path string) []byte {
+	t.Helper()
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range op.GetFile().GetActions() {
+			if m := a.GetMkfile(); m != nil && m.Path == path {
+				return m.Data
+			}
+		}
+	}
+	return nil
 }

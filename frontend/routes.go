@@ -31,12 +31,11 @@ var routes = []route{
 	{"dir", "the unpacked layer tree per platform", true, dirRoute},
 	{"image", "the runtime image with the layer where the platform mounts it", true, imageRoute},
 	{"report", "report.json, report.html, sbom.spdx.json and publish.json per platform", true, reportRoute},
-	{"lock", "pylock.toml per platform: the exact wheels chosen, for REQUIRE --lock", false, lockRoute},
+	{"lock", "pylock.toml per platform: the exact wheels chosen (for every runtime of TARGET), for REQUIRE --lock", false, lockRoute},
 }
 
 // severalRuntimes refuses a layer for several runtimes where the route
-// makes something for one: the image target is one runtime's image, and
-// a pylock.toml is for one Python version.
+// makes something for one: the image target is one runtime's image.
 func (r *route) severalRuntimes(pl *plan) error {
 	if len(pl.runtimes) < 2 {
 		return nil
@@ -44,8 +43,6 @@ func (r *route) severalRuntimes(pl *plan) error {
 	switch r.name {
 	case "image":
 		return located(errors.Errorf("--target image builds one runtime's image, and TARGET lists %d runtimes (%s): name one runtime for the image, or build the layer (--target zip)", len(pl.runtimes), pl.runtimeNames()), pl.spec.Target.Location())
-	case "lock":
-		return located(errors.Errorf("a pylock.toml is for one Python version, and TARGET lists %d runtimes (%s): run --target lock with one runtime at a time", len(pl.runtimes), pl.runtimeNames()), pl.spec.Target.Location())
 	}
 	return nil
 }
@@ -155,7 +152,7 @@ func lockRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, er
 	if err := p.choose(); err != nil {
 		return nil, err
 	}
-	st, err := lockState(p.pl, p.t, p.wheels)
+	st, err := lockState(p)
 	if err != nil {
 		return nil, err
 	}
