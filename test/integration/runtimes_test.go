@@ -4,6 +4,7 @@ package integration
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -137,5 +138,38 @@ func TestSeveralRuntimesRefusedOnGCP(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, tail(log, 20))
 		}
+	}
+}
+
+// --target lock for two runtimes writes one pylock.toml for both, and the
+// layer REQUIRE --lock builds from it is byte for byte the layer built
+// from the index (both runtimes' wheels, TEST under each).
+func TestSeveralRuntimesLockRoundTrip(t *testing.T) {
+	const head = "TARGET aws-lambda python3.11 python3.13\nPLATFORM linux/amd64\n"
+	const test = "TEST import glf_pure, glf_cext\n"
+	fromIndex := project(t, head+"REQUIRE glf-pure==1.0.0 glf-pure-dep==1.0.0 glf-cext==1.0.0\n"+test, nil)
+	buildx(t, fromIndex, false, "-f", "Geolayerfile", "--target", "lock", "-o", filepath.Join(fromIndex, "lock"), ".")
+	lock, err := os.ReadFile(filepath.Join(fromIndex, "lock", "pylock.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{">=3.11,!=3.12.*,<3.14", "python_version == '3.11'", "python_version == '3.13'", "cp311", "cp313"} {
+		if !strings.Contains(string(lock), want) {
+			t.Errorf("pylock.toml does not say %q:\n%s", want, lock)
+		}
+	}
+	buildx(t, fromIndex, false, "-f", "Geolayerfile", "-o", filepath.Join(fromIndex, "out"), ".")
+	fromLock := project(t, head+"REQUIRE --lock=pylock.toml\n"+test, map[string]string{"pylock.toml": string(lock)})
+	buildx(t, fromLock, false, "-f", "Geolayerfile", "-o", filepath.Join(fromLock, "out"), ".")
+	a, err := os.ReadFile(filepath.Join(fromIndex, "out", "layer.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(fromLock, "out", "layer.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("the layer from the lock (%d bytes) differs from the layer from the index (%d bytes)", len(b), len(a))
 	}
 }
