@@ -55,18 +55,17 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 	if md, ok := def.Metadata[failed.String()]; ok {
 		step = md.Description["llb.customname"]
 	}
-	if strings.Contains(step, "] TEST ") {
-		// A TEST's output (traceback, the watchdog's and the signal's
-		// messages) is in its log above; the final error says what
-		// happened, at the TEST line, instead of the code it ran.
-		return located(errors.New(step+": "+testOutcome(exit.ExitCode)), rangesOf(def, failed))
-	}
 	if exec := execOf(def, failed); exec != nil && exec.Meta != nil {
 		if limit, arg, ok := llbgen.Watchdog(exec.Meta.Args); ok {
-			// A RUN or BUILD (llbgen.ExecWatchdog): its command line
-			// is the watchdog's code; the final error says what
-			// happened, at its line, and its log above says why.
-			return located(errors.New(step+": "+watchedOutcome(exit.ExitCode, limit, arg)), rangesOf(def, failed))
+			// A RUN, BUILD or TEST (llbgen.ExecWatchdog): its command
+			// line is the watchdog's and the code it ran; the final
+			// error says what happened, at its line, and its log above
+			// (a TEST's traceback) says why.
+			output := "its output is above"
+			if strings.Contains(step, "] TEST ") {
+				output = "its output (the traceback) is above"
+			}
+			return located(errors.New(step+": "+watchedOutcome(exit.ExitCode, limit, arg, output)), rangesOf(def, failed))
 		}
 	}
 	explained, ok := causeDefinition(def, failed)
@@ -99,12 +98,15 @@ func explainStep(ctx context.Context, c client.Client, def *pb.Definition, err e
 	return located(errors.New(msg), rangesOf(def, failed))
 }
 
-// testOutcome words a TEST's exit code as llbgen's watchdog sets it: 124
-// when it killed a test that ran too long, 128+N when signal N killed it.
-func testOutcome(code uint32) string {
+// watchedOutcome words the exit code of a step llbgen.ExecWatchdog ran:
+// 124 when it killed the step at its limit (arg the build arg that
+// changes it), 128+N when signal N killed it (a crash signal named as a
+// crash in native code), the step's own exit code otherwise; output says
+// where its output is.
+func watchedOutcome(code uint32, limit time.Duration, arg, output string) string {
 	switch {
 	case code == 124:
-		return "timed out and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit); its output is above"
+		return fmt.Sprintf("timed out after %ds and was killed (the build arg %s=<seconds> changes the limit); %s", int(limit/time.Second), arg, output)
 	case code > 128 && code < 128+65:
 		sig := syscall.Signal(code - 128)
 		what := ""
@@ -116,27 +118,9 @@ func testOutcome(code uint32) string {
 		if name == "" {
 			name = sig.String()
 		}
-		return fmt.Sprintf("killed by %s (signal %d)%s; its output is above", name, code-128, what)
+		return fmt.Sprintf("killed by %s (signal %d)%s; %s", name, code-128, what, output)
 	}
-	return fmt.Sprintf("failed with exit code %d; its output (the traceback) is above", code)
-}
-
-// watchedOutcome words the exit code of a step llbgen.ExecWatchdog ran:
-// 124 when it killed the step at its limit, 128+N when signal N killed
-// it, the step's own exit code otherwise.
-func watchedOutcome(code uint32, limit time.Duration, arg string) string {
-	switch {
-	case code == 124:
-		return fmt.Sprintf("timed out after %ds and was killed (the build arg %s=<seconds> changes the limit); its output is above", int(limit/time.Second), arg)
-	case code > 128 && code < 128+65:
-		sig := syscall.Signal(code - 128)
-		name := signalNames[sig]
-		if name == "" {
-			name = sig.String()
-		}
-		return fmt.Sprintf("killed by %s (signal %d); its output is above", name, code-128)
-	}
-	return fmt.Sprintf("failed with exit code %d; its output is above", code)
+	return fmt.Sprintf("failed with exit code %d; %s", code, output)
 }
 
 var signalNames = map[syscall.Signal]string{

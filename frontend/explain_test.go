@@ -130,14 +130,15 @@ func asLocation(err error, le **parser.LocationError) bool {
 	return false
 }
 
-// A failed TEST is worded from its exit code at its line: the watchdog's
-// timeout, a signal, or an exit status; nothing is rerun.
+// A failed TEST (run by llbgen.ExecWatchdog, like RUN and BUILD) is worded
+// from its exit code at its line: the watchdog's timeout with its limit, a
+// signal, or an exit status; nothing is rerun.
 func TestExplainStepWordsTEST(t *testing.T) {
 	src := []byte("TARGET aws-lambda python3.13\nTEST import glf\n")
 	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
 	loc := []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}
 	st := llb.Image("example.com/runtime").Run(
-		llb.Args([]string{"/var/lang/bin/python3.13", "-I", "-c", "import glf"}),
+		llb.Args([]string{"/var/lang/bin/python3.13", "-I", "/.geolayer-watchdog/watchdog.py", "600", "TEST", "GEOLAYER_TEST_TIMEOUT", "/var/lang/bin/python3.13", "-I", "-c", "import glf"}),
 		llb.WithCustomName("[linux/arm64] TEST import glf"),
 		sm.Location(loc),
 	).Root()
@@ -154,7 +155,7 @@ func TestExplainStepWordsTEST(t *testing.T) {
 	}
 	f := &causeDaemon{}
 	for code, want := range map[uint32]string{
-		124: "[linux/arm64] TEST import glf: timed out and was killed (the build arg GEOLAYER_TEST_TIMEOUT",
+		124: "[linux/arm64] TEST import glf: timed out after 600s and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit); its output (the traceback) is above",
 		139: "[linux/arm64] TEST import glf: killed by SIGSEGV (signal 11): a crash in native code",
 		1:   "[linux/arm64] TEST import glf: failed with exit code 1; its output (the traceback) is above",
 	} {

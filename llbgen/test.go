@@ -78,18 +78,20 @@ func (g *Gen) addTests(l *Layer, t *Target, check *llb.State, tests []Test, sm *
 		if timeout <= 0 {
 			timeout = DefaultTestTimeout
 		}
-		args := []string{t.Runtime.python(), "-I", "-c", testWatchdog(timeout) + testRunner(t.SysPath, t.SiteDir, "")}
+		py := t.Runtime.python()
+		argv := []string{py, "-I", "-c", testRunner(t.SysPath, t.SiteDir, "")}
 		if tc.ProfileImports {
-			args = []string{t.Runtime.python(), "-X", "importtime", "-I", "-c", testWatchdog(timeout) + testRunner(t.SysPath, t.SiteDir, t.Layout.MountPoint)}
+			argv = []string{py, "-X", "importtime", "-I", "-c", testRunner(t.SysPath, t.SiteDir, t.Layout.MountPoint)}
 		}
-		opts := []llb.RunOption{
-			llb.Args(args),
+		// The test runs under the step watchdog (its limit, a crash
+		// named), with the runtime's own CPython.
+		opts := append(watched(py, timeout, "TEST", "GEOLAYER_TEST_TIMEOUT", argv...),
 			llb.Platform(t.Platform),
 			llb.AddMount(t.Layout.MountPoint, l.Tree, llb.Readonly, wholeLayer),
 			llb.AddMount("/geolayer-test", script, llb.Readonly),
 			llb.Network(pb.NetMode_NONE),
 			t.name("TEST %s", oneLine(tc.Code)),
-		}
+		)
 		if sm != nil && len(tc.Location) > 0 {
 			opts = append(opts, sm.Location(tc.Location))
 		}
@@ -155,51 +157,6 @@ func (g *Gen) addImports(l *Layer, profiled map[int]llb.State) {
 	l.HTML = run.AddMount("/html", llb.Scratch())
 	l.Archive = g.merge([]llb.State{l.Archive, out}, t.name("report.json with import times"))
 	l.Gate = append(l.Gate, run.AddMount("/ok", llb.Scratch()))
-}
-
-// testWatchdog runs the rest of the script in a child process (its own
-// process group) and waits for it at most timeout: a test still running
-// then is killed with its group and fails naming the limit; a test killed
-// by a signal (a segfault in an extension) fails naming the signal, which
-// BuildKit would only show as an exit code. The child's exit code is
-// passed on.
-func testWatchdog(timeout time.Duration) string {
-	secs := int(timeout.Round(time.Second) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	return fmt.Sprintf(`import os, signal, sys
-_gl_pid = os.fork()
-if _gl_pid:
-    class _GlTimeout(Exception):
-        pass
-    def _gl_alarm(*a):
-        raise _GlTimeout()
-    signal.signal(signal.SIGALRM, _gl_alarm)
-    signal.alarm(%[1]d)
-    try:
-        _, _gl_st = os.waitpid(_gl_pid, 0)
-    except _GlTimeout:
-        try:
-            os.killpg(_gl_pid, signal.SIGKILL)
-        except OSError:
-            os.kill(_gl_pid, signal.SIGKILL)
-        os.waitpid(_gl_pid, 0)
-        print('geolayer: TEST timed out after %[1]ds and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit)', file=sys.stderr)
-        os._exit(124)
-    signal.alarm(0)
-    if os.WIFSIGNALED(_gl_st):
-        _gl_sig = os.WTERMSIG(_gl_st)
-        try:
-            _gl_name = signal.Signals(_gl_sig).name
-        except ValueError:
-            _gl_name = 'signal %%d' %% _gl_sig
-        print('geolayer: TEST was killed by %%s (signal %%d)%%s' %% (_gl_name, _gl_sig,
-              ': a crash in native code (an extension or a library it loads)' if _gl_sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT) else ''), file=sys.stderr)
-        os._exit(128 + _gl_sig)
-    os._exit(os.WEXITSTATUS(_gl_st))
-os.setpgid(0, 0)
-`, secs)
 }
 
 // testRunner runs the test file in isolated mode (-I: the image's PYTHON*

@@ -19,9 +19,11 @@ const (
 // ExecWatchdog (watchdog.py) runs argv (sys.argv[4:]) as a child in its own process
 // group and waits for it at most sys.argv[1] seconds: a child still
 // running then is killed with its group, the step prints what ran too long
-// (sys.argv[2], e.g. RUN) and which build arg (sys.argv[3]) changes the
-// limit, and exits 124 (as timeout(1) does). A child killed by a signal
-// exits 128+N with the signal named; otherwise its exit code is passed on.
+// (sys.argv[2]: RUN, BUILD or TEST) and which build arg (sys.argv[3])
+// changes the limit, and exits 124 (as timeout(1) does). A child killed by
+// a signal exits 128+N with the signal named (a crash signal as a crash in
+// native code, which BuildKit would only show as an exit code); otherwise
+// its exit code is passed on.
 // The child gets SIGPIPE and SIGXFSZ back at their defaults (CPython
 // ignores them, and exec keeps an ignored signal ignored), so a shell
 // pipeline behaves as under /bin/sh alone. It runs with the image's own
@@ -67,12 +69,13 @@ if os.WIFSIGNALED(_gl_st):
         _gl_name = signal.Signals(_gl_sig).name
     except ValueError:
         _gl_name = 'signal %d' % _gl_sig
-    print('geolayer: %s was killed by %s (signal %d)' % (_gl_what, _gl_name, _gl_sig), file=sys.stderr)
+    print('geolayer: %s was killed by %s (signal %d)%s' % (_gl_what, _gl_name, _gl_sig,
+          ': a crash in native code (an extension or a library it loads)' if _gl_sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT) else ''), file=sys.stderr)
     os._exit(128 + _gl_sig)
 os._exit(os.WEXITSTATUS(_gl_st))
 `
 
-// watchdogDir is where RUN and BUILD steps find ExecWatchdog, as
+// watchdogDir is where RUN, BUILD and TEST steps find ExecWatchdog, as
 // watchdog.py: a file, so that a failed step's command line (which
 // BuildKit prints) is the user's command after a short prefix, not the
 // watchdog's code.
@@ -88,7 +91,7 @@ func watched(python string, timeout time.Duration, what, buildArg string, argv .
 	return []llb.RunOption{
 		llb.Args(watchedArgs(python, timeout, what, buildArg, argv...)),
 		llb.AddMount(watchdogDir, llb.Scratch().File(llb.Mkfile("/watchdog.py", 0o644, []byte(ExecWatchdog)),
-			llb.WithCustomName("[internal] write the RUN and BUILD watchdog")), llb.Readonly),
+			llb.WithCustomName("[internal] write the step watchdog")), llb.Readonly),
 	}
 }
 

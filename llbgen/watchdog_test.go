@@ -64,7 +64,7 @@ func TestExecWatchdog(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("a child of the timed-out command survived the kill")
 	}
-	if code, out, _ := run(time.Minute, "kill -SEGV $$"); code != 128+int(syscall.SIGSEGV) || !strings.Contains(out, "RUN was killed by SIGSEGV (signal 11)") {
+	if code, out, _ := run(time.Minute, "kill -SEGV $$"); code != 128+int(syscall.SIGSEGV) || !strings.Contains(out, "RUN was killed by SIGSEGV (signal 11): a crash in native code") {
 		t.Errorf("SIGSEGV: code %d, output %q", code, out)
 	}
 	if code, out, _ := run(time.Minute, "yes | head -n 2; echo \"${PIPESTATUS:-done}\""); code != 0 || out != "y\ny\ndone\n" {

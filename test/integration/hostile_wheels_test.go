@@ -211,7 +211,7 @@ func runTestCases(t *testing.T, ix *hostileIndex) []hostileCase {
 		{name: "TEST that hangs", file: lambda + "TEST import time; time.sleep(3600)\n",
 			args:  []string{"--build-arg", "GEOLAYER_TEST_TIMEOUT=5"},
 			want:  []string{"TEST timed out after 5s", ">>> TEST import time; time.sleep(3600)"},
-			final: []string{"TEST import time; time.sleep(3600): timed out and was killed", "GEOLAYER_TEST_TIMEOUT"}},
+			final: []string{"TEST import time; time.sleep(3600): timed out after 5s and was killed", "GEOLAYER_TEST_TIMEOUT"}},
 		{name: "TEST that segfaults", file: lambda + "TEST import ctypes; ctypes.string_at(0)\n",
 			want:  []string{"SIGSEGV", ">>> TEST import ctypes; ctypes.string_at(0)"},
 			final: []string{"TEST import ctypes; ctypes.string_at(0): killed by SIGSEGV (signal 11)"}},
