@@ -130,90 +130,62 @@ func asLocation(err error, le **parser.LocationError) bool {
 	return false
 }
 
-// A failed TEST (run by llbgen.ExecWatchdog, like RUN and BUILD) is worded
-// from its exit code at its line: the watchdog's timeout with its limit, a
-// signal, or an exit status; nothing is rerun.
-func TestExplainStepWordsTEST(t *testing.T) {
-	src := []byte("TARGET aws-lambda python3.13\nTEST import glf\n")
-	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
-	loc := []*pb.Range{{Start: &pb.Position{Line: 2}, End: &pb.Position{Line: 2}}}
-	st := llb.Image("example.com/runtime").Run(
-		llb.Args([]string{"/var/lang/bin/python3.13", "-I", "/.geolayer-watchdog/watchdog.py", "600", "TEST", "GEOLAYER_TEST_TIMEOUT", "/var/lang/bin/python3.13", "-I", "-c", "import glf"}),
-		llb.WithCustomName("[linux/arm64] TEST import glf"),
-		sm.Location(loc),
-	).Root()
-	def, err := st.Marshal(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var failed digest.Digest
-	for _, dt := range def.ToPB().Def {
-		var op pb.Op
-		if op.UnmarshalVT(dt) == nil && op.GetExec() != nil {
-			failed = digest.FromBytes(dt)
-		}
-	}
-	f := &causeDaemon{}
-	for code, want := range map[uint32]string{
-		124: "[linux/arm64] TEST import glf: timed out after 600s and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit); its output (the traceback) is above",
-		139: "[linux/arm64] TEST import glf: killed by SIGSEGV (signal 11): a crash in native code",
-		1:   "[linux/arm64] TEST import glf: failed with exit code 1; its output (the traceback) is above",
-	} {
-		e := errdefs.WrapVertex(&gwpb.ExitError{ExitCode: code}, failed)
-		got := explainStep(context.Background(), f, def.ToPB(), e)
-		if !strings.HasPrefix(got.Error(), want) {
-			t.Errorf("exit %d: %q, want %q", code, got, want)
-		}
-		var le *parser.LocationError
-		if !asLocation(got, &le) || le.Locations[0][0].Start.Line != 2 {
-			t.Errorf("exit %d: not located at the TEST line: %v", code, got)
-		}
-	}
-	if f.seen != nil {
-		t.Errorf("a TEST was rerun")
-	}
-}
-
-// A failed RUN or BUILD (run by llbgen.ExecWatchdog) is worded from its
-// exit code at its line, never as the watchdog's command line: a timeout
-// names the limit and the build arg; nothing is rerun.
+// A failed RUN, BUILD or TEST (each run by llbgen.ExecWatchdog) is
+// worded from its exit code at its line, never as the watchdog's command
+// line: a timeout names the limit and the build arg, a crash signal is
+// named as one, a TEST's output is its traceback; nothing is rerun.
 func TestExplainStepWordsWatchedSteps(t *testing.T) {
-	src := []byte("TARGET aws-lambda python3.13\nREQUIRE x==1\nRUN sleep 60\n")
-	sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", src)
-	loc := []*pb.Range{{Start: &pb.Position{Line: 3}, End: &pb.Position{Line: 3}}}
-	st := llb.Image("example.com/build").Run(
-		llb.Args([]string{"/var/lang/bin/python3.13", "-I", "/.geolayer-watchdog/watchdog.py", "5", "RUN", "GEOLAYER_RUN_TIMEOUT", "/bin/sh", "-c", "sleep 60"}),
-		llb.WithCustomName("[linux/amd64] RUN sleep 60"),
-		sm.Location(loc),
-	).Root()
-	def, err := st.Marshal(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var failed digest.Digest
-	for _, dt := range def.ToPB().Def {
-		var op pb.Op
-		if op.UnmarshalVT(dt) == nil && op.GetExec() != nil {
-			failed = digest.FromBytes(dt)
+	const py = "/var/lang/bin/python3.13"
+	for _, c := range []struct {
+		src, name string
+		line      int32
+		args      []string
+		want      map[uint32]string
+	}{{
+		src: "TARGET aws-lambda python3.13\nREQUIRE x==1\nRUN sleep 60\n", name: "[linux/amd64] RUN sleep 60", line: 3,
+		args: []string{py, "-I", "/.geolayer-watchdog/watchdog.py", "5", "RUN", "GEOLAYER_RUN_TIMEOUT", "/bin/sh", "-c", "sleep 60"},
+		want: map[uint32]string{
+			124: "[linux/amd64] RUN sleep 60: timed out after 5s and was killed (the build arg GEOLAYER_RUN_TIMEOUT=<seconds> changes the limit); its output is above",
+			137: "[linux/amd64] RUN sleep 60: killed by SIGKILL (signal 9); its output is above",
+			100: "[linux/amd64] RUN sleep 60: failed with exit code 100; its output is above",
+		},
+	}, {
+		src: "TARGET aws-lambda python3.13\nTEST import glf\n", name: "[linux/arm64] TEST import glf", line: 2,
+		args: []string{py, "-I", "/.geolayer-watchdog/watchdog.py", "600", "TEST", "GEOLAYER_TEST_TIMEOUT", py, "-I", "-c", "import glf"},
+		want: map[uint32]string{
+			124: "[linux/arm64] TEST import glf: timed out after 600s and was killed (the build arg GEOLAYER_TEST_TIMEOUT=<seconds> changes the limit); its output (the traceback) is above",
+			139: "[linux/arm64] TEST import glf: killed by SIGSEGV (signal 11): a crash in native code (an extension or a library it loads); its output (the traceback) is above",
+			1:   "[linux/arm64] TEST import glf: failed with exit code 1; its output (the traceback) is above",
+		},
+	}} {
+		sm := llb.NewSourceMap(nil, "Geolayerfile", "Geolayerfile", []byte(c.src))
+		loc := []*pb.Range{{Start: &pb.Position{Line: c.line}, End: &pb.Position{Line: c.line}}}
+		st := llb.Image("example.com/runtime").Run(llb.Args(c.args), llb.WithCustomName(c.name), sm.Location(loc)).Root()
+		def, err := st.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	f := &causeDaemon{}
-	for code, want := range map[uint32]string{
-		124: "[linux/amd64] RUN sleep 60: timed out after 5s and was killed (the build arg GEOLAYER_RUN_TIMEOUT=<seconds> changes the limit); its output is above",
-		137: "[linux/amd64] RUN sleep 60: killed by SIGKILL (signal 9); its output is above",
-		100: "[linux/amd64] RUN sleep 60: failed with exit code 100; its output is above",
-	} {
-		e := errdefs.WrapVertex(&gwpb.ExitError{ExitCode: code, Err: fmt.Errorf(`process "/var/lang/bin/python3.13 -I /.geolayer-watchdog/watchdog.py 5 RUN GEOLAYER_RUN_TIMEOUT /bin/sh -c sleep 60" did not complete successfully: exit code: %d`, code)}, failed)
-		got := explainStep(context.Background(), f, def.ToPB(), e)
-		if got.Error() != want {
-			t.Errorf("exit %d: %q, want %q", code, got, want)
+		var failed digest.Digest
+		for _, dt := range def.ToPB().Def {
+			var op pb.Op
+			if op.UnmarshalVT(dt) == nil && op.GetExec() != nil {
+				failed = digest.FromBytes(dt)
+			}
 		}
-		var le *parser.LocationError
-		if !asLocation(got, &le) || le.Locations[0][0].Start.Line != 3 {
-			t.Errorf("exit %d: not located at the RUN line: %v", code, got)
+		f := &causeDaemon{}
+		for code, want := range c.want {
+			e := errdefs.WrapVertex(&gwpb.ExitError{ExitCode: code, Err: fmt.Errorf(`process %q did not complete successfully: exit code: %d`, strings.Join(c.args, " "), code)}, failed)
+			got := explainStep(context.Background(), f, def.ToPB(), e)
+			if got.Error() != want {
+				t.Errorf("exit %d: %q, want %q", code, got, want)
+			}
+			var le *parser.LocationError
+			if !asLocation(got, &le) || le.Locations[0][0].Start.Line != int(c.line) {
+				t.Errorf("exit %d: not located at line %d: %v", code, c.line, got)
+			}
 		}
-	}
-	if f.seen != nil {
-		t.Errorf("a RUN was rerun")
+		if f.seen != nil {
+			t.Errorf("%s was rerun", c.name)
+		}
 	}
 }

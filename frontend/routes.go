@@ -68,14 +68,19 @@ func routeNames() string {
 	return strings.Join(n, ", ")
 }
 
-// zipRoute exports the assembled archive: layer.zip with its reports. The
-// result holds report.json, so the warnings are read there, with no extra
-// step.
+// zipRoute exports the assembled archive: layer.zip with its reports.
 func zipRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, error) {
+	return exportReported(ctx, p, func() llb.State { return p.layer.Archive })
+}
+
+// exportReported runs the layer's steps and exports what out gives of
+// the layer, a result that holds report.json: the warnings are read
+// there, with no extra step.
+func exportReported(ctx context.Context, p *platformBuild, out func() llb.State) (*dockerui.BuildResult, error) {
 	if err := p.layerSteps(ctx, false); err != nil {
 		return nil, err
 	}
-	res, err := p.export(ctx, exports(p.layer.Archive))
+	res, err := p.export(ctx, exports(out()))
 	if err != nil {
 		return nil, err
 	}
@@ -100,18 +105,9 @@ func dirRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, err
 
 // reportRoute exports the layer's reports without the archive.
 func reportRoute(ctx context.Context, p *platformBuild) (*dockerui.BuildResult, error) {
-	if err := p.layerSteps(ctx, false); err != nil {
-		return nil, err
-	}
-	res, err := p.export(ctx, exports(reportFiles(p.layer.Archive, p.layer.HTML, platforms.Format(p.plat))))
-	if err != nil {
-		return nil, err
-	}
-	rep, err := reportOf(ctx, res.Reference)
-	if err != nil {
-		return nil, err
-	}
-	return res, p.finish(ctx, rep)
+	return exportReported(ctx, p, func() llb.State {
+		return reportFiles(p.layer.Archive, p.layer.HTML, platforms.Format(p.plat))
+	})
 }
 
 // imageRoute exports the runtime image with the layer at the platform's
