@@ -12,9 +12,7 @@
 # measured for two runtimes here.
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
-frontend_image=${GEOLAYER_FRONTEND_IMAGE:-}
-. "$DEV_HOME/env"
-GEOLAYER_FRONTEND_IMAGE=${frontend_image:-$GEOLAYER_FRONTEND_IMAGE}
+dev_env
 work=$DEV_HOME/bench/runtimes
 rm -rf "$work" && mkdir -p "$work"
 reqs="affine==2.4.0 attrs==22.2.0 certifi==2022.9.24 click==8.1.3 click-plugins==1.1.1 cligj==0.7.2 munch==2.5.0 pyparsing==3.0.9 setuptools==66.1.1 six==1.16.0 snuggs==1.4.7 glf-cext==1.0.0"

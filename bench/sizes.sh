@@ -13,11 +13,7 @@
 # recipes' `zip -r9` runs overlap the next builds (both cores stay busy).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
-# The dev world's settings; a frontend image named by the caller wins (a
-# worktree benchmarks its own tag).
-frontend_image=${GEOLAYER_FRONTEND_IMAGE:-}
-. "$DEV_HOME/env"
-GEOLAYER_FRONTEND_IMAGE=${frontend_image:-$GEOLAYER_FRONTEND_IMAGE}
+dev_env
 work=$DEV_HOME/bench/sizes
 rm -rf "$work" && mkdir -p "$work"
 reqs="numpy shapely pyproj rasterio fiona glf-vendored glf-meta glf-plugins glf-plugin-a"

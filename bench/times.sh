@@ -19,11 +19,7 @@
 # rebuild takes minutes; BENCH_FULL_EMULATED=1 runs them all).
 set -euo pipefail
 . "$(dirname "$0")/../hack/lib.sh"
-# The dev world's settings; a frontend image named by the caller wins (a
-# worktree benchmarks its own tag).
-frontend_image=${GEOLAYER_FRONTEND_IMAGE:-}
-. "$DEV_HOME/env"
-GEOLAYER_FRONTEND_IMAGE=${frontend_image:-$GEOLAYER_FRONTEND_IMAGE}
+dev_env
 work=${BENCH_TIMES_WORK:-$DEV_HOME/bench/times}
 rm -rf "$work" && mkdir -p "$work"
 RUNS=${BENCH_RUNS:-3}

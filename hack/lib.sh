@@ -35,3 +35,11 @@ buildx_version() { (cd "$REPO_ROOT" && go list -m -f '{{.Version}}' github.com/d
 # All are linked with -s -w, so the compiler writes no DWARF either (-dwarf=false:
 # ~10% less compile time; stack traces are unchanged).
 go_build() { (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -trimpath -gcflags=all=-dwarf=false "$@"); }
+# dev_env sources the dev world's settings ($DEV_HOME/env); a frontend
+# image the caller named in GEOLAYER_FRONTEND_IMAGE wins (a worktree
+# benchmarks its own tag).
+dev_env() {
+  local keep=${GEOLAYER_FRONTEND_IMAGE:-}
+  . "$DEV_HOME/env"
+  GEOLAYER_FRONTEND_IMAGE=${keep:-$GEOLAYER_FRONTEND_IMAGE}
+}
