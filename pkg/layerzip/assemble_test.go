@@ -94,14 +94,7 @@ func TestAssembleInterleaved(t *testing.T) {
 }
 
 func TestAssembleRejectsDuplicates(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, es ...Entry) Fragment {
-		f, err := WriteFragmentFile(filepath.Join(dir, name), es, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	write := fragmentWriter(t)
 	f1 := write("numpy.frag", DirEntry("python/numpy/"), SymlinkEntry("python/x", "numpy"))
 	f2 := write("scipy.frag", SymlinkEntry("python/x", "scipy"))
 	f3 := write("lib.frag", SymlinkEntry("python/numpy/lib", "../lib"), DirEntry("python/zz/"))

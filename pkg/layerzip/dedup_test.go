@@ -267,14 +267,7 @@ print("\n".join(links))`
 // TestDedupRules: thresholds, metadata directories, format /1 fragments,
 // links not shorter than the file, inconsistent indexes.
 func TestDedupRules(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, es ...Entry) Fragment {
-		f, err := WriteFragmentFile(filepath.Join(dir, name), es, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	write := fragmentWriter(t)
 	file := func(name, content string) Entry {
 		return FileEntry(name, 0o644, int64(len(content)), opener(content))
 	}

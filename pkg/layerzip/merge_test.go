@@ -13,14 +13,7 @@ import (
 // differs, a symlink and a name without MergeIdentical stay errors naming
 // both fragments.
 func TestAssembleMergeIdentical(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, es ...Entry) Fragment {
-		f, err := WriteFragmentFile(filepath.Join(dir, name), es, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	write := fragmentWriter(t)
 	src := strings.Repeat("def f():\n    return 1\n", 40)
 	script := "#!/usr/bin/env python3\nimport sys\n"
 	f11 := write("glf@python3.11.frag",
@@ -77,5 +70,20 @@ func TestAssembleMergeIdentical(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "duplicate entry") || !strings.Contains(err.Error(), tc.a.Data) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// fragmentWriter writes fragment files of entries into a test's temporary
+// folder.
+func fragmentWriter(t *testing.T) func(name string, es ...Entry) Fragment {
+	t.Helper()
+	dir := t.TempDir()
+	return func(name string, es ...Entry) Fragment {
+		t.Helper()
+		f, err := WriteFragmentFile(filepath.Join(dir, name), es, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
 	}
 }
